@@ -1,0 +1,121 @@
+#include "bench/registry.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "dtypebench/gpu.hpp"
+
+namespace dtypebench {
+namespace bench {
+
+std::vector<Family>& families() {
+  static std::vector<Family> f;
+  return f;
+}
+
+std::map<std::string, std::string> parse_name(const std::string& name) {
+  std::map<std::string, std::string> out;
+  size_t start = 0;
+  int part = 0;
+  while (start <= name.size()) {
+    size_t end = name.find('/', start);
+    if (end == std::string::npos) end = name.size();
+    const std::string tok = name.substr(start, end - start);
+    const size_t colon = tok.find(':');
+    if (part == 0) {
+      out["family"] = tok;
+    } else if (part == 1) {
+      out["variant"] = tok;
+    } else if (colon != std::string::npos) {
+      out[tok.substr(0, colon)] = tok.substr(colon + 1);
+    }
+    ++part;
+    start = end + 1;
+  }
+  return out;
+}
+
+benchmark::internal::Benchmark* add_cpu(const Name& name,
+                                         std::function<void(benchmark::State&)> fn) {
+  return benchmark::RegisterBenchmark(name.str().c_str(),
+                                      [fn](benchmark::State& s) { guarded(s, [&] { fn(s); }); })
+      ->UseRealTime()
+      ->Unit(benchmark::kMicrosecond);
+}
+
+benchmark::internal::Benchmark* add_gpu(const Name& name,
+                                         std::function<void(benchmark::State&)> fn) {
+  return benchmark::RegisterBenchmark(name.str().c_str(),
+                                      [fn](benchmark::State& s) {
+                                        const gpu::DeviceInfo& d = gpu::device();
+                                        if (!d.available) return skip(s, d.reason);
+                                        guarded(s, [&] { fn(s); });
+                                      })
+      ->UseManualTime()
+      ->Unit(benchmark::kMicrosecond);
+}
+
+void set_work(benchmark::State& state, double bytes, double flops, double elements) {
+  using C = benchmark::Counter;
+  if (bytes > 0) state.counters["bytes"] = C(bytes, C::kIsIterationInvariantRate);
+  if (flops > 0) state.counters["flops"] = C(flops, C::kIsIterationInvariantRate);
+  if (elements > 0) state.counters["elements"] = C(elements, C::kIsIterationInvariantRate);
+}
+
+void set_peak(benchmark::State& state, const PeakScope& scope) {
+  state.counters["peak_bytes"] = static_cast<double>(scope.tracked_peak());
+  state.counters["peak_rss_bytes"] = static_cast<double>(scope.rss_peak());
+}
+
+void set_verified(benchmark::State& state) { state.counters["verified"] = 1; }
+
+void set_working_set(benchmark::State& state, double bytes) {
+  static const char* names[] = {"L1", "L2", "L3", "DRAM"};
+  const std::string lvl = level_of(static_cast<size_t>(bytes));
+  double idx = 0;
+  for (int i = 0; i < 4; ++i)
+    if (lvl == names[i]) idx = i + 1;
+  state.counters["working_set_bytes"] = bytes;
+  state.counters["cache_level"] = idx;  // 1=L1 2=L2 3=L3 4=DRAM, by the detected sizes
+}
+
+void skip(benchmark::State& state, const std::string& why) {
+  state.SkipWithError(("skip: " + why).c_str());
+}
+void fail(benchmark::State& state, const std::string& why) {
+  state.SkipWithError(("error: " + why).c_str());
+}
+bool is_skip_message(const std::string& msg) { return msg.rfind("skip: ", 0) == 0; }
+
+void guarded(benchmark::State& state, const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const OutOfMemory& e) {
+    skip(state, std::string("does not fit: ") + e.what());
+  } catch (const std::exception& e) {
+    fail(state, e.what());
+  }
+}
+
+bool close_enough(const double* got, const double* want, size_t n, double atol, double rtol,
+                  std::string* why) {
+  size_t bad = 0;
+  std::string msg;
+  for (size_t i = 0; i < n; ++i) {
+    const double err = std::fabs(got[i] - want[i]);
+    if (!(err <= atol + rtol * std::fabs(want[i]))) {  // NaN fails too
+      if (bad < 3) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "%s[%zu] got %.9g want %.9g", bad ? "; " : "", i, got[i],
+                      want[i]);
+        msg += buf;
+      }
+      ++bad;
+    }
+  }
+  if (bad && why) *why = std::to_string(bad) + " of " + std::to_string(n) + " mismatched: " + msg;
+  return bad == 0;
+}
+
+}  // namespace bench
+}  // namespace dtypebench

@@ -1,0 +1,98 @@
+// What every benchmark family shares: the run configuration, the name builder, the counters, the
+// skip/fail conventions, and the derived results computed from finished runs.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dtypebench/context.hpp"
+#include "dtypebench/memory.hpp"
+
+namespace dtypebench {
+namespace bench {
+
+struct Config {
+  bool quick = false;
+  std::vector<Level> levels;  // the working sets to sweep
+  std::vector<int> threads;   // OpenMP thread counts to sweep (1 and all cores by default)
+};
+
+// One finished result, as the derivations see it: seconds per iteration (the median when repeated)
+// and the counters as reported (rates already divided by time).
+struct Result {
+  double seconds = 0;
+  std::map<std::string, double> counters;
+};
+using Results = std::map<std::string, Result>;  // by run name
+struct Derived {
+  std::string name;
+  std::map<std::string, double> values;
+};
+using Derivation = std::function<std::vector<Derived>(const Results&)>;
+
+struct Family {
+  std::string name;
+  std::string description;
+  std::vector<std::string> axes;  // "key: values" lines for --list
+  std::function<void(const Config&)> add;
+  Derivation derive;  // may be empty
+};
+std::vector<Family>& families();
+struct FamilyRegistrar {
+  explicit FamilyRegistrar(Family f) { families().push_back(std::move(f)); }
+};
+
+// family/variant/key:value/...
+class Name {
+ public:
+  Name(const std::string& family, const std::string& variant) : s_(family + "/" + variant) {}
+  template <class V>
+  Name& kv(const std::string& key, const V& value) {
+    s_ += "/" + key + ":" + to_str(value);
+    return *this;
+  }
+  const std::string& str() const { return s_; }
+
+ private:
+  static std::string to_str(const std::string& v) { return v; }
+  static std::string to_str(const char* v) { return v; }
+  template <class V>
+  static std::string to_str(const V& v) {
+    return std::to_string(v);
+  }
+  std::string s_;
+};
+
+// Parses "family/variant/k:v/..." back into its parts (for derivations and tests).
+std::map<std::string, std::string> parse_name(const std::string& name);
+
+// Registers a CPU benchmark timed in wall-clock time (OpenMP threads run beside the main thread).
+benchmark::internal::Benchmark* add_cpu(const Name& name, std::function<void(benchmark::State&)> fn);
+// Registers a GPU benchmark timed with CUDA events (manual time); it skips when there is no GPU.
+benchmark::internal::Benchmark* add_gpu(const Name& name, std::function<void(benchmark::State&)> fn);
+
+// Per-iteration work, reported as rates (per second) in the JSON: bytes, flops, elements.
+void set_work(benchmark::State& state, double bytes, double flops, double elements);
+void set_peak(benchmark::State& state, const PeakScope& scope);
+void set_verified(benchmark::State& state);
+void set_working_set(benchmark::State& state, double bytes);  // and its cache level, as a number
+
+// Skips are reported and do not fail the run; failures do. Messages are one line.
+void skip(benchmark::State& state, const std::string& why);
+void fail(benchmark::State& state, const std::string& why);
+bool is_skip_message(const std::string& msg);
+
+// Runs body, turning OutOfMemory into a skip and any other exception into a failure.
+void guarded(benchmark::State& state, const std::function<void()>& body);
+
+// Checks got against want (both fp64) with |got-want| <= atol + rtol*|want|; describes the first
+// few mismatches in *why.
+bool close_enough(const double* got, const double* want, size_t n, double atol, double rtol,
+                  std::string* why);
+
+}  // namespace bench
+}  // namespace dtypebench

@@ -1,0 +1,44 @@
+// Baseline family: the ceilings every other result is measured against.
+//   read   s = sum(a)              (bytes: n*size)
+//   copy   b = a                   (2n*size)
+//   scale  b = q*a                 (2n*size)
+//   add    c = a + b               (3n*size)
+//   triad  a = b + q*c             (3n*size)
+//   fma_peak  independent FMA chains held in registers: the arithmetic ceiling per precision
+//   bf16_dot_peak  AVX512-BF16 dot-product chains (only where the CPU has them)
+// All loops are OpenMP-parallel over the threads currently set (omp_set_num_threads).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace dtypebench {
+namespace cpu {
+
+template <class T>
+T stream_read(const T* a, size_t n);
+template <class T>
+void stream_copy(const T* a, T* b, size_t n);
+template <class T>
+void stream_scale(const T* a, T* b, T q, size_t n);
+template <class T>
+void stream_add(const T* a, const T* b, T* c, size_t n);
+template <class T>
+void stream_triad(T* a, const T* b, const T* c, T q, size_t n);
+
+// Each thread runs kFmaChains vector-wide chains x = x*m + c for `steps` steps starting from
+// x0 + lane*1e-3; returns the sum of every final x (so the work cannot be deleted) and writes the
+// number of FLOPs done to *flops.
+constexpr int kFmaChains = 12;
+template <class T>
+double fma_peak(size_t steps, T m, T c, T x0, double* flops);
+// Scalar fp64 model of one chain, for the tests.
+double fma_chain_reference(size_t steps, double m, double c, double x);
+
+bool have_avx512_bf16();
+// Each thread: kFmaChains chains of 16 fp32 lanes accumulating dot products of bf16 pairs;
+// returns the sum of the accumulators; throws when the CPU lacks AVX512-BF16.
+double bf16_dot_peak(size_t steps, float a, float b, double* flops);
+
+}  // namespace cpu
+}  // namespace dtypebench

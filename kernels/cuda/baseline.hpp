@@ -1,0 +1,32 @@
+// Baseline family on the GPU: device-to-device copy, read, triad and FMA peak per precision.
+// Launchers are plain C++ (callable from g++ code), take device pointers, run on the default
+// stream, check the launch and throw gpu::CudaError; they do not synchronize.
+#pragma once
+
+#include <cstddef>
+
+namespace dtypebench {
+namespace cuda {
+
+// cudaMemcpyAsync device-to-device: the copy engine's ceiling, the reference for every kernel.
+void d2d_copy(void* dst, const void* src, size_t bytes);
+
+// *out (device, one double) := sum of a[0..n); grid-stride loads, block reduction, one atomic
+// per block. *out is zeroed by the launcher.
+template <class T>
+void read(const T* a, size_t n, double* out);
+template <class T>
+void copy(const T* a, T* b, size_t n);
+// a = b + q * c
+template <class T>
+void triad(T* a, const T* b, const T* c, T q, size_t n);
+
+enum class FmaPrecision { F64, F32, F16x2, BF16x2 };
+const char* fma_precision_name(FmaPrecision p);  // "f64", "f32", "f16x2", "bf16x2"
+// Every thread runs 8 independent chains x = x*m + c for `steps` steps (x0 = 1 + tid*1e-7); each
+// thread writes the sum of its chains (as float) to out[tid]. Launch: blocks x 256 threads; out
+// holds blocks*256 floats. Returns the FLOPs done (2 per FMA per lane, 2 lanes for the x2 types).
+double fma_peak(FmaPrecision p, int blocks, int steps, float m, float c, float* out);
+
+}  // namespace cuda
+}  // namespace dtypebench
