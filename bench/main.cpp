@@ -128,6 +128,21 @@ class DerivingReporter : public benchmark::BenchmarkReporter {
   std::set<std::string> have_median_, ran_;
 };
 
+// Google Benchmark prints its own lines for a bad or empty filter; check first so the user gets
+// one line from us. A leading '-' negates, as in Google Benchmark.
+void check_filter(const std::string& filter) {
+  const bool negate = !filter.empty() && filter[0] == '-';
+  std::regex re;
+  try {
+    re = std::regex(negate ? filter.substr(1) : filter, std::regex::extended);
+  } catch (const std::regex_error&) {
+    throw UsageError("--benchmark_filter='" + filter + "' is not a valid regex");
+  }
+  for (const std::string& n : bench::registered_names())
+    if (std::regex_search(n, re) != negate) return;
+  throw UsageError("no benchmark matches '" + filter + "' (see --list for the families and names)");
+}
+
 void list_families(const bench::Config& cfg) {
   std::cout << "families:\n";
   for (const bench::Family& f : bench::families()) {
@@ -212,21 +227,13 @@ int run(int argc, char** argv) {
     list_families(cfg);
     return 0;
   }
-  if (user_filter) {
-    try {
-      std::regex re(user_filter_re);
-    } catch (const std::regex_error& e) {
-      throw UsageError("--benchmark_filter='" + user_filter_re + "' is not a valid regex");
-    }
-  }
+  if (user_filter && !fams.empty()) throw UsageError("use --family or --benchmark_filter, not both");
+  std::string filter = user_filter ? user_filter_re : "";
   if (!fams.empty()) {
-    std::string re = "^(";
-    for (size_t i = 0; i < fams.size(); ++i) re += (i ? "|" : "") + fams[i];
-    re += ")/";
-    if (user_filter) {
-      throw UsageError("use --family or --benchmark_filter, not both");
-    }
-    pass.push_back("--benchmark_filter=" + re);
+    filter = "^(";
+    for (size_t i = 0; i < fams.size(); ++i) filter += (i ? "|" : "") + fams[i];
+    filter += ")/";
+    pass.push_back("--benchmark_filter=" + filter);
   }
   if (!user_reps) pass.push_back(cfg.quick ? "--benchmark_repetitions=3" : "--benchmark_repetitions=5");
   if (!user_min_time) pass.push_back(cfg.quick ? "--benchmark_min_time=0.02" : "--benchmark_min_time=0.1");
@@ -241,6 +248,7 @@ int run(int argc, char** argv) {
   benchmark::AddCustomContext("run_threads", th);
 
   for (const bench::Family& f : bench::families()) f.add(cfg);
+  if (!filter.empty()) check_filter(filter);
 
   std::vector<char*> args;
   for (std::string& s : pass) args.push_back(s.data());
@@ -259,9 +267,7 @@ int run(int argc, char** argv) {
   }
   const size_t matched = benchmark::RunSpecifiedBenchmarks(&display, file.get());
   benchmark::Shutdown();
-  if (matched == 0) {
-    throw UsageError("no benchmark matches the filter (see --list for the families and names)");
-  }
+  if (matched == 0) throw UsageError("no benchmark matched (see --list for the families and names)");
   std::fprintf(stderr, "dtypebench: %d ran, %d skipped, %d failed\n", display.ran(), display.skipped,
                display.failed);
   return display.failed ? 1 : 0;

@@ -1,5 +1,6 @@
 #include "bench/registry.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -35,8 +36,14 @@ std::map<std::string, std::string> parse_name(const std::string& name) {
   return out;
 }
 
+std::vector<std::string>& registered_names() {
+  static std::vector<std::string> names;
+  return names;
+}
+
 benchmark::internal::Benchmark* add_cpu(const Name& name,
                                          std::function<void(benchmark::State&)> fn) {
+  registered_names().push_back(name.str());
   return benchmark::RegisterBenchmark(name.str().c_str(),
                                       [fn](benchmark::State& s) { guarded(s, [&] { fn(s); }); })
       ->UseRealTime()
@@ -45,6 +52,7 @@ benchmark::internal::Benchmark* add_cpu(const Name& name,
 
 benchmark::internal::Benchmark* add_gpu(const Name& name,
                                          std::function<void(benchmark::State&)> fn) {
+  registered_names().push_back(name.str());
   return benchmark::RegisterBenchmark(name.str().c_str(),
                                       [fn](benchmark::State& s) {
                                         const gpu::DeviceInfo& d = gpu::device();
@@ -53,6 +61,18 @@ benchmark::internal::Benchmark* add_gpu(const Name& name,
                                       })
       ->UseManualTime()
       ->Unit(benchmark::kMicrosecond);
+}
+
+std::vector<Level> gpu_levels(const Config& cfg) {
+  const size_t l2 = gpu::device().l2_bytes ? gpu::device().l2_bytes : (50u << 20);
+  const size_t dram = std::max<size_t>(8 * l2, size_t(1) << 30);
+  std::vector<Level> out;
+  for (const Level& l : cfg.levels) {
+    if (l.name == "L2") out.push_back({"L2", l2 / 2});
+    if (l.name == "DRAM") out.push_back({"DRAM", dram});
+  }
+  if (out.empty()) out.push_back({"DRAM", dram});
+  return out;
 }
 
 void set_work(benchmark::State& state, double bytes, double flops, double elements) {
@@ -95,26 +115,6 @@ void guarded(benchmark::State& state, const std::function<void()>& body) {
   } catch (const std::exception& e) {
     fail(state, e.what());
   }
-}
-
-bool close_enough(const double* got, const double* want, size_t n, double atol, double rtol,
-                  std::string* why) {
-  size_t bad = 0;
-  std::string msg;
-  for (size_t i = 0; i < n; ++i) {
-    const double err = std::fabs(got[i] - want[i]);
-    if (!(err <= atol + rtol * std::fabs(want[i]))) {  // NaN fails too
-      if (bad < 3) {
-        char buf[160];
-        std::snprintf(buf, sizeof buf, "%s[%zu] got %.9g want %.9g", bad ? "; " : "", i, got[i],
-                      want[i]);
-        msg += buf;
-      }
-      ++bad;
-    }
-  }
-  if (bad && why) *why = std::to_string(bad) + " of " + std::to_string(n) + " mismatched: " + msg;
-  return bad == 0;
 }
 
 }  // namespace bench

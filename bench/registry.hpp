@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dtypebench/context.hpp"
+#include "dtypebench/gpu.hpp"
 #include "dtypebench/memory.hpp"
 
 namespace dtypebench {
@@ -19,6 +20,7 @@ struct Config {
   bool quick = false;
   std::vector<Level> levels;  // the working sets to sweep
   std::vector<int> threads;   // OpenMP thread counts to sweep (1 and all cores by default)
+  bool flush_l2 = false;      // GPU: flush L2 before every timed launch (cold runs)
 };
 
 // One finished result, as the derivations see it: seconds per iteration (the median when repeated)
@@ -70,10 +72,17 @@ class Name {
 // Parses "family/variant/k:v/..." back into its parts (for derivations and tests).
 std::map<std::string, std::string> parse_name(const std::string& name);
 
+// Every registered benchmark name, in order (main checks a filter against them before running).
+std::vector<std::string>& registered_names();
+
 // Registers a CPU benchmark timed in wall-clock time (OpenMP threads run beside the main thread).
 benchmark::internal::Benchmark* add_cpu(const Name& name, std::function<void(benchmark::State&)> fn);
 // Registers a GPU benchmark timed with CUDA events (manual time); it skips when there is no GPU.
 benchmark::internal::Benchmark* add_gpu(const Name& name, std::function<void(benchmark::State&)> fn);
+
+// GPU working sets: L2 (half the GPU's L2, resident) and DRAM (8x L2, at least 1 GiB), for the
+// levels of cfg that a GPU has.
+std::vector<Level> gpu_levels(const Config& cfg);
 
 // Per-iteration work, reported as rates (per second) in the JSON: bytes, flops, elements.
 void set_work(benchmark::State& state, double bytes, double flops, double elements);
@@ -89,10 +98,21 @@ bool is_skip_message(const std::string& msg);
 // Runs body, turning OutOfMemory into a skip and any other exception into a failure.
 void guarded(benchmark::State& state, const std::function<void()>& body);
 
-// Checks got against want (both fp64) with |got-want| <= atol + rtol*|want|; describes the first
-// few mismatches in *why.
-bool close_enough(const double* got, const double* want, size_t n, double atol, double rtol,
-                  std::string* why);
+// Times GPU work with CUDA events: one warm-up launch, then per iteration (optionally after an
+// L2 flush) the launch between two events.
+template <class F>
+void gpu_loop(benchmark::State& state, bool flush_l2, F&& launch) {
+  gpu::EventTimer timer;
+  launch();
+  gpu::synchronize();
+  for (auto _ : state) {
+    if (flush_l2) gpu::flush_l2();
+    timer.start();
+    launch();
+    state.SetIterationTime(timer.stop());
+  }
+}
 
 }  // namespace bench
 }  // namespace dtypebench
+

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "dtypebench/gpu.hpp"
+#include "dtypebench/buildinfo.hpp"
 #include "dtypebench/memory.hpp"
 
 namespace dtypebench {

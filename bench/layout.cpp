@@ -1,0 +1,415 @@
+// Layout family: C vs Fortran order on the CPU (reductions, strided sweeps, C->F conversion,
+// matrix-vector forms) and on the GPU (coalesced vs strided reductions, transposes).
+#include <omp.h>
+
+#include <cmath>
+#include <vector>
+
+#include "bench/registry.hpp"
+#include "dtypebench/check.hpp"
+#include "dtypebench/fill.hpp"
+#include "kernels/cpu/baseline.hpp"
+#include "kernels/cpu/layout.hpp"
+#ifdef DTYPEBENCH_HAVE_CUDA
+#include "kernels/cuda/baseline.hpp"
+#include "kernels/cuda/layout.hpp"
+#endif
+
+namespace dtypebench {
+namespace bench {
+namespace {
+
+// Edge of a square matrix whose `arrays` copies fill the working set; odd, so that a row's
+// stride is never a power of two (which would add cache-set conflicts on top of the line effect).
+size_t square_edge(size_t ws, size_t elem, size_t arrays = 1) {
+  size_t n = static_cast<size_t>(std::sqrt(static_cast<double>(ws / (elem * arrays))));
+  if (n % 2 == 0) --n;
+  return n < 3 ? 3 : n;
+}
+
+// fp64 reference row/column sums of a rows x cols matrix (stored in order o) and their tolerances:
+// the recursive-summation bound, 2 * terms * u(acc) * sum|a|.
+template <class T>
+void reference_sums(const T* a, size_t rows, size_t cols, Order o, cpu::Axis axis,
+                    std::vector<double>* want, std::vector<double>* tol) {
+  const size_t nout = axis == cpu::Axis::Rows ? rows : cols;
+  const size_t terms = axis == cpu::Axis::Rows ? cols : rows;
+  want->assign(nout, 0.0);
+  std::vector<double> abs(nout, 0.0);
+  const size_t outer = o == Order::C ? rows : cols, inner = o == Order::C ? cols : rows;
+  for (size_t p = 0; p < outer; ++p)  // storage order: fast even at DRAM sizes
+    for (size_t q = 0; q < inner; ++q) {
+      const size_t i = o == Order::C ? p : q, j = o == Order::C ? q : p;
+      const double v = static_cast<double>(load_acc(a[p * inner + q]));
+      const size_t r = axis == cpu::Axis::Rows ? i : j;
+      (*want)[r] += v;
+      abs[r] += std::fabs(v);
+    }
+  tol->resize(nout);
+  for (size_t r = 0; r < nout; ++r)
+    (*tol)[r] = 2.0 * terms * unit_roundoff<acc_t<T>>() * abs[r] + 1e-30;
+}
+
+struct ReduceVariant {
+  const char* name;
+  cpu::Axis axis;
+  cpu::Method method;
+};
+constexpr ReduceVariant kReduces[] = {{"rowsum_naive", cpu::Axis::Rows, cpu::Method::Naive},
+                                      {"colsum_naive", cpu::Axis::Cols, cpu::Method::Naive},
+                                      {"rowsum_aware", cpu::Axis::Rows, cpu::Method::Aware},
+                                      {"colsum_aware", cpu::Axis::Cols, cpu::Method::Aware}};
+
+template <class T>
+void add_reduce(const Config& cfg) {
+  for (const ReduceVariant& rv : kReduces)
+    for (Order o : {Order::C, Order::F}) {
+      // aware differs from naive only where the naive walk strides
+      const bool strided = (rv.axis == cpu::Axis::Rows) != (o == Order::C);
+      if (rv.method == cpu::Method::Aware && !strided) continue;
+      for (const Level& lvl : cfg.levels)
+        for (int threads : cfg.threads) {
+          const size_t n = square_edge(lvl.bytes, sizeof(T));
+          Name name("layout", rv.name);
+          name.kv("dtype", dtype_name<T>()).kv("order", order_name(o)).kv("n", n);
+          name.kv("level", lvl.name).kv("threads", threads);
+          add_cpu(name, [rv, o, n, threads](benchmark::State& state) {
+            omp_set_num_threads(threads);
+            PeakScope scope;
+            Buffer<T> a(n * n);
+            Buffer<acc_t<T>> out(n);
+            fill_uniform(a.data(), a.size(), 11);
+            std::vector<double> want, tol;
+            reference_sums(a.data(), n, n, o, rv.axis, &want, &tol);
+            poison(out.data(), n);
+            cpu::reduce(a.data(), n, n, o, rv.axis, rv.method, out.data());
+            std::string why;
+            if (!close_enough(out.data(), want.data(), tol.data(), n, &why))
+              return fail(state, why);
+            for (auto _ : state) {
+              cpu::reduce(a.data(), n, n, o, rv.axis, rv.method, out.data());
+              benchmark::ClobberMemory();
+            }
+            const double bytes = static_cast<double>(a.bytes());
+            set_work(state, bytes, static_cast<double>(n * n), static_cast<double>(n * n));
+            set_working_set(state, bytes);
+            set_peak(state, scope);
+            set_verified(state);
+          });
+        }
+    }
+}
+
+template <class T>
+void add_strided(const Config& cfg) {
+  for (const Level& lvl : cfg.levels) {
+    if (cfg.quick && lvl.name != "DRAM") continue;  // the step shows where lines are refetched
+    for (size_t stride : {1, 2, 4, 8, 16, 32, 64, 128})
+      for (int threads : cfg.threads) {
+        const size_t n = lvl.bytes / sizeof(T);
+        Name name("layout", "strided");
+        name.kv("dtype", dtype_name<T>()).kv("stride", stride).kv("n", n);
+        name.kv("level", lvl.name).kv("threads", threads);
+        add_cpu(name, [stride, n, threads](benchmark::State& state) {
+          omp_set_num_threads(threads);
+          PeakScope scope;
+          Buffer<T> a(n);
+          fill_uniform(a.data(), n, 12);
+          double want = 0, abs = 0;
+          for (size_t i = 0; i < n; ++i) {
+            const double v = static_cast<double>(load_acc(a[i]));
+            want += v;
+            abs += std::fabs(v);
+          }
+          const double got = static_cast<double>(cpu::strided_sum(a.data(), n, stride));
+          const double tol = 2.0 * n * unit_roundoff<acc_t<T>>() * abs;
+          std::string why;
+          if (!close_enough(&got, &want, &tol, 1, &why)) return fail(state, why);
+          for (auto _ : state) benchmark::DoNotOptimize(cpu::strided_sum(a.data(), n, stride));
+          const double bytes = static_cast<double>(a.bytes());
+          set_work(state, bytes, static_cast<double>(n), static_cast<double>(n));
+          set_working_set(state, bytes);
+          // the cache line holds this many elements; beyond it every access is a new line
+          state.counters["elements_per_line"] = 64.0 / sizeof(T);
+          set_peak(state, scope);
+          set_verified(state);
+        });
+      }
+  }
+}
+
+template <class T>
+void add_convert(const Config& cfg) {
+  for (const char* variant : {"to_fortran_naive", "to_fortran_blocked", "copy"})
+    for (const Level& lvl : cfg.levels)
+      for (int threads : cfg.threads) {
+        const std::string v = variant;
+        const size_t n = square_edge(lvl.bytes, sizeof(T), 2);
+        Name name("layout", v);
+        name.kv("dtype", dtype_name<T>()).kv("n", n).kv("level", lvl.name).kv("threads", threads);
+        add_cpu(name, [v, n, threads](benchmark::State& state) {
+          omp_set_num_threads(threads);
+          PeakScope scope;
+          Buffer<T> a(n * n), b(n * n);
+          fill_uniform(a.data(), a.size(), 13);
+          auto run = [&] {
+            if (v == "to_fortran_naive") cpu::to_fortran_naive(a.data(), b.data(), n, n);
+            if (v == "to_fortran_blocked") cpu::to_fortran_blocked(a.data(), b.data(), n, n);
+            // the plain copy of the same bytes: the ceiling a conversion is judged against
+            if (v == "copy") cpu::stream_copy(a.data(), b.data(), n * n);
+          };
+          poison(b.data(), b.size());
+          run();
+          std::vector<double> want(n * n), tol(n * n, 0.0);
+          for (size_t i = 0; i < n; ++i)
+            for (size_t j = 0; j < n; ++j) {
+              const size_t dst = v == "copy" ? i * n + j : j * n + i;
+              want[dst] = static_cast<double>(load_acc(a[i * n + j]));
+            }
+          std::vector<double> got(n * n);
+          for (size_t i = 0; i < n * n; ++i) got[i] = static_cast<double>(load_acc(b[i]));
+          std::string why;
+          if (!close_enough(got.data(), want.data(), tol.data(), n * n, &why))
+            return fail(state, why);
+          for (auto _ : state) {
+            run();
+            benchmark::ClobberMemory();
+          }
+          const double bytes = 2.0 * static_cast<double>(a.bytes());
+          set_work(state, bytes, 0, static_cast<double>(n * n));
+          set_working_set(state, bytes);
+          set_peak(state, scope);
+          set_verified(state);
+        });
+      }
+}
+
+template <class T>
+void add_matvec(const Config& cfg) {
+  for (cpu::MatvecForm f : {cpu::MatvecForm::Dot, cpu::MatvecForm::Axpy})
+    for (Order o : {Order::C, Order::F})
+      for (const Level& lvl : cfg.levels)
+        for (int threads : cfg.threads) {
+          const size_t n = square_edge(lvl.bytes, sizeof(T));
+          Name name("layout", f == cpu::MatvecForm::Dot ? "matvec_dot" : "matvec_axpy");
+          name.kv("dtype", dtype_name<T>()).kv("order", order_name(o)).kv("n", n);
+          name.kv("level", lvl.name).kv("threads", threads);
+          add_cpu(name, [f, o, n, threads](benchmark::State& state) {
+            omp_set_num_threads(threads);
+            PeakScope scope;
+            Buffer<T> a(n * n), x(n);
+            Buffer<acc_t<T>> y(n);
+            fill_uniform(a.data(), a.size(), 14);
+            fill_uniform(x.data(), n, 15);
+            std::vector<double> want(n, 0.0), tol(n, 0.0);
+            for (size_t i = 0; i < n; ++i)
+              for (size_t j = 0; j < n; ++j) {
+                const double p = static_cast<double>(load_acc(a[index_of(o, i, j, n, n)])) *
+                                 static_cast<double>(load_acc(x[j]));
+                want[i] += p;
+                tol[i] += 2.0 * n * unit_roundoff<acc_t<T>>() * std::fabs(p);
+              }
+            poison(y.data(), n);
+            cpu::matvec(a.data(), x.data(), n, n, o, f, y.data());
+            std::string why;
+            if (!close_enough(y.data(), want.data(), tol.data(), n, &why)) return fail(state, why);
+            for (auto _ : state) {
+              cpu::matvec(a.data(), x.data(), n, n, o, f, y.data());
+              benchmark::ClobberMemory();
+            }
+            const double bytes = static_cast<double>(a.bytes() + x.bytes() + y.bytes());
+            set_work(state, bytes, 2.0 * n * n, static_cast<double>(n * n));
+            set_working_set(state, static_cast<double>(a.bytes()));
+            set_peak(state, scope);
+            set_verified(state);
+          });
+        }
+}
+
+#ifdef DTYPEBENCH_HAVE_CUDA
+template <class T>
+void add_gpu_reduce(const Config& cfg) {
+  struct V {
+    const char* name;
+    cuda::Axis axis;
+    cuda::Access access;
+  };
+  const V variants[] = {{"gpu_rowsum_coalesced", cuda::Axis::Rows, cuda::Access::Coalesced},
+                        {"gpu_rowsum_strided", cuda::Axis::Rows, cuda::Access::Strided},
+                        {"gpu_colsum_coalesced", cuda::Axis::Cols, cuda::Access::Coalesced},
+                        {"gpu_colsum_strided", cuda::Axis::Cols, cuda::Access::Strided}};
+  for (const V& v : variants)
+    for (const Level& lvl : gpu_levels(cfg)) {
+      const size_t n = square_edge(lvl.bytes, sizeof(T));
+      Name name("layout", v.name);
+      name.kv("dtype", dtype_name<T>()).kv("order", "C").kv("n", n).kv("level", lvl.name);
+      const bool flush = cfg.flush_l2;
+      add_gpu(name, [v, n, flush](benchmark::State& state) {
+        gpu::device_reset_peak();
+        const size_t dev0 = gpu::device_live_bytes();
+        Buffer<T> ha(n * n);
+        fill_uniform(ha.data(), ha.size(), 21);
+        gpu::DeviceBuffer<T> a(n * n);
+        gpu::DeviceBuffer<acc_t<T>> out(n);
+        gpu::copy_to_device(a.data(), ha.data(), a.bytes());
+        gpu::memset_device(out.data(), 0xff, out.bytes());
+        auto launch = [&] { cuda::reduce(a.data(), n, n, v.axis, v.access, out.data()); };
+        launch();
+        std::vector<acc_t<T>> got(n);
+        gpu::copy_to_host(got.data(), out.data(), out.bytes());
+        std::vector<double> want, tol;
+        reference_sums(ha.data(), n, n, Order::C,
+                       v.axis == cuda::Axis::Rows ? cpu::Axis::Rows : cpu::Axis::Cols, &want,
+                       &tol);
+        std::string why;
+        if (!close_enough(got.data(), want.data(), tol.data(), n, &why)) return fail(state, why);
+        gpu_loop(state, flush, launch);
+        set_work(state, static_cast<double>(a.bytes()), static_cast<double>(n * n),
+                 static_cast<double>(n * n));
+        state.counters["working_set_bytes"] = static_cast<double>(a.bytes());
+        state.counters["device_peak_bytes"] =
+            static_cast<double>(gpu::device_peak_bytes() - dev0);
+        set_verified(state);
+      });
+    }
+}
+
+template <class T>
+void add_gpu_transpose(const Config& cfg) {
+  for (const char* variant : {"gpu_transpose_naive", "gpu_transpose_tiled", "gpu_memcpy_d2d"})
+    for (const Level& lvl : gpu_levels(cfg)) {
+      const std::string v = variant;
+      const size_t n = square_edge(lvl.bytes, sizeof(T), 2);
+      Name name("layout", v);
+      name.kv("dtype", dtype_name<T>()).kv("n", n).kv("level", lvl.name);
+      const bool flush = cfg.flush_l2;
+      add_gpu(name, [v, n, flush](benchmark::State& state) {
+        gpu::device_reset_peak();
+        const size_t dev0 = gpu::device_live_bytes();
+        Buffer<T> ha(n * n), hb(n * n);
+        fill_uniform(ha.data(), ha.size(), 22);
+        gpu::DeviceBuffer<T> a(n * n), b(n * n);
+        gpu::copy_to_device(a.data(), ha.data(), a.bytes());
+        gpu::memset_device(b.data(), 0xff, b.bytes());
+        auto launch = [&] {
+          if (v == "gpu_transpose_naive") cuda::transpose_naive(a.data(), b.data(), n, n);
+          if (v == "gpu_transpose_tiled") cuda::transpose_tiled(a.data(), b.data(), n, n);
+          if (v == "gpu_memcpy_d2d") cuda::d2d_copy(b.data(), a.data(), a.bytes());
+        };
+        launch();
+        gpu::copy_to_host(hb.data(), b.data(), b.bytes());
+        std::vector<double> want(n * n), got(n * n), tol(n * n, 0.0);
+        for (size_t i = 0; i < n; ++i)
+          for (size_t j = 0; j < n; ++j) {
+            const size_t dst = v == "gpu_memcpy_d2d" ? i * n + j : j * n + i;
+            want[dst] = static_cast<double>(load_acc(ha[i * n + j]));
+          }
+        for (size_t i = 0; i < n * n; ++i) got[i] = static_cast<double>(load_acc(hb[i]));
+        std::string why;
+        if (!close_enough(got.data(), want.data(), tol.data(), n * n, &why))
+          return fail(state, why);
+        gpu_loop(state, flush, launch);
+        const double bytes = 2.0 * static_cast<double>(a.bytes());
+        set_work(state, bytes, 0, static_cast<double>(n * n));
+        state.counters["working_set_bytes"] = bytes;
+        state.counters["device_peak_bytes"] =
+            static_cast<double>(gpu::device_peak_bytes() - dev0);
+        set_verified(state);
+      });
+    }
+}
+#endif
+
+template <class T>
+void add_for(const Config& cfg) {
+  add_reduce<T>(cfg);
+  add_strided<T>(cfg);
+  add_convert<T>(cfg);
+  add_matvec<T>(cfg);
+#ifdef DTYPEBENCH_HAVE_CUDA
+  add_gpu_reduce<T>(cfg);
+  add_gpu_transpose<T>(cfg);
+#endif
+}
+
+void add_layout(const Config& cfg) {
+  add_for<double>(cfg);
+  add_for<float>(cfg);
+  add_for<half>(cfg);
+  add_for<bfloat16>(cfg);
+#ifndef DTYPEBENCH_HAVE_CUDA
+  add_gpu(Name("layout", "gpu_all"), [](benchmark::State&) {});
+#endif
+}
+
+// Per (dtype, level, threads): how much the strided walk costs against the contiguous one, how
+// close the cache-aware walk gets, how the C->F copies compare with a plain copy, and after how
+// many strided passes converting to F first would have paid for itself (-1: never).
+std::vector<Derived> derive_layout(const Results& results) {
+  struct Key {
+    std::string dtype, level, threads;
+    bool operator<(const Key& o) const {
+      return std::tie(dtype, level, threads) < std::tie(o.dtype, o.level, o.threads);
+    }
+  };
+  std::map<Key, std::map<std::string, double>> per_elem;  // variant(/order) -> seconds/element
+  for (const auto& [name, r] : results) {
+    auto kv = parse_name(name);
+    if (kv["family"] != "layout" || !kv.count("threads") || !kv.count("n")) continue;
+    const double n = std::stod(kv["n"]);
+    const double elems = kv["variant"] == "strided" ? n : n * n;
+    std::string v = kv["variant"];
+    if (kv.count("order")) v += "/" + kv["order"];
+    if (kv["variant"] == "strided") v += "/" + kv["stride"];
+    per_elem[{kv["dtype"], kv["level"], kv["threads"]}][v] = r.seconds / elems;
+  }
+  std::vector<Derived> out;
+  for (auto& [k, t] : per_elem) {
+    auto has = [&](const char* v) { return t.count(v) && t[v] > 0; };
+    Derived d;
+    d.name = "layout/derived/dtype:" + k.dtype + "/level:" + k.level + "/threads:" + k.threads;
+    if (has("rowsum_naive/C") && has("colsum_naive/C")) {
+      d.values["colsum_strided_over_rowsum_C"] = t["colsum_naive/C"] / t["rowsum_naive/C"];
+      if (has("colsum_aware/C"))
+        d.values["colsum_aware_over_rowsum_C"] = t["colsum_aware/C"] / t["rowsum_naive/C"];
+    }
+    if (has("colsum_naive/F") && has("rowsum_naive/F"))
+      d.values["rowsum_strided_over_colsum_F"] = t["rowsum_naive/F"] / t["colsum_naive/F"];
+    if (has("copy")) {
+      if (has("to_fortran_blocked"))
+        d.values["to_fortran_blocked_over_copy_bw"] = t["copy"] / t["to_fortran_blocked"];
+      if (has("to_fortran_naive"))
+        d.values["to_fortran_naive_over_copy_bw"] = t["copy"] / t["to_fortran_naive"];
+    }
+    if (has("colsum_naive/C") && has("colsum_naive/F") && has("to_fortran_blocked")) {
+      const double gain = t["colsum_naive/C"] - t["colsum_naive/F"];
+      d.values["breakeven_passes"] = gain > 0 ? t["to_fortran_blocked"] / gain : -1;
+    }
+    if (has("strided/1"))
+      for (const char* s : {"2", "4", "8", "16", "32", "64", "128"}) {
+        const std::string key = std::string("strided/") + s;
+        if (has(key.c_str()))
+          d.values[std::string("stride") + s + "_over_stride1"] = t[key] / t["strided/1"];
+      }
+    if (!d.values.empty()) out.push_back(d);
+  }
+  return out;
+}
+
+const FamilyRegistrar reg{
+    {"layout",
+     "C vs Fortran order: reductions, strided sweeps, C->F conversion, matvec forms, GPU "
+     "coalescing and transposes",
+     {"cpu variants: rowsum_naive colsum_naive rowsum_aware colsum_aware (order C F)",
+      "             strided (stride 1..128), to_fortran_naive to_fortran_blocked copy,",
+      "             matvec_dot matvec_axpy (order C F)",
+      "dtype: f64 f32 f16 bf16 (16-bit types accumulate in f32); level; threads",
+      "gpu variants: gpu_rowsum_* gpu_colsum_* (coalesced strided), gpu_transpose_naive",
+      "              gpu_transpose_tiled gpu_memcpy_d2d (levels L2 DRAM)",
+      "derived: layout/derived/dtype/level/threads: strided/contiguous ratios, breakeven_passes"},
+     add_layout,
+     derive_layout}};
+
+}  // namespace
+}  // namespace bench
+}  // namespace dtypebench

@@ -1,0 +1,214 @@
+// Layout family on the GPU: the same sums and the same transpose, with and against the grain.
+//   reduce_rows_coalesced_kernel  row sums, one warp per row: lanes read neighbouring elements
+//   reduce_rows_strided_kernel    row sums, one thread per row: a warp's loads are a row apart
+//   reduce_cols_coalesced_kernel  column sums, one thread per column walking down the rows
+//   reduce_cols_strided_kernel    column sums, one warp per column: lanes are a row apart
+//   transpose_naive_kernel        b[j][i] = a[i][j]: coalesced reads, writes a row of b apart
+//   transpose_tiled_kernel        32x32 shared tile padded to 33 columns: both sides coalesced
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <algorithm>
+
+#include "dtypebench/cuda_check.hpp"
+#include "dtypebench/gpu.hpp"
+#include "kernels/cuda/layout.hpp"
+
+namespace dtypebench {
+namespace cuda {
+namespace {
+
+constexpr int kBlock = 256;
+constexpr int kWarpsPerBlock = kBlock / 32;
+constexpr int kTile = 32;
+constexpr int kTileRows = 8;  // a 32x8 block moves a 32x32 tile in 4 passes
+constexpr unsigned kMaxGridY = 65535;
+
+// the CUDA types with the same size and bits as the suite's 16-bit storage types
+template <class T>
+struct device_type {
+  using type = T;
+};
+template <>
+struct device_type<dtypebench::half> {
+  using type = __half;
+};
+template <>
+struct device_type<dtypebench::bfloat16> {
+  using type = __nv_bfloat16;
+};
+template <class T>
+using dev_t = typename device_type<T>::type;
+static_assert(sizeof(__half) == sizeof(dtypebench::half), "same storage");
+static_assert(sizeof(__nv_bfloat16) == sizeof(dtypebench::bfloat16), "same storage");
+
+__device__ __forceinline__ double to_acc(double x) { return x; }
+__device__ __forceinline__ float to_acc(float x) { return x; }
+__device__ __forceinline__ float to_acc(__half x) { return __half2float(x); }
+__device__ __forceinline__ float to_acc(__nv_bfloat16 x) { return __bfloat162float(x); }
+
+// all 32 lanes must call this: callers keep idle lanes in with 0
+template <class A>
+__device__ __forceinline__ A warp_sum(A v) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+  return v;
+}
+
+__device__ __forceinline__ size_t global_tid() {
+  return static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+}
+
+// kernels
+
+template <class D, class A>
+__global__ void reduce_rows_coalesced_kernel(const D* __restrict__ a, size_t rows, size_t cols,
+                                             A* __restrict__ out) {
+  // the whole warp shares a row, so this exit is warp-uniform
+  const size_t i = global_tid() / 32;
+  const int lane = threadIdx.x % 32;
+  if (i >= rows) return;
+  const D* row = a + i * cols;
+  A s = 0;
+  for (size_t j = lane; j < cols; j += 32) s += to_acc(row[j]);
+  s = warp_sum(s);
+  if (lane == 0) out[i] = s;
+}
+
+template <class D, class A>
+__global__ void reduce_rows_strided_kernel(const D* __restrict__ a, size_t rows, size_t cols,
+                                           A* __restrict__ out) {
+  const size_t i = global_tid();
+  if (i >= rows) return;
+  const D* row = a + i * cols;
+  A s = 0;
+  for (size_t j = 0; j < cols; ++j) s += to_acc(row[j]);
+  out[i] = s;
+}
+
+template <class D, class A>
+__global__ void reduce_cols_coalesced_kernel(const D* __restrict__ a, size_t rows, size_t cols,
+                                             A* __restrict__ out) {
+  const size_t j = global_tid();
+  if (j >= cols) return;
+  A s = 0;
+  for (size_t i = 0; i < rows; ++i) s += to_acc(a[i * cols + j]);
+  out[j] = s;
+}
+
+template <class D, class A>
+__global__ void reduce_cols_strided_kernel(const D* __restrict__ a, size_t rows, size_t cols,
+                                           A* __restrict__ out) {
+  // the whole warp shares a column, so this exit is warp-uniform
+  const size_t j = global_tid() / 32;
+  const int lane = threadIdx.x % 32;
+  if (j >= cols) return;
+  A s = 0;
+  for (size_t i = lane; i < rows; i += 32) s += to_acc(a[i * cols + j]);
+  s = warp_sum(s);
+  if (lane == 0) out[j] = s;
+}
+
+// grid.y is capped at 65535, so rows past gridDim.y * blockDim.y loop
+template <class D>
+__global__ void transpose_naive_kernel(const D* __restrict__ a, D* __restrict__ b, size_t rows,
+                                       size_t cols) {
+  const size_t j = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (j >= cols) return;
+  const size_t stride = static_cast<size_t>(gridDim.y) * blockDim.y;
+  for (size_t i = static_cast<size_t>(blockIdx.y) * blockDim.y + threadIdx.y; i < rows;
+       i += stride) {
+    b[j * rows + i] = a[i * cols + j];
+  }
+}
+
+// the 33rd column shifts each tile row by one bank, so reading a tile column hits 32 banks; 8-byte
+// types take the two wavefronts they need anyway, 16-bit types share words and see a 2-way clash
+// on one bank for odd r
+template <class D>
+__global__ void transpose_tiled_kernel(const D* __restrict__ a, D* __restrict__ b, size_t rows,
+                                       size_t cols) {
+  __shared__ D tile[kTile][kTile + 1];
+  const size_t j0 = static_cast<size_t>(blockIdx.x) * kTile;
+  const int tx = threadIdx.x, ty = threadIdx.y;
+  // the loop bound depends on the block only, so every thread reaches each __syncthreads
+  for (size_t i0 = static_cast<size_t>(blockIdx.y) * kTile; i0 < rows;
+       i0 += static_cast<size_t>(gridDim.y) * kTile) {
+    // lanes walk along a row of a
+    for (int r = ty; r < kTile; r += kTileRows) {
+      const size_t i = i0 + r, j = j0 + tx;
+      if (i < rows && j < cols) tile[r][tx] = a[i * cols + j];
+    }
+    __syncthreads();
+    // lanes walk along a row of b, which is down a column of the tile
+    for (int r = ty; r < kTile; r += kTileRows) {
+      const size_t j = j0 + r, i = i0 + tx;
+      if (j < cols && i < rows) b[j * rows + i] = tile[tx][r];
+    }
+    // the next tile overwrites this one
+    __syncthreads();
+  }
+}
+
+}  // namespace
+
+// launchers
+
+template <class T>
+void reduce(const T* a, size_t rows, size_t cols, Axis axis, Access access, acc_t<T>* out) {
+  using D = dev_t<T>;
+  using A = acc_t<T>;
+  const D* da = reinterpret_cast<const D*>(a);
+  const size_t nout = axis == Axis::Rows ? rows : cols;
+  if (nout == 0) return;
+  // warp-per-output kernels pack 8 outputs in a block, thread-per-output kernels 256
+  const bool warp_per_output = (axis == Axis::Rows) == (access == Access::Coalesced);
+  const unsigned grid = ceil_div(nout, warp_per_output ? kWarpsPerBlock : kBlock);
+  if (axis == Axis::Rows && access == Access::Coalesced) {
+    reduce_rows_coalesced_kernel<D, A><<<grid, kBlock>>>(da, rows, cols, out);
+  } else if (axis == Axis::Rows) {
+    reduce_rows_strided_kernel<D, A><<<grid, kBlock>>>(da, rows, cols, out);
+  } else if (access == Access::Coalesced) {
+    reduce_cols_coalesced_kernel<D, A><<<grid, kBlock>>>(da, rows, cols, out);
+  } else {
+    reduce_cols_strided_kernel<D, A><<<grid, kBlock>>>(da, rows, cols, out);
+  }
+  gpu::check_last_launch("reduce");
+}
+
+template <class T>
+void transpose_naive(const T* a, T* b, size_t rows, size_t cols) {
+  using D = dev_t<T>;
+  if (rows == 0 || cols == 0) return;
+  const dim3 block(kTile, kTileRows);
+  const dim3 grid(ceil_div(cols, kTile), std::min(ceil_div(rows, kTileRows), kMaxGridY));
+  transpose_naive_kernel<D>
+      <<<grid, block>>>(reinterpret_cast<const D*>(a), reinterpret_cast<D*>(b), rows, cols);
+  gpu::check_last_launch("transpose_naive");
+}
+
+template <class T>
+void transpose_tiled(const T* a, T* b, size_t rows, size_t cols) {
+  using D = dev_t<T>;
+  if (rows == 0 || cols == 0) return;
+  const dim3 block(kTile, kTileRows);
+  const dim3 grid(ceil_div(cols, kTile), std::min(ceil_div(rows, kTile), kMaxGridY));
+  transpose_tiled_kernel<D>
+      <<<grid, block>>>(reinterpret_cast<const D*>(a), reinterpret_cast<D*>(b), rows, cols);
+  gpu::check_last_launch("transpose_tiled");
+}
+
+// explicit instantiations
+
+#define DTYPEBENCH_CUDA_LAYOUT(T)                                             \
+  template void reduce<T>(const T*, size_t, size_t, Axis, Access, acc_t<T>*); \
+  template void transpose_naive<T>(const T*, T*, size_t, size_t);             \
+  template void transpose_tiled<T>(const T*, T*, size_t, size_t);
+DTYPEBENCH_CUDA_LAYOUT(double)
+DTYPEBENCH_CUDA_LAYOUT(float)
+DTYPEBENCH_CUDA_LAYOUT(dtypebench::half)
+DTYPEBENCH_CUDA_LAYOUT(dtypebench::bfloat16)
+#undef DTYPEBENCH_CUDA_LAYOUT
+
+}  // namespace cuda
+}  // namespace dtypebench

@@ -1,0 +1,513 @@
+#!/usr/bin/env python3
+"""Run the dtypebench suite one family per process and merge the results into one JSON file.
+
+Each family runs in its own dtypebench process, so a crash in one cannot lose the others. After every
+family the output file is rewritten atomically with everything finished so far, so it is valid JSON
+at any moment: one "context" (from the first family that wrote one, plus "families_run" and
+"families_not_run" saying what ran and why the rest did not) and the "benchmarks" of all families.
+Ctrl-C stops the running family, keeps what finished, lists the rest as not run and exits 130.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_BINARY = ROOT / "build" / "dtypebench"
+SMOKE_ARGS = ["--levels=L1", "--benchmark_min_time=0.001", "--benchmark_repetitions=1"]
+SUMMARY_ROWS = 30
+EXIT_INTERRUPTED = 130
+
+
+@dataclass
+class FamilyOutcome:
+    """What one family's process left behind."""
+
+    family: str
+    status: str  # "ok", "failed (exit 1)", "crashed (signal 11, SIGSEGV)", "interrupted", ...
+    complete: bool  # its JSON was read whole (not salvaged, not missing)
+    exit_code: Optional[int] = None
+    seconds: float = 0.0
+    context: Optional[dict[str, Any]] = None
+    benchmarks: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.complete and self.status == "ok"
+
+
+# ---- reading a family's JSON, whole or salvaged ------------------------------------------------
+
+
+def salvage_json(text: str) -> tuple[Optional[dict[str, Any]], list[dict[str, Any]]]:
+    """Reads the context and every complete benchmark entry from a possibly truncated Google
+    Benchmark JSON file (a process killed mid-run leaves the file unterminated)."""
+    decoder = json.JSONDecoder()
+    context: Optional[dict[str, Any]] = None
+    m = re.search(r'"context"\s*:\s*', text)
+    if m:
+        try:
+            obj, _ = decoder.raw_decode(text, m.end())
+            if isinstance(obj, dict):
+                context = obj
+        except json.JSONDecodeError:
+            pass
+    benchmarks: list[dict[str, Any]] = []
+    m = re.search(r'"benchmarks"\s*:\s*\[', text)
+    if m:
+        pos = m.end()
+        while True:
+            while pos < len(text) and text[pos] in " \t\r\n,":
+                pos += 1
+            try:
+                obj, pos = decoder.raw_decode(text, pos)
+            except json.JSONDecodeError:
+                break
+            if not isinstance(obj, dict):
+                break
+            benchmarks.append(obj)
+    return context, benchmarks
+
+
+def read_family_json(path: Path) -> tuple[Optional[dict[str, Any]], list[dict[str, Any]], str]:
+    """Returns (context, benchmarks, problem); problem is "" when the file was read whole."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return None, [], "no json written"
+    if not text.strip():
+        return None, [], "no json written"
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        context, benchmarks = salvage_json(text)
+        return context, benchmarks, f"json unreadable ({e.msg} at line {e.lineno})"
+    if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks", []), list):
+        return None, [], "json unreadable (not a Google Benchmark result)"
+    context = doc.get("context") if isinstance(doc.get("context"), dict) else None
+    return context, list(doc.get("benchmarks", [])), ""
+
+
+def describe_exit(code: int) -> str:
+    if code == 0:
+        return "ok"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "unknown signal"
+        return f"crashed (signal {-code}, {name})"
+    if code == 2:
+        return "usage error (exit 2)"
+    return f"failed (exit {code})"
+
+
+def outcome_from(family: str, code: Optional[int], json_path: Path, seconds: float,
+                 interrupted: bool) -> FamilyOutcome:
+    """Combines a family's exit status (None: it never started or was not reaped) and its JSON."""
+    context, benchmarks, problem = read_family_json(json_path)
+    if code == 0 and not problem:
+        status = "ok"  # it finished even if Ctrl-C came just after
+    elif interrupted or code == -signal.SIGINT or code is None:
+        status = "interrupted"
+    else:
+        status = describe_exit(code)
+        if problem and status == "ok":
+            status = problem
+    complete = not problem and status != "interrupted"
+    return FamilyOutcome(family=family, status=status, complete=complete, exit_code=code,
+                         seconds=seconds, context=context, benchmarks=benchmarks)
+
+
+# ---- merging -------------------------------------------------------------------------------------
+
+
+def merge(outcomes: list[FamilyOutcome], pending: list[tuple[str, str]],
+          extra_context: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    """One result document from the families finished so far; pending lists (family, reason) for
+    those that did not run (yet)."""
+    context: dict[str, Any] = {}
+    for o in outcomes:
+        if o.context:
+            context = dict(o.context)
+            break
+    context.update(extra_context or {})
+    run: list[dict[str, Any]] = []
+    not_run: list[dict[str, Any]] = []
+    benchmarks: list[dict[str, Any]] = []
+    for o in outcomes:
+        benchmarks.extend(o.benchmarks)
+        if o.complete:
+            run.append({"family": o.family, "status": o.status, "exit_code": o.exit_code,
+                        "seconds": round(o.seconds, 3), "benchmarks": len(o.benchmarks)})
+        else:
+            reason = o.status
+            if o.benchmarks:
+                reason += f"; {len(o.benchmarks)} finished benchmarks kept"
+            not_run.append({"family": o.family, "reason": reason,
+                            "benchmarks_kept": len(o.benchmarks)})
+    for family, reason in pending:
+        not_run.append({"family": family, "reason": reason, "benchmarks_kept": 0})
+    context["families_run"] = run
+    context["families_not_run"] = not_run
+    return {"context": context, "benchmarks": benchmarks}
+
+
+def write_atomic(path: Path, doc: dict[str, Any]) -> None:
+    """Writes doc as JSON so that path always holds either the old or the new complete file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".partial.json")
+    with open(tmp, "w") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+# ---- the summary table ---------------------------------------------------------------------------
+
+
+def parse_name(name: str) -> tuple[str, str, dict[str, str]]:
+    """family/variant/key:value/... -> (family, variant, {key: value}); parts without a colon
+    (Google Benchmark's real_time, manual_time) are ignored."""
+    parts = name.split("/")
+    keys: dict[str, str] = {}
+    for p in parts[2:]:
+        if ":" in p:
+            k, v = p.split(":", 1)
+            keys[k] = v
+    return parts[0], parts[1] if len(parts) > 1 else "", keys
+
+
+def is_error(b: dict[str, Any]) -> bool:
+    return bool(b.get("error_occurred"))
+
+
+def is_skip(b: dict[str, Any]) -> bool:
+    return is_error(b) and str(b.get("error_message", "")).startswith("skip: ")
+
+
+def run_name(b: dict[str, Any]) -> str:
+    return str(b.get("run_name") or b.get("name", ""))
+
+
+def representative(benchmarks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per run that did not fail: its median aggregate, or when the run has no aggregates
+    (one repetition) the iteration entry with the median time. Order follows the file."""
+    medians: dict[str, dict[str, Any]] = {}
+    iterations: dict[str, list[dict[str, Any]]] = {}
+    order: list[str] = []
+    for b in benchmarks:
+        if is_error(b):
+            continue
+        key = run_name(b)
+        if key not in medians and key not in iterations:
+            order.append(key)
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                medians[key] = b
+        else:
+            iterations.setdefault(key, []).append(b)
+    out = []
+    for key in order:
+        if key in medians:
+            out.append(medians[key])
+        elif key in iterations:
+            runs = sorted(iterations[key], key=lambda b: float(b.get("real_time", 0.0)))
+            out.append(runs[(len(runs) - 1) // 2])
+    return out
+
+
+def format_time(value: float, unit: str) -> str:
+    scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}.get(unit, 1e-9)
+    s = value * scale
+    for name, f in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if s >= f:
+            return f"{s / f:.3g} {name}"
+    return f"{s / 1e-9:.3g} ns"
+
+
+def format_rate(b: dict[str, Any]) -> str:
+    if b.get("label") == "derived":
+        skip = {"iterations", "real_time", "cpu_time", "repetitions", "repetition_index", "threads"}
+        values = [f"{k}={v:.3g}" for k, v in b.items()
+                  if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in skip
+                  and k not in {"family_index", "per_family_instance_index"}]
+        return " ".join(values)
+    parts = []
+    gbs = float(b.get("bytes", 0) or 0)
+    gflops = float(b.get("flops", 0) or 0)
+    if gbs > 0:
+        parts.append(f"{gbs / 1e9:.3g} GB/s")
+    if gflops > 0:
+        parts.append(f"{gflops / 1e9:.3g} GFLOP/s")
+    return "  ".join(parts) or "-"
+
+
+def format_verified(b: dict[str, Any]) -> str:
+    if "verified" not in b:
+        return "-"
+    return "yes" if abs(float(b["verified"]) - 1.0) < 1e-9 else "NO"
+
+
+def pick_rows(reps: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
+    """The entries worth a line: those at the largest cache level in the file (DRAM in a normal run)
+    and every derived entry."""
+    order = ["L1", "L2", "L3", "DRAM"]
+    levels = {parse_name(run_name(b))[2].get("level") for b in reps}
+    present = [lv for lv in order if lv in levels]
+    level = present[-1] if present else None
+    rows = [b for b in reps
+            if b.get("label") == "derived" or (level and parse_name(run_name(b))[2].get("level")
+                                               == level)]
+    if not rows:
+        rows = reps
+        what = "all entries"
+    else:
+        what = f"level {level} and derived entries" if level else "derived entries"
+    return rows, what
+
+
+def summarize(doc: dict[str, Any], out_path: str = "", max_rows: int = SUMMARY_ROWS) -> str:
+    """A short table of a merged result: the headline entries, then counts of the rest."""
+    benchmarks: list[dict[str, Any]] = doc.get("benchmarks", [])
+    context: dict[str, Any] = doc.get("context", {})
+    lines: list[str] = []
+    reps = representative(benchmarks)
+    rows, what = pick_rows(reps)
+    if rows:
+        shown = rows[:max_rows]
+        width = min(max(len(run_name(b)) for b in shown), 72)
+        lines.append(f"{'name':<{width}}  {'time':>9}  {'rate':<20} verified")
+        for b in shown:
+            name = run_name(b)
+            if len(name) > width:
+                name = name[: width - 3] + "..."
+            t = "" if b.get("label") == "derived" else format_time(
+                float(b.get("real_time", 0.0)), str(b.get("time_unit", "ns")))
+            lines.append(f"{name:<{width}}  {t:>9}  {format_rate(b):<20} {format_verified(b)}")
+        rest = f"; {len(rows) - len(shown)} more not shown" if len(rows) > len(shown) else ""
+        where = f" in {out_path}" if out_path else ""
+        lines.append(f"({what}: {len(shown)} of {len(reps)} results shown{rest}; all{where})")
+
+    errors: dict[str, dict[str, Any]] = {}
+    for b in benchmarks:
+        if is_error(b):
+            errors.setdefault(run_name(b), b)
+    skips = [b for b in errors.values() if is_skip(b)]
+    fails = [b for b in errors.values() if not is_skip(b)]
+    not_verified = [b for b in reps if format_verified(b) == "NO"]
+    lines.append(f"results: {len(reps)} ran, {len(skips)} skipped, {len(fails)} failed"
+                 + (f", {len(not_verified)} NOT verified" if not_verified else ""))
+    reasons: dict[str, int] = {}
+    for b in skips:
+        msg = str(b.get("error_message", ""))[len("skip: "):]
+        reasons[msg] = reasons.get(msg, 0) + 1
+    for msg, n in sorted(reasons.items(), key=lambda kv: -kv[1])[:3]:
+        lines.append(f"  skipped {n}: {msg[:100]}")
+    for b in fails[:5]:
+        lines.append(f"  FAILED {run_name(b)}: {str(b.get('error_message', ''))[:100]}")
+    if len(fails) > 5:
+        lines.append(f"  ... {len(fails) - 5} more failures")
+    for f in context.get("families_run", []):
+        if f.get("status") != "ok":
+            lines.append(f"family {f.get('family')}: {f.get('status')}")
+    for f in context.get("families_not_run", []):
+        lines.append(f"family {f.get('family')}: not run: {f.get('reason')}")
+    return "\n".join(lines)
+
+
+# ---- running -------------------------------------------------------------------------------------
+
+
+class Interrupted(Exception):
+    pass
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def list_families(binary: Path) -> list[str]:
+    proc = subprocess.run([str(binary), "--list-families"], capture_output=True, text=True,
+                          check=False)
+    if proc.returncode != 0:
+        msg = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:] or ["no output"]
+        raise SystemExit(f"run_suite: {binary} --list-families failed (exit {proc.returncode}): "
+                         f"{msg[0]}")
+    names = [line.strip() for line in proc.stdout.splitlines() if line.strip()]
+    return [n for n in names if re.fullmatch(r"[A-Za-z0-9_]+", n)]
+
+
+def stop_child(proc: subprocess.Popen) -> Optional[int]:
+    """Asks the running family to stop (SIGINT, then SIGTERM, then SIGKILL) and reaps it."""
+    for sig, wait in ((signal.SIGINT, 5), (signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+        if proc.poll() is not None:
+            break
+        try:
+            proc.send_signal(sig)
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        except ProcessLookupError:
+            break
+    return proc.poll()
+
+
+def default_output() -> Path:
+    """reports/<hostname>-<date>.json, with -2, -3, ... when that file exists, so a second run the
+    same day does not replace the first."""
+    stem = f"{socket.gethostname().split('.')[0]}-{datetime.date.today().isoformat()}"
+    path = ROOT / "reports" / f"{stem}.json"
+    n = 2
+    while path.exists():
+        path = ROOT / "reports" / f"{stem}-{n}.json"
+        n += 1
+    return path
+
+
+def family_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
+    """The dtypebench arguments shared by every family (before --family and --benchmark_out)."""
+    out = []
+    if args.quick or args.smoke:
+        out.append("--quick")
+    if args.smoke:
+        out.extend(SMOKE_ARGS)
+    return out + extra  # later flags win, so the user's extra arguments override the smoke ones
+
+
+def run_suite(args: argparse.Namespace, extra: list[str]) -> int:
+    binary = Path(args.binary)
+    if not (binary.is_file() and os.access(binary, os.X_OK)):
+        print(f"run_suite: {binary} not found or not executable; build it first "
+              "(scripts/characterize builds it)", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else default_output()
+    known = list_families(binary)
+    wanted = [f for f in args.family.split(",") if f] if args.family else known
+    unknown = [f for f in wanted if f not in known]
+    families = [f for f in wanted if f in known]
+    for f in unknown:
+        print(f"run_suite: unknown family '{f}' (known: {', '.join(known)}); the rest runs",
+              file=sys.stderr)
+    shared = family_args(args, extra)
+    extra_context = {"suite_args": shared, "suite_complete": False}
+    skipped_unknown = [(f, f"unknown family (known: {', '.join(known)})") for f in unknown]
+
+    outcomes: list[FamilyOutcome] = []
+    start = time.monotonic()
+    interrupted = False
+    current: Optional[tuple[str, Path, float]] = None  # the family running now
+    proc: Optional[subprocess.Popen] = None
+    old_handlers = {sig: signal.signal(sig, _raise_interrupt)
+                    for sig in (signal.SIGINT, signal.SIGTERM)}
+    print(f"run_suite: {len(families)} families -> {out}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="dtypebench-") as tmp:
+        try:
+            write_atomic(out, merge(outcomes, skipped_unknown + [
+                (f, "not run yet (suite in progress)") for f in families], extra_context))
+            for k, family in enumerate(families, 1):
+                json_path = Path(tmp) / f"{family}.json"
+                cmd = [str(binary), f"--family={family}", *shared,
+                       f"--benchmark_out={json_path}", "--benchmark_out_format=json"]
+                print(f"[{k}/{len(families)}] {family}  elapsed {time.monotonic() - start:.0f}s",
+                      flush=True)
+                proc = None
+                current = (family, json_path, time.monotonic())
+                proc = subprocess.Popen(cmd)
+                code = proc.wait()
+                o = outcome_from(family, code, json_path, time.monotonic() - current[2], False)
+                outcomes.append(o)
+                current = None
+                print(f"[{k}/{len(families)}] {family}: {o.status}, {len(o.benchmarks)} entries "
+                      f"in {o.seconds:.0f}s", flush=True)
+                if o.status == "interrupted":  # the child got the terminal's Ctrl-C first
+                    raise Interrupted("SIGINT")
+                write_atomic(out, merge(outcomes, skipped_unknown + [
+                    (f, "not run yet (suite in progress)") for f in families[k:]], extra_context))
+        except Interrupted:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, signal.SIG_IGN)
+            interrupted = True
+            if current is not None and current[0] not in {o.family for o in outcomes}:
+                family, json_path, t0 = current
+                code = stop_child(proc) if proc is not None else None
+                outcomes.append(outcome_from(family, code, json_path, time.monotonic() - t0,
+                                             True))
+            print(f"run_suite: interrupted; writing what finished to {out}", flush=True)
+        done = {o.family for o in outcomes}
+        rest = [(f, "interrupted before it started") for f in families if f not in done]
+        extra_context["suite_complete"] = (not interrupted and not unknown
+                                           and all(o.ok for o in outcomes))
+        write_atomic(out, merge(outcomes, skipped_unknown + rest, extra_context))
+    for sig, handler in old_handlers.items():
+        signal.signal(sig, handler)
+
+    with open(out) as f:
+        doc = json.load(f)
+    print()
+    print(summarize(doc, str(out)))
+    print(f"run_suite: wrote {out} in {time.monotonic() - start:.0f}s"
+          + (" (interrupted)" if interrupted else ""))
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return 0 if extra_context["suite_complete"] else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="run_suite.py",
+        usage="%(prog)s [-h] [--binary PATH] [--out FILE] [--family a,b] [--quick] [--smoke] "
+              "[-- dtypebench args ...]",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Arguments after -- go to every dtypebench process, e.g.\n"
+               "  run_suite.py --quick -- --levels=L2,DRAM --threads=1,all --dram-mib=512\n"
+               "Exit status: 0 every family ran (skips are fine), 1 a family failed or crashed,\n"
+               "2 bad usage or no binary, 130 interrupted.")
+    p.add_argument("--binary", metavar="PATH", default=str(DEFAULT_BINARY),
+                   help="the dtypebench binary (default: %(default)s)")
+    p.add_argument("--out", metavar="FILE", help="the merged JSON result (default: reports/<hostname>-<date>.json)")
+    p.add_argument("--family", metavar="a,b", help="comma-separated families to run (default: all, from "
+                                    "dtypebench --list-families)")
+    p.add_argument("--quick", action="store_true", help="a short run (dtypebench --quick)")
+    p.add_argument("--smoke", action="store_true",
+                   help="a few seconds per family, for CI: --quick plus " + " ".join(SMOKE_ARGS))
+    return p
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        i = argv.index("--")
+        argv, extra = argv[:i], argv[i + 1:]
+    args = build_parser().parse_args(argv)
+    for a in extra:
+        if a.startswith(("--family", "--benchmark_out", "--list")):
+            print(f"run_suite: '{a}' is set by run_suite itself; use its own options (see --help)",
+                  file=sys.stderr)
+            return 2
+    try:
+        return run_suite(args, extra)
+    except KeyboardInterrupt:  # before the families started: nothing to keep
+        print("run_suite: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Compare a result's CPU baseline copy and triad at DRAM size with a plain STREAM-style C loop.
+
+Builds scripts/stream_ref.c with `gcc -O3 -march=native -fopenmp`, runs it on this machine with the
+suite's thread count and working set (triad: N = working set / 8 / 3 doubles per array; copy:
+N = working set / 8 / 2), and compares its median rate with the median `bytes` rate of
+baseline/copy and baseline/triad (dtype:f64, level:DRAM, the largest thread count) in RESULT.json.
+Run it right after the suite, on the same machine. Exit 0 when both are within the tolerance, 1 when
+not, 2 when the check cannot run (no DRAM baseline in the file, no compiler).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run_suite import parse_name, representative, run_name  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+COMPILE = ["gcc", "-O3", "-march=native", "-fopenmp"]
+BYTES_PER_ELEMENT = {"copy": 16, "triad": 24}  # minimum traffic: reads + writes, in f64
+ARRAYS = {"copy": 2, "triad": 3}
+
+
+class CheckError(Exception):
+    pass
+
+
+def suite_entries(doc: dict[str, Any], threads: Optional[int]) -> dict[str, dict[str, Any]]:
+    """The representative baseline copy/triad f64 DRAM entries at the chosen thread count
+    (default: the largest in the file), by variant."""
+    found: dict[str, dict[int, dict[str, Any]]] = {}
+    for b in representative(doc.get("benchmarks", [])):
+        family, variant, keys = parse_name(run_name(b))
+        if family != "baseline" or variant not in BYTES_PER_ELEMENT:
+            continue
+        if keys.get("dtype") != "f64" or keys.get("level") != "DRAM" or "threads" not in keys:
+            continue
+        found.setdefault(variant, {})[int(keys["threads"])] = b
+    if set(found) != set(BYTES_PER_ELEMENT):
+        raise CheckError("the file has no baseline/copy and baseline/triad f64 results at "
+                         "level:DRAM (a --smoke run has none; run scripts/characterize --quick)")
+    if threads is None:
+        threads = max(set(found["copy"]) & set(found["triad"]), default=0)
+    if threads not in found["copy"] or threads not in found["triad"]:
+        raise CheckError(f"no copy and triad results at threads:{threads}")
+    return {v: found[v][threads] for v in BYTES_PER_ELEMENT}
+
+
+def working_set(entry: dict[str, Any], context: dict[str, Any]) -> int:
+    ws = entry.get("working_set_bytes") or context.get("working_set_DRAM")
+    if not ws:
+        raise CheckError("neither the entry's working_set_bytes nor context working_set_DRAM is "
+                         "in the file")
+    return int(float(ws))
+
+
+def build_ref(tmp: Path) -> Path:
+    if shutil.which("gcc") is None:
+        raise CheckError("gcc not found (scripts/setup.sh installs it)")
+    exe = tmp / "stream_ref"
+    cmd = COMPILE + ["-o", str(exe), str(HERE / "stream_ref.c"), "-lm"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise CheckError(f"{' '.join(cmd)} failed:\n{proc.stderr.strip()}")
+    return exe
+
+
+def run_ref(exe: Path, n: int, threads: int, reps: int) -> dict[str, Any]:
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    proc = subprocess.run([str(exe), str(n), str(reps)], capture_output=True, text=True, env=env,
+                          check=False)
+    if proc.returncode != 0:
+        raise CheckError(f"stream_ref {n} failed (exit {proc.returncode}): {proc.stderr.strip()}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def compare(suite: float, ref: float, tolerance: float) -> tuple[float, bool]:
+    ratio = suite / ref if ref > 0 else float("inf")
+    return ratio, abs(ratio - 1.0) <= tolerance
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    p = argparse.ArgumentParser(prog="stream-check", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("result", help="a result JSON with a DRAM baseline (scripts/characterize)")
+    p.add_argument("--threads", type=int,
+                   help="compare at this thread count (default: the largest in the file)")
+    p.add_argument("--reps", type=int, default=10, help="timed repetitions (default: %(default)s)")
+    p.add_argument("--tolerance", type=float, default=0.10,
+                   help="largest accepted |suite/ref - 1| (default: %(default)s)")
+    args = p.parse_args(argv)
+    try:
+        with open(args.result) as f:
+            doc = json.load(f)
+        context = doc.get("context", {})
+        entries = suite_entries(doc, args.threads)
+        threads = int(parse_name(run_name(entries["copy"]))[2]["threads"])
+        host = socket.gethostname()
+        if context.get("hostname") and context["hostname"] != host:
+            print(f"stream-check: warning: the result is from {context['hostname']}, this is {host}")
+        with tempfile.TemporaryDirectory(prefix="stream-ref-") as tmp:
+            exe = build_ref(Path(tmp))
+            rows = []
+            for variant in ("copy", "triad"):
+                ws = working_set(entries[variant], context)
+                n = ws // 8 // ARRAYS[variant]
+                ref = run_ref(exe, n, threads, args.reps)
+                rows.append((variant, n, ws, float(entries[variant].get("bytes", 0.0)),
+                             ref[f"{variant}_bytes_per_s"], ref[f"{variant}_best_bytes_per_s"]))
+    except (OSError, json.JSONDecodeError, CheckError) as e:
+        print(f"stream-check: {e}", file=sys.stderr)
+        return 2
+    print(f"stream-check: {args.result} vs {' '.join(COMPILE)} scripts/stream_ref.c, "
+          f"OMP_NUM_THREADS={threads}, OMP_PROC_BIND={os.environ.get('OMP_PROC_BIND', 'unset')}, "
+          f"{args.reps} reps")
+    print(f"{'kernel':<6} {'N/array':>11} {'working set':>12} {'suite GB/s':>11} "
+          f"{'ref GB/s':>9} {'ref best':>9} {'suite/ref':>9}")
+    ok = True
+    for variant, n, ws, suite, ref, best in rows:
+        ratio, within = compare(suite, ref, args.tolerance)
+        ok &= within
+        print(f"{variant:<6} {n:>11} {ws / 2**20:>9.1f} MiB {suite / 1e9:>11.2f} {ref / 1e9:>9.2f} "
+              f"{best / 1e9:>9.2f} {ratio:>9.3f}{'' if within else '  OUTSIDE'}")
+    verdict = "ok: within" if ok else "FAILED: not within"
+    print(f"stream-check: {verdict} {args.tolerance:.0%} of the reference median")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The binary's command line: bad input is one clear line and the right exit status; a tiny run
+# writes JSON with the context and verified results.
+set -u
+bin=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+expect() {  # expect STATUS PATTERN ARGS...
+  local want=$1 pat=$2; shift 2
+  "$bin" "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
+  [ "$got" = "$want" ] || fail "'$*' exited $got, wanted $want: $(cat "$tmp/err")"
+  grep -q -- "$pat" "$tmp/err" "$tmp/out" || fail "'$*' did not say '$pat': $(cat "$tmp/err")"
+  [ "$want" = 0 ] || [ "$(grep -c . "$tmp/err")" -le 1 ] || fail "'$*' printed more than one error line"
+}
+expect 2 "unknown family 'nosuch'" --family=nosuch
+expect 2 "no benchmark matches" --benchmark_filter=nosuchbenchmark
+expect 2 "not a valid regex" '--benchmark_filter=(('
+expect 2 "needs a positive integer" --dram-mib=abc
+expect 2 "needs a positive integer" --dram-mib=0
+expect 2 "unknown cache level 'L9'" --levels=L9
+expect 2 "unknown option" --bogus
+expect 0 "layout" --list-families
+expect 0 "cache levels on this machine" --list
+# a working set that cannot fit is a skip with one line, and the run goes on (exit 0)
+expect 0 "does not fit" --levels=DRAM --dram-mib=100000000 '--benchmark_filter=^baseline/copy/dtype:f64' \
+  --benchmark_repetitions=1 --benchmark_min_time=0.001
+# a tiny run writes JSON with context and verified counters
+"$bin" --levels=L1 --threads=1 '--benchmark_filter=^(baseline/triad|layout/(rowsum|colsum)_naive)' \
+  --benchmark_min_time=0.001 --benchmark_repetitions=1 \
+  --benchmark_out="$tmp/r.json" --benchmark_out_format=json >/dev/null 2>"$tmp/err" ||
+  fail "tiny run failed: $(cat "$tmp/err")"
+python3 - "$tmp/r.json" <<'PY' || fail "JSON check failed"
+import json, sys
+d = json.load(open(sys.argv[1]))
+ctx = d["context"]
+for k in ("git_commit", "cpu_model", "l3_bytes", "compiler_flags", "gpu_available"):
+    assert k in ctx, k
+runs = [b for b in d["benchmarks"] if not b.get("error_occurred")]
+assert runs, "no runs"
+assert all(b.get("verified") == 1 for b in runs if b.get("label") != "derived"), "unverified run"
+assert any(b["name"].startswith("layout/derived/") for b in runs), "no derived entry"
+PY
+echo "cli ok"

@@ -1,0 +1,166 @@
+// Baseline kernels against scalar fp64 references: fresh random inputs, poisoned outputs, odd sizes.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <vector>
+
+#include "dtypebench/check.hpp"
+#include "dtypebench/fill.hpp"
+#include "dtypebench/memory.hpp"
+#include "kernels/cpu/baseline.hpp"
+#include "tests/test_util.hpp"
+#ifdef DTYPEBENCH_HAVE_CUDA
+#include "kernels/cuda/baseline.hpp"
+#endif
+
+namespace dtypebench {
+namespace {
+
+template <class T>
+class BaselineTest : public ::testing::Test {};
+using BaselineTypes = ::testing::Types<double, float>;
+TYPED_TEST_SUITE(BaselineTest, BaselineTypes);
+
+const size_t kSizes[] = {1, 7, 63, 1001, 100003};
+
+TYPED_TEST(BaselineTest, StreamKernelsMatchReference) {
+  using T = TypeParam;
+  for (int threads : {1, 3}) {
+    omp_set_num_threads(threads);
+    for (size_t n : kSizes) {
+      const uint64_t seed = test::fresh_seed();
+      Buffer<T> a(n), b(n), c(n);
+      fill_uniform(a.data(), n, seed);
+      fill_uniform(b.data(), n, seed + 1);
+      fill_uniform(c.data(), n, seed + 2);
+      std::vector<double> want(n), tol(n);
+      std::string why;
+      const double u = 2 * unit_roundoff<T>();
+
+      double sum = 0, abs = 0;
+      for (size_t i = 0; i < n; ++i) sum += a[i], abs += std::fabs(double(a[i]));
+      const T got_sum = cpu::stream_read(a.data(), n);
+      const double tol_sum = n * u * abs;
+      EXPECT_TRUE(close_enough(&got_sum, &sum, &tol_sum, 1, &why)) << "read n=" << n << " " << why;
+
+      poison(b.data(), n);
+      cpu::stream_copy(a.data(), b.data(), n);
+      for (size_t i = 0; i < n; ++i) want[i] = a[i], tol[i] = 0;
+      EXPECT_TRUE(close_enough(b.data(), want.data(), tol.data(), n, &why)) << "copy " << why;
+
+      poison(b.data(), n);
+      cpu::stream_scale(a.data(), b.data(), T(3), n);
+      for (size_t i = 0; i < n; ++i) want[i] = 3.0 * a[i], tol[i] = u * std::fabs(want[i]);
+      EXPECT_TRUE(close_enough(b.data(), want.data(), tol.data(), n, &why)) << "scale " << why;
+
+      fill_uniform(b.data(), n, seed + 1);
+      poison(c.data(), n);
+      cpu::stream_add(a.data(), b.data(), c.data(), n);
+      for (size_t i = 0; i < n; ++i)
+        want[i] = double(a[i]) + double(b[i]), tol[i] = u * (std::fabs(a[i]) + std::fabs(b[i]));
+      EXPECT_TRUE(close_enough(c.data(), want.data(), tol.data(), n, &why)) << "add " << why;
+
+      fill_uniform(c.data(), n, seed + 2);
+      poison(a.data(), n);
+      cpu::stream_triad(a.data(), b.data(), c.data(), T(3), n);
+      for (size_t i = 0; i < n; ++i)
+        want[i] = double(b[i]) + 3.0 * double(c[i]),
+        tol[i] = 2 * u * (std::fabs(b[i]) + 3 * std::fabs(c[i]));
+      EXPECT_TRUE(close_enough(a.data(), want.data(), tol.data(), n, &why)) << "triad " << why;
+    }
+  }
+}
+
+TYPED_TEST(BaselineTest, FmaPeakMatchesChainModel) {
+  using T = TypeParam;
+  omp_set_num_threads(2);
+  double flops = 0;
+  const T m = T(0.999), c = T(1e-3), x0 = T(0.5);
+  const double got = cpu::fma_peak<T>(37, m, c, x0, &flops);
+  constexpr int W = 64 / sizeof(T);
+  double want = 0;
+  for (int l = 0; l < W; ++l)
+    want += cpu::fma_chain_reference(37, m, c, double(x0 + T(l) * T(1e-3)));
+  want *= cpu::kFmaChains * 2;
+  EXPECT_NEAR(got, want, 1e-4 * std::fabs(want));
+  EXPECT_EQ(flops, 2.0 * cpu::kFmaChains * W * 37 * 2);
+}
+
+TEST(Baseline, Bf16DotPeak) {
+  if (!cpu::have_avx512_bf16()) GTEST_SKIP() << "no AVX512-BF16 in this build";
+  omp_set_num_threads(1);
+  double flops = 0;
+  // 1.5 * 1.25 per pair, exact in bf16 and in the fp32 accumulators at this size
+  const double got = cpu::bf16_dot_peak(11, 1.5f, 1.25f, &flops);
+  EXPECT_EQ(got, cpu::kFmaChains * 16.0 * 11 * 2 * 1.875);
+  EXPECT_EQ(flops, 2.0 * 32 * cpu::kFmaChains * 11);
+}
+
+#ifdef DTYPEBENCH_HAVE_CUDA
+TYPED_TEST(BaselineTest, GpuStreamsMatchReference) {
+  DB_REQUIRE_GPU();
+  using T = TypeParam;
+  for (size_t n : kSizes) {
+    const uint64_t seed = test::fresh_seed();
+    Buffer<T> ha(n), hb(n), hc(n), got(n);
+    fill_uniform(ha.data(), n, seed);
+    fill_uniform(hb.data(), n, seed + 1);
+    fill_uniform(hc.data(), n, seed + 2);
+    gpu::DeviceBuffer<T> a(n), b(n), c(n);
+    gpu::DeviceBuffer<double> sum(1);
+    gpu::copy_to_device(a.data(), ha.data(), a.bytes());
+    gpu::copy_to_device(b.data(), hb.data(), b.bytes());
+    gpu::copy_to_device(c.data(), hc.data(), c.bytes());
+    std::vector<double> want(n), tol(n, 0.0);
+    std::string why;
+
+    double want_sum = 0, abs = 0, got_sum = 0;
+    for (size_t i = 0; i < n; ++i) want_sum += ha[i], abs += std::fabs(double(ha[i]));
+    cuda::read(a.data(), n, sum.data());
+    gpu::copy_to_host(&got_sum, sum.data(), sizeof(double));
+    const double tol_sum = 1e-12 * abs + 1e-12;
+    EXPECT_TRUE(close_enough(&got_sum, &want_sum, &tol_sum, 1, &why)) << "read " << why;
+
+    for (int v = 0; v < 2; ++v) {  // kernel copy, then the copy engine
+      gpu::memset_device(b.data(), 0xff, b.bytes());
+      if (v == 0) cuda::copy(a.data(), b.data(), n);
+      if (v == 1) cuda::d2d_copy(b.data(), a.data(), a.bytes());
+      gpu::copy_to_host(got.data(), b.data(), b.bytes());
+      for (size_t i = 0; i < n; ++i) want[i] = ha[i];
+      EXPECT_TRUE(close_enough(got.data(), want.data(), tol.data(), n, &why)) << v << " " << why;
+    }
+
+    gpu::copy_to_device(b.data(), hb.data(), b.bytes());
+    gpu::memset_device(a.data(), 0xff, a.bytes());
+    cuda::triad(a.data(), b.data(), c.data(), T(3), n);
+    gpu::copy_to_host(got.data(), a.data(), a.bytes());
+    for (size_t i = 0; i < n; ++i)
+      want[i] = double(hb[i]) + 3.0 * double(hc[i]),
+      tol[i] = 4 * unit_roundoff<T>() * (std::fabs(hb[i]) + 3 * std::fabs(hc[i]));
+    EXPECT_TRUE(close_enough(got.data(), want.data(), tol.data(), n, &why)) << "triad " << why;
+  }
+}
+
+TEST(Baseline, GpuFmaPeakChains) {
+  DB_REQUIRE_GPU();
+  for (cuda::FmaPrecision p : {cuda::FmaPrecision::F64, cuda::FmaPrecision::F32,
+                               cuda::FmaPrecision::F16x2, cuda::FmaPrecision::BF16x2}) {
+    const int blocks = 3;
+    gpu::DeviceBuffer<float> out(blocks * 256);
+    gpu::memset_device(out.data(), 0xff, out.bytes());
+    // m = 0.5, c = 0.5 drives every chain to exactly 1 in every precision
+    const double flops = cuda::fma_peak(p, blocks, 64, 0.5f, 0.5f, out.data());
+    std::vector<float> host(out.size());
+    gpu::copy_to_host(host.data(), out.data(), out.bytes());
+    for (float v : host) ASSERT_NEAR(v, 8.0, 1e-3) << cuda::fma_precision_name(p);
+    const int lanes = p == cuda::FmaPrecision::F16x2 || p == cuda::FmaPrecision::BF16x2 ? 2 : 1;
+    EXPECT_EQ(flops, 2.0 * blocks * 256 * 8 * 64 * lanes);
+  }
+}
+#else
+TEST(Baseline, GpuKernels) { DB_REQUIRE_GPU(); }
+#endif
+
+}  // namespace
+}  // namespace dtypebench

@@ -1,0 +1,181 @@
+// Layout kernels against scalar fp64 references: every dtype, both orders, odd shapes, poisoned
+// outputs, 1 and 3 threads.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <utility>
+#include <vector>
+
+#include "dtypebench/check.hpp"
+#include "dtypebench/fill.hpp"
+#include "dtypebench/memory.hpp"
+#include "kernels/cpu/layout.hpp"
+#include "tests/test_util.hpp"
+#ifdef DTYPEBENCH_HAVE_CUDA
+#include "kernels/cuda/layout.hpp"
+#endif
+
+namespace dtypebench {
+namespace {
+
+template <class T>
+class LayoutTest : public ::testing::Test {};
+using LayoutTypes = ::testing::Types<double, float, half, bfloat16>;
+TYPED_TEST_SUITE(LayoutTest, LayoutTypes);
+
+// not multiples of any vector width or tile edge, plus degenerate rows and columns
+const std::pair<size_t, size_t> kShapes[] = {{1, 1}, {1, 67}, {67, 1}, {37, 53}, {65, 33}, {129, 131}};
+
+template <class T>
+double at(const T* a, Order o, size_t i, size_t j, size_t rows, size_t cols) {
+  return static_cast<double>(load_acc(a[index_of(o, i, j, rows, cols)]));
+}
+
+TYPED_TEST(LayoutTest, ReduceEveryAxisMethodOrder) {
+  using T = TypeParam;
+  const double u = unit_roundoff<acc_t<T>>();
+  for (int threads : {1, 3})
+    for (auto [rows, cols] : kShapes)
+      for (Order o : {Order::C, Order::F})
+        for (cpu::Axis axis : {cpu::Axis::Rows, cpu::Axis::Cols})
+          for (cpu::Method m : {cpu::Method::Naive, cpu::Method::Aware}) {
+            omp_set_num_threads(threads);
+            Buffer<T> a(rows * cols);
+            fill_uniform(a.data(), a.size(), test::fresh_seed());
+            const size_t nout = axis == cpu::Axis::Rows ? rows : cols;
+            std::vector<double> want(nout, 0.0), tol(nout, 0.0);
+            for (size_t i = 0; i < rows; ++i)
+              for (size_t j = 0; j < cols; ++j) {
+                const double v = at(a.data(), o, i, j, rows, cols);
+                want[axis == cpu::Axis::Rows ? i : j] += v;
+                tol[axis == cpu::Axis::Rows ? i : j] += 2.0 * std::max(rows, cols) * u * std::fabs(v);
+              }
+            Buffer<acc_t<T>> out(nout);
+            poison(out.data(), nout);
+            cpu::reduce(a.data(), rows, cols, o, axis, m, out.data());
+            std::string why;
+            EXPECT_TRUE(close_enough(out.data(), want.data(), tol.data(), nout, &why))
+                << rows << "x" << cols << " order " << order_name(o) << " axis "
+                << (axis == cpu::Axis::Rows ? "rows" : "cols") << " method "
+                << (m == cpu::Method::Naive ? "naive" : "aware") << " threads " << threads << ": "
+                << why;
+          }
+}
+
+TYPED_TEST(LayoutTest, StridedSumAnyStride) {
+  using T = TypeParam;
+  for (int threads : {1, 3})
+    for (size_t n : {1, 2, 7, 1000, 4099})
+      for (size_t stride : {1, 2, 3, 8, 64, 5000}) {
+        omp_set_num_threads(threads);
+        Buffer<T> a(n);
+        fill_uniform(a.data(), n, test::fresh_seed());
+        double want = 0, abs = 0;
+        for (size_t i = 0; i < n; ++i) {
+          want += static_cast<double>(load_acc(a[i]));
+          abs += std::fabs(static_cast<double>(load_acc(a[i])));
+        }
+        const double got = static_cast<double>(cpu::strided_sum(a.data(), n, stride));
+        const double tol = 2.0 * n * unit_roundoff<acc_t<T>>() * abs;
+        std::string why;
+        EXPECT_TRUE(close_enough(&got, &want, &tol, 1, &why))
+            << "n " << n << " stride " << stride << " threads " << threads << ": " << why;
+      }
+}
+
+TYPED_TEST(LayoutTest, ToFortranIsExactTranspose) {
+  using T = TypeParam;
+  for (int threads : {1, 3})
+    for (auto [rows, cols] : kShapes)
+      for (bool blocked : {false, true}) {
+        omp_set_num_threads(threads);
+        Buffer<T> a(rows * cols), b(rows * cols);
+        fill_uniform(a.data(), a.size(), test::fresh_seed());
+        poison(b.data(), b.size());
+        if (blocked) cpu::to_fortran_blocked(a.data(), b.data(), rows, cols);
+        else cpu::to_fortran_naive(a.data(), b.data(), rows, cols);
+        size_t bad = 0;
+        for (size_t i = 0; i < rows; ++i)
+          for (size_t j = 0; j < cols; ++j)
+            bad += std::memcmp(&a[i * cols + j], &b[j * rows + i], sizeof(T)) != 0;
+        EXPECT_EQ(bad, 0u) << rows << "x" << cols << (blocked ? " blocked" : " naive");
+      }
+}
+
+TYPED_TEST(LayoutTest, MatvecBothFormsBothOrders) {
+  using T = TypeParam;
+  const double u = unit_roundoff<acc_t<T>>();
+  for (int threads : {1, 3})
+    for (auto [rows, cols] : kShapes)
+      for (Order o : {Order::C, Order::F})
+        for (cpu::MatvecForm f : {cpu::MatvecForm::Dot, cpu::MatvecForm::Axpy}) {
+          omp_set_num_threads(threads);
+          Buffer<T> a(rows * cols), x(cols);
+          fill_uniform(a.data(), a.size(), test::fresh_seed());
+          fill_uniform(x.data(), cols, test::fresh_seed());
+          std::vector<double> want(rows, 0.0), tol(rows, 0.0);
+          for (size_t i = 0; i < rows; ++i)
+            for (size_t j = 0; j < cols; ++j) {
+              const double p = at(a.data(), o, i, j, rows, cols) * static_cast<double>(load_acc(x[j]));
+              want[i] += p;
+              tol[i] += 2.0 * (cols + 1) * u * std::fabs(p);
+            }
+          Buffer<acc_t<T>> y(rows);
+          poison(y.data(), rows);
+          cpu::matvec(a.data(), x.data(), rows, cols, o, f, y.data());
+          std::string why;
+          EXPECT_TRUE(close_enough(y.data(), want.data(), tol.data(), rows, &why))
+              << rows << "x" << cols << " order " << order_name(o)
+              << (f == cpu::MatvecForm::Dot ? " dot" : " axpy") << ": " << why;
+        }
+}
+
+#ifdef DTYPEBENCH_HAVE_CUDA
+TYPED_TEST(LayoutTest, GpuReduceAndTranspose) {
+  DB_REQUIRE_GPU();
+  using T = TypeParam;
+  const double u = unit_roundoff<acc_t<T>>();
+  for (auto [rows, cols] : kShapes) {
+    Buffer<T> ha(rows * cols), hb(rows * cols);
+    fill_uniform(ha.data(), ha.size(), test::fresh_seed());
+    gpu::DeviceBuffer<T> a(rows * cols), b(rows * cols);
+    gpu::copy_to_device(a.data(), ha.data(), a.bytes());
+    for (cuda::Axis axis : {cuda::Axis::Rows, cuda::Axis::Cols})
+      for (cuda::Access acc : {cuda::Access::Coalesced, cuda::Access::Strided}) {
+        const size_t nout = axis == cuda::Axis::Rows ? rows : cols;
+        std::vector<double> want(nout, 0.0), tol(nout, 0.0);
+        for (size_t i = 0; i < rows; ++i)
+          for (size_t j = 0; j < cols; ++j) {
+            const double v = at(ha.data(), Order::C, i, j, rows, cols);
+            want[axis == cuda::Axis::Rows ? i : j] += v;
+            tol[axis == cuda::Axis::Rows ? i : j] += 2.0 * std::max(rows, cols) * u * std::fabs(v);
+          }
+        gpu::DeviceBuffer<acc_t<T>> out(nout);
+        gpu::memset_device(out.data(), 0xff, out.bytes());
+        cuda::reduce(a.data(), rows, cols, axis, acc, out.data());
+        std::vector<acc_t<T>> got(nout);
+        gpu::copy_to_host(got.data(), out.data(), out.bytes());
+        std::string why;
+        EXPECT_TRUE(close_enough(got.data(), want.data(), tol.data(), nout, &why))
+            << rows << "x" << cols << ": " << why;
+      }
+    for (bool tiled : {false, true}) {
+      gpu::memset_device(b.data(), 0xff, b.bytes());
+      if (tiled) cuda::transpose_tiled(a.data(), b.data(), rows, cols);
+      else cuda::transpose_naive(a.data(), b.data(), rows, cols);
+      gpu::copy_to_host(hb.data(), b.data(), b.bytes());
+      size_t bad = 0;
+      for (size_t i = 0; i < rows; ++i)
+        for (size_t j = 0; j < cols; ++j)
+          bad += std::memcmp(&ha[i * cols + j], &hb[j * rows + i], sizeof(T)) != 0;
+      EXPECT_EQ(bad, 0u) << rows << "x" << cols << (tiled ? " tiled" : " naive");
+    }
+  }
+}
+#else
+TEST(Layout, GpuKernels) { DB_REQUIRE_GPU(); }
+#endif
+
+}  // namespace
+}  // namespace dtypebench

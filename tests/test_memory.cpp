@@ -1,0 +1,59 @@
+// Memory accounting: allocating and touching N bytes reports N (tracked exactly, RSS within 1%).
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "dtypebench/memory.hpp"
+
+namespace dtypebench {
+namespace {
+
+TEST(Memory, TrackedPeakIsExact) {
+  PeakScope scope;
+  {
+    Buffer<double> a(1000003);
+    Buffer<float> b(77);
+    EXPECT_EQ(mem::live_bytes() >= a.bytes() + b.bytes(), true);
+  }
+  EXPECT_EQ(scope.tracked_peak(), 1000003 * sizeof(double) + 77 * sizeof(float));
+}
+
+TEST(Memory, PeakSeesOnlyTheHighestPoint) {
+  PeakScope scope;
+  { Buffer<char> a(3 << 20); }
+  { Buffer<char> b(5 << 20); }
+  EXPECT_EQ(scope.tracked_peak(), size_t(5) << 20);
+}
+
+TEST(Memory, RssHighWaterMarkWithinOnePercent) {
+  if (!mem::reset_rss_hwm()) GTEST_SKIP() << "/proc/self/clear_refs is not writable here";
+  const size_t n = size_t(256) << 20;
+  PeakScope scope;
+  {
+    Buffer<char> a(n);
+    std::memset(a.data(), 1, n);  // touch every page
+    EXPECT_EQ(a[n - 1], 1);
+  }
+  const double got = static_cast<double>(scope.rss_peak());
+  EXPECT_NEAR(got, static_cast<double>(n), 0.01 * n) << "rss peak " << got;
+  EXPECT_EQ(scope.tracked_peak(), n);
+}
+
+TEST(Memory, TooLargeIsAClearError) {
+  const size_t huge = mem::total_bytes() * 4 + (size_t(1) << 40);
+  try {
+    Buffer<char> a(huge);
+    FAIL() << "allocated " << huge << " bytes";
+  } catch (const OutOfMemory& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot allocate"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Memory, FormatBytes) {
+  EXPECT_EQ(mem::format_bytes(512), "512 B");
+  EXPECT_EQ(mem::format_bytes(1536), "1.50 KiB");
+  EXPECT_EQ(mem::format_bytes(3.0 * (1 << 30)), "3.00 GiB");
+}
+
+}  // namespace
+}  // namespace dtypebench
