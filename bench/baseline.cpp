@@ -272,12 +272,11 @@ void add_baseline(const Config& cfg) {
   add_cpu_fma<double>(cfg);
   add_cpu_fma<float>(cfg);
   add_cpu_bf16_dot(cfg);
+  if (!gpu_or_skip("baseline")) return;
 #ifdef DTYPEBENCH_HAVE_CUDA
   add_gpu_streams<double>(cfg);
   add_gpu_streams<float>(cfg);
   add_gpu_fma();
-#else
-  add_gpu(Name("baseline", "gpu_all"), [](benchmark::State&) {});
 #endif
 }
 

@@ -321,25 +321,33 @@ void add_gpu_transpose(const Config& cfg) {
 #endif
 
 template <class T>
-void add_for(const Config& cfg) {
+void add_cpu_for(const Config& cfg) {
   add_reduce<T>(cfg);
   add_strided<T>(cfg);
   add_convert<T>(cfg);
   add_matvec<T>(cfg);
+}
+
+template <class T>
+void add_gpu_for(const Config& cfg) {
 #ifdef DTYPEBENCH_HAVE_CUDA
   add_gpu_reduce<T>(cfg);
   add_gpu_transpose<T>(cfg);
+#else
+  (void)cfg;
 #endif
 }
 
 void add_layout(const Config& cfg) {
-  add_for<double>(cfg);
-  add_for<float>(cfg);
-  add_for<half>(cfg);
-  add_for<bfloat16>(cfg);
-#ifndef DTYPEBENCH_HAVE_CUDA
-  add_gpu(Name("layout", "gpu_all"), [](benchmark::State&) {});
-#endif
+  add_cpu_for<double>(cfg);
+  add_cpu_for<float>(cfg);
+  add_cpu_for<half>(cfg);
+  add_cpu_for<bfloat16>(cfg);
+  if (!gpu_or_skip("layout")) return;
+  add_gpu_for<double>(cfg);
+  add_gpu_for<float>(cfg);
+  add_gpu_for<half>(cfg);
+  add_gpu_for<bfloat16>(cfg);
 }
 
 // Per (dtype, level, threads): how much the strided walk costs against the contiguous one, how

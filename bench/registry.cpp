@@ -63,6 +63,12 @@ benchmark::internal::Benchmark* add_gpu(const Name& name,
       ->Unit(benchmark::kMicrosecond);
 }
 
+bool gpu_or_skip(const std::string& family) {
+  if (gpu::device().available) return true;
+  add_gpu(Name(family, "gpu"), [](benchmark::State&) {})->Repetitions(1);
+  return false;
+}
+
 std::vector<Level> gpu_levels(const Config& cfg) {
   const size_t l2 = gpu::device().l2_bytes ? gpu::device().l2_bytes : (50u << 20);
   const size_t dram = std::max<size_t>(8 * l2, size_t(1) << 30);

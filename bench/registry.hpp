@@ -80,6 +80,10 @@ benchmark::internal::Benchmark* add_cpu(const Name& name, std::function<void(ben
 // Registers a GPU benchmark timed with CUDA events (manual time); it skips when there is no GPU.
 benchmark::internal::Benchmark* add_gpu(const Name& name, std::function<void(benchmark::State&)> fn);
 
+// True when the GPU benchmarks can run; otherwise registers one entry, family/gpu, that skips with
+// the driver's reason (one line in the output instead of one per GPU benchmark).
+bool gpu_or_skip(const std::string& family);
+
 // GPU working sets: L2 (half the GPU's L2, resident) and DRAM (8x L2, at least 1 GiB), for the
 // levels of cfg that a GPU has.
 std::vector<Level> gpu_levels(const Config& cfg);

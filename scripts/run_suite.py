@@ -28,7 +28,8 @@ from typing import Any, Optional
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BINARY = ROOT / "build" / "dtypebench"
 SMOKE_ARGS = ["--levels=L1", "--benchmark_min_time=0.001", "--benchmark_repetitions=1"]
-SUMMARY_ROWS = 30
+SUMMARY_ROWS = 28
+DTYPE_ORDER = ["f64", "f32", "tf32", "f16", "bf16"]  # summary columns; others follow as found
 EXIT_INTERRUPTED = 130
 
 
@@ -211,11 +212,13 @@ def representative(benchmarks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     medians: dict[str, dict[str, Any]] = {}
     iterations: dict[str, list[dict[str, Any]]] = {}
     order: list[str] = []
+    seen: set[str] = set()
     for b in benchmarks:
         if is_error(b):
             continue
         key = run_name(b)
-        if key not in medians and key not in iterations:
+        if key not in seen:
+            seen.add(key)
             order.append(key)
         if b.get("run_type") == "aggregate":
             if b.get("aggregate_name") == "median":
@@ -232,77 +235,146 @@ def representative(benchmarks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def format_time(value: float, unit: str) -> str:
-    scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}.get(unit, 1e-9)
-    s = value * scale
-    for name, f in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if s >= f:
-            return f"{s / f:.3g} {name}"
-    return f"{s / 1e-9:.3g} ns"
-
-
 def format_rate(b: dict[str, Any]) -> str:
-    if b.get("label") == "derived":
-        skip = {"iterations", "real_time", "cpu_time", "repetitions", "repetition_index", "threads"}
-        values = [f"{k}={v:.3g}" for k, v in b.items()
-                  if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in skip
-                  and k not in {"family_index", "per_family_instance_index"}]
-        return " ".join(values)
-    parts = []
+    """A result's headline rate: GB/s from the bytes counter, else GFLOP/s ("GF") from flops;
+    "!" marks a result whose verified counter is not 1."""
     gbs = float(b.get("bytes", 0) or 0)
     gflops = float(b.get("flops", 0) or 0)
-    if gbs > 0:
-        parts.append(f"{gbs / 1e9:.3g} GB/s")
-    if gflops > 0:
-        parts.append(f"{gflops / 1e9:.3g} GFLOP/s")
-    return "  ".join(parts) or "-"
+    text = f"{gbs / 1e9:.3g}" if gbs > 0 else f"{gflops / 1e9:.3g}GF" if gflops > 0 else "?"
+    return text + ("!" if not_verified(b) else "")
 
 
-def format_verified(b: dict[str, Any]) -> str:
-    if "verified" not in b:
-        return "-"
-    return "yes" if abs(float(b["verified"]) - 1.0) < 1e-9 else "NO"
+def not_verified(b: dict[str, Any]) -> bool:
+    return "verified" in b and abs(float(b["verified"]) - 1.0) > 1e-9
 
 
-def pick_rows(reps: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
-    """The entries worth a line: those at the largest cache level in the file (DRAM in a normal run)
-    and every derived entry."""
+def derived_values(b: dict[str, Any]) -> dict[str, float]:
+    """The values of a derived entry (ratios, break-evens): every number that is not one of
+    Google Benchmark's own fields."""
+    own = {"family_index", "per_family_instance_index", "repetitions", "repetition_index",
+           "threads", "iterations", "real_time", "cpu_time"}
+    return {k: float(v) for k, v in b.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in own}
+
+
+def headline_slice(reps: list[dict[str, Any]]) -> tuple[Optional[str], Optional[str]]:
+    """The cache level and thread count the summary shows: the largest of each in the results
+    (DRAM and all cores in a normal run)."""
     order = ["L1", "L2", "L3", "DRAM"]
-    levels = {parse_name(run_name(b))[2].get("level") for b in reps}
+    levels, threads = set(), set()
+    for b in reps:
+        keys = parse_name(run_name(b))[2]
+        levels.add(keys.get("level"))
+        if keys.get("threads", "").isdigit():
+            threads.add(int(keys["threads"]))
     present = [lv for lv in order if lv in levels]
-    level = present[-1] if present else None
-    rows = [b for b in reps
-            if b.get("label") == "derived" or (level and parse_name(run_name(b))[2].get("level")
-                                               == level)]
-    if not rows:
-        rows = reps
-        what = "all entries"
-    else:
-        what = f"level {level} and derived entries" if level else "derived entries"
-    return rows, what
+    return (present[-1] if present else None), (str(max(threads)) if threads else None)
 
 
-def summarize(doc: dict[str, Any], out_path: str = "", max_rows: int = SUMMARY_ROWS) -> str:
-    """A short table of a merged result: the headline entries, then counts of the rest."""
+def in_slice(b: dict[str, Any], level: Optional[str], threads: Optional[str]) -> bool:
+    keys = parse_name(run_name(b))[2]
+    return keys.get("level", level) == level and keys.get("threads", threads) == threads
+
+
+def sort_dtypes(dtypes: list[str]) -> list[str]:
+    return sorted(dtypes, key=lambda d: (DTYPE_ORDER.index(d) if d in DTYPE_ORDER
+                                         else len(DTYPE_ORDER) + dtypes.index(d)))
+
+
+def rate_table(rows_in: list[dict[str, Any]]) -> tuple[list[str], list[tuple[str, dict[str, str]]]]:
+    """Groups results into rows (family/variant plus the keys that are not dtype, level or threads)
+    with one column per dtype. The size key n is dropped when it only follows the dtype (each dtype
+    sized to the same working set) and kept when it is a real axis of the row."""
+    dropped = {"dtype", "level", "threads"}
+    dtypes: list[str] = []
+    groups: dict[str, list[tuple[str, dict[str, str], dict[str, Any]]]] = {}
+    for b in rows_in:
+        family, variant, keys = parse_name(run_name(b))
+        dtype = keys.get("dtype", "-")
+        if dtype not in dtypes:
+            dtypes.append(dtype)
+        rest = {k: v for k, v in keys.items() if k not in dropped}
+        label = "/".join([family, variant] + [f"{k}:{v}" for k, v in rest.items() if k != "n"])
+        groups.setdefault(label, []).append((dtype, rest, b))
+    table: list[tuple[str, dict[str, str]]] = []
+    for label, members in groups.items():
+        per_dtype = [d for d, _, _ in members]
+        split = len(per_dtype) != len(set(per_dtype))  # n sweeps within one dtype: keep it
+        rows: dict[str, dict[str, str]] = {}
+        for dtype, rest, b in members:
+            name = f"{label}/n:{rest['n']}" if split and "n" in rest else label
+            rows.setdefault(name, {})[dtype] = format_rate(b)
+        table.extend(rows.items())
+    return sort_dtypes(dtypes), table
+
+
+def derived_table(derived: list[dict[str, Any]], max_rows: int) -> list[str]:
+    """Derived entries as small tables: one per family/variant, a row per value, a column per
+    dtype."""
+    groups: dict[str, dict[str, dict[str, float]]] = {}
+    dtypes: list[str] = []
+    for b in derived:
+        family, variant, keys = parse_name(run_name(b))
+        label = "/".join([family, variant] + [f"{k}:{v}" for k, v in keys.items()
+                                              if k not in ("dtype", "level", "threads")])
+        dtype = keys.get("dtype", "-")
+        if dtype not in dtypes:
+            dtypes.append(dtype)
+        groups.setdefault(label, {})[dtype] = derived_values(b)
+    lines: list[str] = []
+    for label, per_dtype in groups.items():
+        names: list[str] = []
+        for values in per_dtype.values():
+            names.extend(k for k in values if k not in names)
+        cols = [d for d in sort_dtypes(dtypes) if d in per_dtype]
+        width = max([len(label)] + [len(n) + 2 for n in names])
+        lines.append(f"{label:<{width}}" + "".join(f"{d:>9}" for d in cols))
+        for n in names[:max_rows]:
+            cells = "".join(f"{per_dtype[d][n]:>9.3g}" if n in per_dtype[d] else f"{'':>9}"
+                            for d in cols)
+            lines.append(f"  {n:<{width - 2}}{cells}")
+        if len(names) > max_rows:
+            lines.append(f"  ... {len(names) - max_rows} more values")
+    return lines
+
+
+def describe_machine(context: dict[str, Any]) -> str:
+    def mib(key: str) -> str:
+        try:
+            v = int(str(context[key]))
+        except (KeyError, ValueError):
+            return "?"
+        return f"{v >> 20} MiB" if v >= 1 << 20 else f"{v >> 10} KiB"
+    gpu = context.get("gpu_name") or f"none ({context.get('gpu_status', 'unknown')})"
+    return (f"machine: {context.get('cpu_model', '?')}, {context.get('cpu_cores', '?')} cores, "
+            f"L1d {mib('l1d_bytes')}, L2 {mib('l2_bytes')}, L3 {mib('l3_bytes')}; GPU: {gpu}")
+
+
+def summarize(doc: dict[str, Any], out_path: str = "", max_rows: int = SUMMARY_ROWS,
+              max_derived: int = 10) -> str:
+    """A short summary of a merged result: the machine, a table of rates at the largest cache level
+    and thread count (rows: variants, columns: dtypes), the derived entries there, then counts."""
     benchmarks: list[dict[str, Any]] = doc.get("benchmarks", [])
     context: dict[str, Any] = doc.get("context", {})
-    lines: list[str] = []
     reps = representative(benchmarks)
-    rows, what = pick_rows(reps)
-    if rows:
-        shown = rows[:max_rows]
-        width = min(max(len(run_name(b)) for b in shown), 72)
-        lines.append(f"{'name':<{width}}  {'time':>9}  {'rate':<20} verified")
-        for b in shown:
-            name = run_name(b)
+    level, threads = headline_slice(reps)
+    measured = [b for b in reps if b.get("label") != "derived" and in_slice(b, level, threads)]
+    derived = [b for b in reps if b.get("label") == "derived" and in_slice(b, level, threads)]
+    lines = [describe_machine(context)]
+    dtypes, table = rate_table(measured)
+    if table:
+        where = ", ".join(x for x in (f"level {level}" if level else "",
+                                      f"{threads} threads" if threads else "") if x)
+        lines.append(f"{where}: GB/s (GF: GFLOP/s; !: not verified)")
+        width = min(max(len(name) for name, _ in table[:max_rows]), 60)
+        lines.append(f"{'':<{width}}" + "".join(f"{d:>9}" for d in dtypes))
+        for name, cells in table[:max_rows]:
             if len(name) > width:
                 name = name[: width - 3] + "..."
-            t = "" if b.get("label") == "derived" else format_time(
-                float(b.get("real_time", 0.0)), str(b.get("time_unit", "ns")))
-            lines.append(f"{name:<{width}}  {t:>9}  {format_rate(b):<20} {format_verified(b)}")
-        rest = f"; {len(rows) - len(shown)} more not shown" if len(rows) > len(shown) else ""
-        where = f" in {out_path}" if out_path else ""
-        lines.append(f"({what}: {len(shown)} of {len(reps)} results shown{rest}; all{where})")
+            lines.append(f"{name:<{width}}" + "".join(f"{cells.get(d, ''):>9}" for d in dtypes))
+        if len(table) > max_rows:
+            lines.append(f"... {len(table) - max_rows} more rows")
+    lines.extend(derived_table(derived, max_derived))
 
     errors: dict[str, dict[str, Any]] = {}
     for b in benchmarks:
@@ -310,9 +382,10 @@ def summarize(doc: dict[str, Any], out_path: str = "", max_rows: int = SUMMARY_R
             errors.setdefault(run_name(b), b)
     skips = [b for b in errors.values() if is_skip(b)]
     fails = [b for b in errors.values() if not is_skip(b)]
-    not_verified = [b for b in reps if format_verified(b) == "NO"]
-    lines.append(f"results: {len(reps)} ran, {len(skips)} skipped, {len(fails)} failed"
-                 + (f", {len(not_verified)} NOT verified" if not_verified else ""))
+    n_derived = sum(1 for b in reps if b.get("label") == "derived")
+    n_unverified = sum(1 for b in reps if not_verified(b))
+    lines.append(f"results: {len(reps) - n_derived} ran, {n_derived} derived, {len(skips)} skipped, "
+                 f"{len(fails)} failed" + (f", {n_unverified} NOT verified" if n_unverified else ""))
     reasons: dict[str, int] = {}
     for b in skips:
         msg = str(b.get("error_message", ""))[len("skip: "):]
@@ -328,6 +401,8 @@ def summarize(doc: dict[str, Any], out_path: str = "", max_rows: int = SUMMARY_R
             lines.append(f"family {f.get('family')}: {f.get('status')}")
     for f in context.get("families_not_run", []):
         lines.append(f"family {f.get('family')}: not run: {f.get('reason')}")
+    if out_path:
+        lines.append(f"every result: {out_path}")
     return "\n".join(lines)
 
 

@@ -92,21 +92,12 @@ db_configure() {
 
 db_build() {
   db_configure
-  local jobs plan work=1 log="$DB_BUILD_DIR/.dtypebench-build.log"
+  local jobs rel="${DB_BUILD_DIR#"$DB_ROOT"/}"
   jobs="$(nproc 2>/dev/null || echo 2)"
-  # the git-info step runs on every build; any other step is real work worth showing
-  if plan="$(ninja -C "$DB_BUILD_DIR" -n 2>/dev/null)"; then
-    work="$(printf '%s\n' "$plan" | grep '^\[' | grep -vc gitinfo || true)"
-  fi
-  if [ "${work:-0}" -eq 0 ]; then
-    if ! cmake --build "$DB_BUILD_DIR" -j"$jobs" >"$log" 2>&1; then
-      cat "$log" >&2
-      return 1
-    fi
-    return 0
-  fi
-  db_say "building: cmake --build ${DB_BUILD_DIR#"$DB_ROOT"/} -j$jobs"
-  cmake --build "$DB_BUILD_DIR" -j"$jobs"
+  # the git-info step runs on every build; stay silent unless some other step runs
+  cmake --build "$DB_BUILD_DIR" -j"$jobs" 2>&1 |
+    awk -v hdr="setup: building: cmake --build $rel -j$jobs" \
+      '!shown && /gitinfo\.cmake/ { next } !shown { print hdr; shown = 1 } { print; fflush() }'
 }
 
 db_setup() {

@@ -3,19 +3,46 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <vector>
+
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+#include <immintrin.h>
+#define DTYPEBENCH_SIMD_TRANSPOSE 1
+#endif
 
 namespace dtypebench {
 namespace cpu {
 namespace {
 
-// Sums of contiguous runs: lines_of(a, len, stride) walks a, a+stride, ... len times.
+// 16-bit types are widened to f32 in chunks this long (on the stack, in L1) before the f32 loop
+constexpr size_t kChunk = 512;
+
+// Calls f(p, len) over contiguous a[0..n) as acc_t<T> values: directly for f32/f64, through
+// an f32 chunk for 16-bit types.
+template <class T, class F>
+void for_chunks(const T* a, size_t n, F&& f) {
+  if constexpr (sizeof(T) == 2) {
+    alignas(64) float buf[kChunk];
+    for (size_t k = 0; k < n; k += kChunk) {
+      const size_t len = std::min(kChunk, n - k);
+      widen(a + k, buf, len);
+      f(static_cast<const float*>(buf), k, len);
+    }
+  } else {
+    f(a, size_t(0), n);
+  }
+}
+
+// Sum of len elements starting at a, stride apart.
 template <class T>
 acc_t<T> sum_strided_run(const T* a, size_t len, size_t stride) {
   acc_t<T> s = 0;
   if (stride == 1) {
+    for_chunks(a, len, [&](const acc_t<T>* p, size_t, size_t m) {
 #pragma omp simd reduction(+ : s)
-    for (size_t k = 0; k < len; ++k) s += load_acc(a[k]);
+      for (size_t k = 0; k < m; ++k) s += p[k];
+    });
   } else {
     for (size_t k = 0; k < len; ++k) s += load_acc(a[k * stride]);
   }
@@ -25,14 +52,112 @@ acc_t<T> sum_strided_run(const T* a, size_t len, size_t stride) {
 // out[0..len) += a[0..len)
 template <class T>
 void accumulate_run(const T* a, size_t len, acc_t<T>* out) {
+  for_chunks(a, len, [&](const acc_t<T>* p, size_t off, size_t m) {
+    acc_t<T>* o = out + off;
 #pragma omp simd
-  for (size_t k = 0; k < len; ++k) out[k] += load_acc(a[k]);
+    for (size_t k = 0; k < m; ++k) o[k] += p[k];
+  });
 }
 
-// tile edge so that a source tile and a destination tile together stay in L1 (~16 KiB)
+// out[k] += a[k] + a[stride + k] + a[2 stride + k] + a[3 stride + k]: four lines per pass over
+// out, so out is loaded and stored a quarter as often and four read streams stay in flight
 template <class T>
-constexpr size_t tile_edge() {
-  return sizeof(T) >= 8 ? 32 : 64;
+void accumulate_4runs(const T* a, size_t stride, size_t len, acc_t<T>* out) {
+  if constexpr (sizeof(T) == 2) {
+    for (int r = 0; r < 4; ++r) accumulate_run(a + r * stride, len, out);
+  } else {
+    const T *a0 = a, *a1 = a + stride, *a2 = a + 2 * stride, *a3 = a + 3 * stride;
+#pragma omp simd
+    for (size_t k = 0; k < len; ++k) out[k] += (a0[k] + a1[k]) + (a2[k] + a3[k]);
+  }
+}
+
+#ifdef DTYPEBENCH_SIMD_TRANSPOSE
+// A K x K block (K = 64 / element size: one 64-byte vector per row) transposed in registers in
+// log2(K) stages; stage d swaps bit d of the row index with bit d of the column index through
+// two-source permutes, so every load and store is a full 64-byte row.
+template <int S>
+struct Vec;
+template <>
+struct Vec<8> {
+  using V = __m512d;
+  static V load(const void* p) { return _mm512_loadu_pd(p); }
+  static void store(void* p, V v) { _mm512_storeu_pd(p, v); }
+  static V perm(V a, __m512i idx, V b) { return _mm512_permutex2var_pd(a, idx, b); }
+  static __m512i index(const int* x) {
+    return _mm512_set_epi64(x[7], x[6], x[5], x[4], x[3], x[2], x[1], x[0]);
+  }
+};
+template <>
+struct Vec<4> {
+  using V = __m512;
+  static V load(const void* p) { return _mm512_loadu_ps(p); }
+  static void store(void* p, V v) { _mm512_storeu_ps(p, v); }
+  static V perm(V a, __m512i idx, V b) { return _mm512_permutex2var_ps(a, idx, b); }
+  static __m512i index(const int* x) { return _mm512_loadu_si512(x); }
+};
+template <>
+struct Vec<2> {
+  using V = __m512i;
+  static V load(const void* p) { return _mm512_loadu_si512(p); }
+  static void store(void* p, V v) { _mm512_storeu_si512(p, v); }
+  static V perm(V a, __m512i idx, V b) { return _mm512_permutex2var_epi16(a, idx, b); }
+  static __m512i index(const int* x) {
+    int16_t t[32];
+    for (int i = 0; i < 32; ++i) t[i] = static_cast<int16_t>(x[i]);
+    return _mm512_loadu_si512(t);
+  }
+};
+
+template <int S>
+class BlockTranspose {
+ public:
+  static constexpr int K = 64 / S;
+  BlockTranspose() {
+    int s = 0;
+    for (int d = K / 2; d >= 1; d /= 2, ++s) {
+      int lo[32], hi[32];
+      for (int c = 0; c < K; ++c) {
+        lo[c] = (c & d) ? K + c - d : c;
+        hi[c] = (c & d) ? K + c : c + d;
+      }
+      lo_[s] = Vec<S>::index(lo);
+      hi_[s] = Vec<S>::index(hi);
+    }
+  }
+  // rows of src at src + r * src_stride elements; rows of dst likewise
+  void operator()(const void* src, size_t src_stride, void* dst, size_t dst_stride) const {
+    using W = Vec<S>;
+    typename W::V r[K];
+    const char* s8 = static_cast<const char*>(src);
+    char* d8 = static_cast<char*>(dst);
+#pragma GCC unroll 32
+    for (int i = 0; i < K; ++i) r[i] = W::load(s8 + i * src_stride * S);
+    int s = 0;
+#pragma GCC unroll 8
+    for (int d = K / 2; d >= 1; d /= 2, ++s)
+#pragma GCC unroll 32
+      for (int i = 0; i < K; ++i)
+        if (!(i & d)) {
+          const typename W::V x = W::perm(r[i], lo_[s], r[i + d]);
+          r[i + d] = W::perm(r[i], hi_[s], r[i + d]);
+          r[i] = x;
+        }
+#pragma GCC unroll 32
+    for (int i = 0; i < K; ++i) W::store(d8 + i * dst_stride * S, r[i]);
+  }
+
+ private:
+  __m512i lo_[6], hi_[6];
+};
+#endif
+
+// b[j, i] = a[i, j] over a tile, element by element (tile edges, and CPUs without AVX-512)
+template <class T>
+void transpose_scalar(const T* a, T* b, size_t rows, size_t cols, size_t i0, size_t i1, size_t j0,
+                      size_t j1) {
+  for (size_t j = j0; j < j1; ++j)
+    for (size_t i = i0; i < i1; ++i) b[j * rows + i] = a[i * cols + j];
 }
 
 }  // namespace
@@ -59,8 +184,10 @@ void reduce(const T* a, size_t rows, size_t cols, Order o, Axis axis, Method m, 
     const size_t t = static_cast<size_t>(omp_get_thread_num());
     const size_t lo = nout * t / nt, hi = nout * (t + 1) / nt;
     for (size_t r = lo; r < hi; ++r) out[r] = 0;
-    for (size_t line = 0; line < ninner; ++line)
-      accumulate_run(a + line * nout + lo, hi - lo, out + lo);
+    size_t line = 0;
+    for (; line + 4 <= ninner; line += 4)
+      accumulate_4runs(a + line * nout + lo, nout, hi - lo, out + lo);
+    for (; line < ninner; ++line) accumulate_run(a + line * nout + lo, hi - lo, out + lo);
   }
 }
 
@@ -89,16 +216,30 @@ void to_fortran_naive(const T* a, T* b, size_t rows, size_t cols) {
 
 template <class T>
 void to_fortran_blocked(const T* a, T* b, size_t rows, size_t cols) {
-  constexpr size_t B = tile_edge<T>();
-  // tiles walk the destination column-block by column-block so each thread writes whole lines
+  // outer tiles of 128 x 128 stay in L2 and give the prefetchers 128 streams of whole lines;
+  // inside, K x K register transposes (K = 64 / sizeof(T)) load and store full 64-byte rows
+  constexpr size_t B = 128;
+#ifdef DTYPEBENCH_SIMD_TRANSPOSE
+  static const BlockTranspose<sizeof(T)> block;
+  constexpr size_t K = BlockTranspose<sizeof(T)>::K;
+#else
+  constexpr size_t K = 8;
+#endif
 #pragma omp parallel for collapse(2) schedule(static)
   for (size_t jj = 0; jj < cols; jj += B)
     for (size_t ii = 0; ii < rows; ii += B) {
       const size_t ie = std::min(ii + B, rows), je = std::min(jj + B, cols);
-      for (size_t j = jj; j < je; ++j) {
-        T* dst = b + j * rows;
-        for (size_t i = ii; i < ie; ++i) dst[i] = a[i * cols + j];
-      }
+      for (size_t j0 = jj; j0 < je; j0 += K)
+        for (size_t i0 = ii; i0 < ie; i0 += K) {
+          const size_t i1 = std::min(i0 + K, ie), j1 = std::min(j0 + K, je);
+#ifdef DTYPEBENCH_SIMD_TRANSPOSE
+          if (i1 - i0 == K && j1 - j0 == K) {
+            block(a + i0 * cols + j0, cols, b + j0 * rows + i0, rows);
+            continue;
+          }
+#endif
+          transpose_scalar(a, b, rows, cols, i0, i1, j0, j1);
+        }
     }
 }
 
@@ -115,8 +256,11 @@ void matvec(const T* a, const T* x, size_t rows, size_t cols, Order o, MatvecFor
       const T* row = a + i * step;
       A s = 0;
       if (stride == 1) {
+        for_chunks(row, cols, [&](const A* p, size_t off, size_t m) {
+          const T* xo = x + off;
 #pragma omp simd reduction(+ : s)
-        for (size_t j = 0; j < cols; ++j) s += load_acc(row[j]) * load_acc(x[j]);
+          for (size_t j = 0; j < m; ++j) s += p[j] * load_acc(xo[j]);
+        });
       } else {
         for (size_t j = 0; j < cols; ++j) s += load_acc(row[j * stride]) * load_acc(x[j]);
       }
@@ -134,9 +278,11 @@ void matvec(const T* a, const T* x, size_t rows, size_t cols, Order o, MatvecFor
     for (size_t j = 0; j < cols; ++j) {
       const A xj = load_acc(x[j]);
       if (o == Order::F) {
-        const T* col = a + j * rows;
+        for_chunks(a + j * rows + lo, hi - lo, [&](const A* p, size_t off, size_t m) {
+          A* yo = y + lo + off;
 #pragma omp simd
-        for (size_t i = lo; i < hi; ++i) y[i] += xj * load_acc(col[i]);
+          for (size_t i = 0; i < m; ++i) yo[i] += xj * p[i];
+        });
       } else {
         for (size_t i = lo; i < hi; ++i) y[i] += xj * load_acc(a[i * cols + j]);
       }

@@ -1,0 +1,371 @@
+"""Tests for scripts/run_suite.py: merging, crash/failure/interrupt handling, the summary table.
+
+A fake dtypebench (a small Python script) stands in for the binary; FAKE_PLAN (JSON: family -> mode)
+says what each family's process does: ok, fail, skip, crash, garbage, usage, hang.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "run_suite.py"
+
+spec = importlib.util.spec_from_file_location("run_suite", SCRIPT)
+run_suite = importlib.util.module_from_spec(spec)
+sys.modules["run_suite"] = run_suite
+spec.loader.exec_module(run_suite)
+
+CONTEXT = {"git_commit": "abc123", "cpu_model": "Fake CPU", "cpu_cores": "2", "l1d_bytes": "49152",
+           "l2_bytes": "2097152", "l3_bytes": "33554432", "mem_bytes": "8589934592",
+           "compiler": "GNU 12.2.0", "compiler_flags": "-O3", "build_type": "Release",
+           "gpu_available": "0", "gpu_status": "no CUDA device", "working_set_DRAM": "134217728"}
+
+FAKE = r'''#!{python}
+import json, os, signal, sys, time
+args = sys.argv[1:]
+families = os.environ.get("FAKE_FAMILIES", "a,b,c").split(",")
+plan = json.loads(os.environ.get("FAKE_PLAN", "{{}}"))
+if args == ["--list-families"]:
+    print("\n".join(families))
+    sys.exit(0)
+with open(os.environ["FAKE_LOG"], "a") as f:
+    f.write(json.dumps(args) + "\n")
+family = next(a.split("=", 1)[1] for a in args if a.startswith("--family="))
+out = next(a.split("=", 1)[1] for a in args if a.startswith("--benchmark_out="))
+mode = plan.get(family, "ok")
+context = dict(json.loads(os.environ["FAKE_CONTEXT"]), fake_family=family)
+
+def entry(variant, level, **extra):
+    name = family + "/" + variant + "/dtype:f64/level:" + level + "/threads:2/real_time"
+    e = {{"name": name + "_median", "run_name": name, "run_type": "aggregate",
+          "aggregate_name": "median", "real_time": 1500.0, "cpu_time": 1500.0, "time_unit": "us",
+          "bytes": 2.5e10, "verified": 1.0}}
+    e.update(extra)
+    return e
+
+ok_entries = [entry("copy", "DRAM"), entry("copy", "L1", bytes=1.0e11)]
+if mode == "usage":
+    print("dtypebench: unknown option", file=sys.stderr)
+    sys.exit(2)
+if mode == "garbage":
+    open(out, "w").write("this is not json {{")
+    sys.exit(0)
+if mode in ("crash", "hang"):
+    # what Google Benchmark leaves when killed mid-run: context, finished entries, a torn one
+    text = json.dumps({{"context": context, "benchmarks": [ok_entries[0]]}}, indent=2)
+    text = text[: text.rstrip().rfind("]")] + ',\n    {{"name": "' + family + '/torn", "real_ti'
+    with open(out, "w") as f:
+        f.write(text)
+    if mode == "crash":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    with open(os.environ["FAKE_MARKER"], "w") as f:
+        f.write(str(os.getpid()))
+    time.sleep(60)
+    sys.exit(0)
+entries = list(ok_entries)
+if mode == "fail":
+    entries.append({{"name": family + "/bad/n:3/real_time", "run_name": family + "/bad/n:3/real_time",
+                    "run_type": "iteration", "error_occurred": True,
+                    "error_message": "error: result mismatch at [1]"}})
+if mode == "skip":
+    entries.append({{"name": family + "/gpu/n:3/manual_time",
+                    "run_name": family + "/gpu/n:3/manual_time", "run_type": "iteration",
+                    "error_occurred": True, "error_message": "skip: no CUDA device: none"}})
+with open(out, "w") as f:
+    json.dump({{"context": context, "benchmarks": entries}}, f)
+print(family + ": done")
+sys.exit(1 if mode == "fail" else 0)
+'''
+
+
+@pytest.fixture
+def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    binary = tmp_path / "dtypebench"
+    binary.write_text(FAKE.format(python=sys.executable))
+    binary.chmod(0o755)
+    env = {"FAKE_LOG": str(tmp_path / "log.jsonl"), "FAKE_MARKER": str(tmp_path / "marker"),
+           "FAKE_CONTEXT": json.dumps(CONTEXT), "FAKE_FAMILIES": "a,b,c", "FAKE_PLAN": "{}"}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    return {"binary": binary, "out": tmp_path / "out" / "result.json", "tmp": tmp_path}
+
+
+def run(fake: dict[str, Any], *args: str, plan: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    os.environ["FAKE_PLAN"] = json.dumps(plan)  # the fixture's monkeypatch restores it
+    code = run_suite.main(["--binary", str(fake["binary"]), "--out", str(fake["out"]), *args])
+    return code, json.loads(fake["out"].read_text())
+
+
+def families_run(doc: dict[str, Any]) -> dict[str, str]:
+    return {f["family"]: f["status"] for f in doc["context"]["families_run"]}
+
+
+def families_not_run(doc: dict[str, Any]) -> dict[str, str]:
+    return {f["family"]: f["reason"] for f in doc["context"]["families_not_run"]}
+
+
+def families_of(doc: dict[str, Any]) -> list[str]:
+    return [b["name"].split("/")[0] for b in doc["benchmarks"]]
+
+
+# ---- whole runs with the fake binary ---------------------------------------------------------
+
+
+def test_all_families_ok_are_merged(fake: dict[str, Any]) -> None:
+    code, doc = run(fake, plan={})
+    assert code == 0
+    assert families_of(doc) == ["a", "a", "b", "b", "c", "c"]
+    assert families_run(doc) == {"a": "ok", "b": "ok", "c": "ok"}
+    assert doc["context"]["families_not_run"] == []
+    assert doc["context"]["fake_family"] == "a"  # one context, from the first family
+    assert doc["context"]["cpu_model"] == "Fake CPU"
+    assert doc["context"]["suite_complete"] is True
+    assert not list(fake["out"].parent.glob("*.partial.json"))
+
+
+def test_crash_in_one_family_keeps_the_others(fake: dict[str, Any]) -> None:
+    code, doc = run(fake, plan={"b": "crash"})
+    assert code == 1
+    assert families_run(doc) == {"a": "ok", "c": "ok"}
+    reason = families_not_run(doc)["b"]
+    assert reason.startswith("crashed (signal 11")
+    # the finished entry before the torn one is salvaged; the torn one is not
+    assert families_of(doc) == ["a", "a", "b", "c", "c"]
+    assert not any(b["name"] == "b/torn" for b in doc["benchmarks"])
+    assert doc["context"]["suite_complete"] is False
+
+
+def test_failed_family_contributes_its_results(fake: dict[str, Any]) -> None:
+    code, doc = run(fake, plan={"b": "fail"})
+    assert code == 1
+    assert families_run(doc)["b"] == "failed (exit 1)"
+    b_names = [x["name"] for x in doc["benchmarks"] if x["name"].startswith("b/")]
+    assert "b/bad/n:3/real_time" in b_names and len(b_names) == 3
+
+
+def test_skips_are_not_failures(fake: dict[str, Any]) -> None:
+    code, doc = run(fake, plan={"a": "skip", "b": "skip"})
+    assert code == 0
+    assert families_run(doc) == {"a": "ok", "b": "ok", "c": "ok"}
+
+
+def test_unreadable_json_and_usage_error_are_reported(fake: dict[str, Any]) -> None:
+    code, doc = run(fake, plan={"a": "garbage", "c": "usage"})
+    assert code == 1
+    not_run = families_not_run(doc)
+    assert not_run["a"].startswith("json unreadable")
+    assert not_run["c"].startswith("usage error (exit 2)")
+    assert families_run(doc) == {"b": "ok"}
+    assert families_of(doc) == ["b", "b"]
+    assert doc["context"]["fake_family"] == "b"  # the first family that wrote a context
+
+
+def test_unknown_family_is_listed_and_the_rest_runs(fake: dict[str, Any]) -> None:
+    code, doc = run(fake, "--family", "c,nope", plan={})
+    assert code == 1
+    assert families_run(doc) == {"c": "ok"}
+    assert families_not_run(doc)["nope"].startswith("unknown family")
+
+
+def test_smoke_and_extra_arguments_reach_every_family(fake: dict[str, Any]) -> None:
+    code, _ = run(fake, "--smoke", "--family", "a,b", "--", "--threads=1", plan={})
+    assert code == 0
+    calls = [json.loads(line) for line in (fake["tmp"] / "log.jsonl").read_text().splitlines()]
+    assert [c[0] for c in calls] == ["--family=a", "--family=b"]
+    for c in calls:
+        assert "--quick" in c and "--levels=L1" in c and "--benchmark_repetitions=1" in c
+        assert c.index("--threads=1") > c.index("--levels=L1")  # later flags win
+        assert "--benchmark_out_format=json" in c
+
+
+def test_reserved_extra_arguments_are_refused(fake: dict[str, Any]) -> None:
+    code = run_suite.main(["--binary", str(fake["binary"]), "--out", str(fake["out"]), "--",
+                           "--benchmark_out=x.json"])
+    assert code == 2
+    assert not fake["out"].exists()
+
+
+def test_missing_binary_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    code = run_suite.main(["--binary", str(tmp_path / "nope"), "--out", str(tmp_path / "o.json")])
+    assert code == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_interrupt_keeps_finished_families(fake: dict[str, Any]) -> None:
+    env = dict(os.environ, FAKE_PLAN=json.dumps({"b": "hang"}))
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), "--binary", str(fake["binary"]),
+                             "--out", str(fake["out"])], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    marker = fake["tmp"] / "marker"
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), "the hanging family never started"
+    child = int(marker.read_text())
+
+    # while b runs, the file already holds a's results and says what has not run yet
+    doc = json.loads(fake["out"].read_text())
+    assert families_run(doc) == {"a": "ok"}
+    assert set(families_not_run(doc)) == {"b", "c"}
+
+    proc.send_signal(signal.SIGINT)  # to run_suite only; it must stop the child itself
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130, out
+    doc = json.loads(fake["out"].read_text())
+    assert families_run(doc) == {"a": "ok"}
+    not_run = families_not_run(doc)
+    assert not_run["b"].startswith("interrupted")
+    assert not_run["c"] == "interrupted before it started"
+    assert families_of(doc) == ["a", "a", "b"]  # b's finished entry kept
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)
+    assert "[2/3] b" in out
+
+
+# ---- the pieces --------------------------------------------------------------------------------
+
+
+def test_salvage_reads_complete_entries_of_a_torn_file() -> None:
+    text = ('{"context": {"k": "v", "nested": {"x": [1, 2]}}, "benchmarks": [\n'
+            '  {"name": "f/a", "real_time": 1},\n  {"name": "f/b", "real_time": 2},\n'
+            '  {"name": "f/c", "real_')
+    context, benchmarks = run_suite.salvage_json(text)
+    assert context == {"k": "v", "nested": {"x": [1, 2]}}
+    assert [b["name"] for b in benchmarks] == ["f/a", "f/b"]
+    assert run_suite.salvage_json('{"context": {"k": ') == (None, [])
+
+
+def test_read_family_json_whole_and_torn(tmp_path: Path) -> None:
+    p = tmp_path / "f.json"
+    p.write_text(json.dumps({"context": {"k": 1}, "benchmarks": [{"name": "f/a"}]}))
+    assert run_suite.read_family_json(p) == ({"k": 1}, [{"name": "f/a"}], "")
+    p.write_text('{"context": {"k": 1}, "benchmarks": [{"name": "f/a"}, {"na')
+    context, benchmarks, problem = run_suite.read_family_json(p)
+    assert context == {"k": 1} and benchmarks == [{"name": "f/a"}]
+    assert problem.startswith("json unreadable")
+    assert run_suite.read_family_json(tmp_path / "missing.json")[2] == "no json written"
+
+
+def test_describe_exit() -> None:
+    assert run_suite.describe_exit(0) == "ok"
+    assert run_suite.describe_exit(1) == "failed (exit 1)"
+    assert run_suite.describe_exit(-11) == "crashed (signal 11, SIGSEGV)"
+    assert run_suite.describe_exit(-6).startswith("crashed (signal 6")
+
+
+def test_merge_lists_pending_and_partial_families() -> None:
+    ok = run_suite.FamilyOutcome("a", "ok", True, 0, 1.0, {"k": "a"}, [{"name": "a/x"}])
+    torn = run_suite.FamilyOutcome("b", "crashed (signal 11, SIGSEGV)", False, -11, 1.0,
+                                   {"k": "b"}, [{"name": "b/x"}])
+    doc = run_suite.merge([torn, ok], [("c", "interrupted before it started")], {"extra": 1})
+    assert doc["context"]["k"] == "b" and doc["context"]["extra"] == 1
+    assert [b["name"] for b in doc["benchmarks"]] == ["b/x", "a/x"]
+    assert [f["family"] for f in doc["context"]["families_run"]] == ["a"]
+    not_run = {f["family"]: f for f in doc["context"]["families_not_run"]}
+    assert not_run["b"]["benchmarks_kept"] == 1 and "1 finished benchmarks kept" in \
+        not_run["b"]["reason"]
+    assert not_run["c"]["reason"] == "interrupted before it started"
+
+
+def agg(name: str, agg_name: str, t: float, **counters: Any) -> dict[str, Any]:
+    return {"name": f"{name}_{agg_name}", "run_name": name, "run_type": "aggregate",
+            "aggregate_name": agg_name, "real_time": t, "time_unit": "ns", **counters}
+
+
+def it(name: str, t: float, **counters: Any) -> dict[str, Any]:
+    return {"name": name, "run_name": name, "run_type": "iteration", "real_time": t,
+            "time_unit": "ns", **counters}
+
+
+def test_representative_prefers_median_then_middle_iteration() -> None:
+    benchmarks = [agg("f/a/level:DRAM", "mean", 10.0), agg("f/a/level:DRAM", "median", 9.0),
+                  agg("f/a/level:DRAM", "stddev", 1.0),
+                  it("f/b/level:DRAM", 30.0), it("f/b/level:DRAM", 10.0), it("f/b/level:DRAM", 20.0),
+                  {**it("f/c/level:DRAM", 0.0), "error_occurred": True, "error_message": "skip: x"}]
+    reps = run_suite.representative(benchmarks)
+    assert [(b["run_name"], b["real_time"]) for b in reps] == [("f/a/level:DRAM", 9.0),
+                                                              ("f/b/level:DRAM", 20.0)]
+
+
+def test_summary_tabulates_the_largest_level_by_dtype() -> None:
+    triad = "baseline/triad/dtype:{}/level:{}/n:{}/threads:{}/real_time"
+    benchmarks = [agg(triad.format("f64", "DRAM", 100, 2), "median", 2e6, bytes=1.25e10,
+                      verified=1.0),
+                  agg(triad.format("f32", "DRAM", 200, 2), "median", 2e6, bytes=1.5e10,
+                      verified=1.0),
+                  agg(triad.format("f64", "DRAM", 100, 1), "median", 2e6, bytes=7.0e9),
+                  agg(triad.format("f64", "L1", 10, 2), "median", 2e3, bytes=2e11),
+                  agg("baseline/fma_peak/dtype:f32/threads:2/real_time", "median", 1e6,
+                      flops=6.4e10),
+                  agg("layout/colsum_naive/dtype:f32/order:C/n:64/level:DRAM/threads:2/real_time",
+                      "median", 1e6, bytes=1e9, verified=0.0),
+                  {**it("layout/derived/dtype:f64/level:DRAM/threads:2", 0.0), "label": "derived",
+                   "family_index": 123456789, "strided_over_contiguous": 2.5},
+                  {**it("layout/derived/dtype:f64/level:L1/threads:2", 0.0), "label": "derived",
+                   "strided_over_contiguous": 9.75},
+                  {**it("baseline/gpu/repeats:1/manual_time", 0.0), "error_occurred": True,
+                   "error_message": "skip: no CUDA device: driver missing"},
+                  {**it("layout/bad/level:DRAM/real_time", 0.0), "error_occurred": True,
+                   "error_message": "error: mismatch at [3]"}]
+    context = {"cpu_model": "Fake CPU", "cpu_cores": "2", "l3_bytes": str(32 << 20),
+               "gpu_status": "no CUDA device: driver missing",
+               "families_not_run": [{"family": "gemm", "reason": "crashed (signal 11, SIGSEGV)"}]}
+    text = run_suite.summarize({"context": context, "benchmarks": benchmarks}, "r.json")
+    lines = text.splitlines()
+    assert lines[0].startswith("machine: Fake CPU, 2 cores") and "L3 32 MiB" in lines[0]
+    assert lines[1].startswith("level DRAM, 2 threads")
+    assert lines[2].split() == ["f64", "f32"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[3:]}
+    assert rows["baseline/triad"] == ["12.5", "15"]  # n follows the dtype: one row
+    assert rows["baseline/fma_peak"] == ["64GF"]  # no level: shown with every level
+    assert rows["layout/colsum_naive/order:C"] == ["1!"]  # not verified
+    assert rows["layout/derived"] == ["f64"] and rows["strided_over_contiguous"] == ["2.5"]
+    assert "9.75" not in text and "123456789" not in text and "7" not in rows["baseline/triad"]
+    assert "results: 6 ran, 2 derived, 1 skipped, 1 failed, 1 NOT verified" in text
+    assert "skipped 1: no CUDA device: driver missing" in text
+    assert "FAILED layout/bad/level:DRAM/real_time: error: mismatch at [3]" in text
+    assert "family gemm: not run: crashed (signal 11, SIGSEGV)" in text
+    assert lines[-1] == "every result: r.json"
+
+
+def test_summary_keeps_n_when_it_is_a_sweep() -> None:
+    benchmarks = [it(f"layout/colsum/dtype:f64/n:{n}/level:L2/threads:1", 1e3, bytes=n * 1e8)
+                  for n in (10, 20)]
+    text = run_suite.summarize({"context": {}, "benchmarks": benchmarks})
+    assert "layout/colsum/n:10" in text and "layout/colsum/n:20" in text
+
+
+def test_summary_stays_short() -> None:
+    benchmarks = [agg(f"baseline/copy{i}/dtype:f64/level:DRAM", "median", 1e3, bytes=1e9)
+                  for i in range(200)]
+    text = run_suite.summarize({"context": {}, "benchmarks": benchmarks}, max_rows=28)
+    assert len(text.splitlines()) <= 40
+    assert "... 172 more rows" in text
+
+
+def test_summary_falls_back_to_the_largest_level_present() -> None:
+    benchmarks = [it("baseline/copy/dtype:f64/level:L1", 1e3, bytes=1e9),
+                  it("baseline/copy/dtype:f64/level:L2", 1e3, bytes=2e9)]
+    text = run_suite.summarize({"context": {}, "benchmarks": benchmarks})
+    assert "level L2" in text and "baseline/copy" in text and "1\n" not in text
+
+
+def test_default_output_does_not_replace_an_earlier_run(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run_suite, "ROOT", tmp_path)
+    first = run_suite.default_output()
+    assert first.parent == tmp_path / "reports" and first.suffix == ".json"
+    first.parent.mkdir()
+    first.write_text("{}")
+    second = run_suite.default_output()
+    assert second != first and second.name.endswith("-2.json")
