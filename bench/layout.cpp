@@ -363,7 +363,8 @@ std::vector<Derived> derive_layout(const Results& results) {
   std::map<Key, std::map<std::string, double>> per_elem;  // variant(/order) -> seconds/element
   for (const auto& [name, r] : results) {
     auto kv = parse_name(name);
-    if (kv["family"] != "layout" || !kv.count("threads") || !kv.count("n")) continue;
+    if (kv["family"] != "layout" || !kv.count("n")) continue;
+    if (!kv.count("threads")) kv["threads"] = "gpu";  // GPU entries derive among themselves
     const double n = std::stod(kv["n"]);
     const double elems = kv["variant"] == "strided" ? n : n * n;
     std::string v = kv["variant"];
@@ -399,6 +400,18 @@ std::vector<Derived> derive_layout(const Results& results) {
         if (has(key.c_str()))
           d.values[std::string("stride") + s + "_over_stride1"] = t[key] / t["strided/1"];
       }
+    if (has("gpu_memcpy_d2d")) {
+      if (has("gpu_transpose_tiled"))
+        d.values["gpu_transpose_tiled_over_copy_bw"] = t["gpu_memcpy_d2d"] / t["gpu_transpose_tiled"];
+      if (has("gpu_transpose_naive"))
+        d.values["gpu_transpose_naive_over_copy_bw"] = t["gpu_memcpy_d2d"] / t["gpu_transpose_naive"];
+    }
+    if (has("gpu_rowsum_coalesced/C") && has("gpu_rowsum_strided/C"))
+      d.values["gpu_rowsum_strided_over_coalesced"] =
+          t["gpu_rowsum_strided/C"] / t["gpu_rowsum_coalesced/C"];
+    if (has("gpu_colsum_coalesced/C") && has("gpu_colsum_strided/C"))
+      d.values["gpu_colsum_strided_over_coalesced"] =
+          t["gpu_colsum_strided/C"] / t["gpu_colsum_coalesced/C"];
     if (!d.values.empty()) out.push_back(d);
   }
   return out;

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Run the dtypebench suite one family per process and merge the results into one JSON file.
 
-Each family runs in its own dtypebench process, so a crash in one cannot lose the others. After every
-family the output file is rewritten atomically with everything finished so far, so it is valid JSON
-at any moment: one "context" (from the first family that wrote one, plus "families_run" and
+Each family runs in its own dtypebench process, so a crash in one cannot lose the others. After
+every family the output file is rewritten atomically with everything finished so far, so it is valid
+JSON at any moment: one "context" (from the first family that wrote one, plus "families_run" and
 "families_not_run" saying what ran and why the rest did not) and the "benchmarks" of all families.
 Ctrl-C stops the running family, keeps what finished, lists the rest as not run and exits 130.
 """
@@ -16,7 +16,6 @@ import os
 import re
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from typing import Any, Optional
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BINARY = ROOT / "build" / "dtypebench"
 SMOKE_ARGS = ["--levels=L1", "--benchmark_min_time=0.001", "--benchmark_repetitions=1"]
-SUMMARY_ROWS = 28
+SUMMARY_ROWS = 24
 DTYPE_ORDER = ["f64", "f32", "tf32", "f16", "bf16"]  # summary columns; others follow as found
 EXIT_INTERRUPTED = 130
 
@@ -351,7 +350,7 @@ def describe_machine(context: dict[str, Any]) -> str:
 
 
 def summarize(doc: dict[str, Any], out_path: str = "", max_rows: int = SUMMARY_ROWS,
-              max_derived: int = 10) -> str:
+              max_derived: int = 8) -> str:
     """A short summary of a merged result: the machine, a table of rates at the largest cache level
     and thread count (rows: variants, columns: dtypes), the derived entries there, then counts."""
     benchmarks: list[dict[str, Any]] = doc.get("benchmarks", [])
@@ -384,8 +383,9 @@ def summarize(doc: dict[str, Any], out_path: str = "", max_rows: int = SUMMARY_R
     fails = [b for b in errors.values() if not is_skip(b)]
     n_derived = sum(1 for b in reps if b.get("label") == "derived")
     n_unverified = sum(1 for b in reps if not_verified(b))
-    lines.append(f"results: {len(reps) - n_derived} ran, {n_derived} derived, {len(skips)} skipped, "
-                 f"{len(fails)} failed" + (f", {n_unverified} NOT verified" if n_unverified else ""))
+    lines.append(f"results: {len(reps) - n_derived} ran, {n_derived} derived, "
+                 f"{len(skips)} skipped, {len(fails)} failed"
+                 + (f", {n_unverified} NOT verified" if n_unverified else ""))
     reasons: dict[str, int] = {}
     for b in skips:
         msg = str(b.get("error_message", ""))[len("skip: "):]
@@ -490,9 +490,9 @@ def run_suite(args: argparse.Namespace, extra: list[str]) -> int:
     proc: Optional[subprocess.Popen] = None
     old_handlers = {sig: signal.signal(sig, _raise_interrupt)
                     for sig in (signal.SIGINT, signal.SIGTERM)}
-    print(f"run_suite: {len(families)} families -> {out}", flush=True)
     with tempfile.TemporaryDirectory(prefix="dtypebench-") as tmp:
         try:
+            print(f"run_suite: {len(families)} families -> {out}", flush=True)
             write_atomic(out, merge(outcomes, skipped_unknown + [
                 (f, "not run yet (suite in progress)") for f in families], extra_context))
             for k, family in enumerate(families, 1):
@@ -556,9 +556,11 @@ def build_parser() -> argparse.ArgumentParser:
                "2 bad usage or no binary, 130 interrupted.")
     p.add_argument("--binary", metavar="PATH", default=str(DEFAULT_BINARY),
                    help="the dtypebench binary (default: %(default)s)")
-    p.add_argument("--out", metavar="FILE", help="the merged JSON result (default: reports/<hostname>-<date>.json)")
-    p.add_argument("--family", metavar="a,b", help="comma-separated families to run (default: all, from "
-                                    "dtypebench --list-families)")
+    p.add_argument("--out", metavar="FILE",
+                   help="the merged JSON result (default: reports/<hostname>-<date>.json)")
+    p.add_argument("--family", metavar="a,b",
+                   help="comma-separated families to run (default: all, from "
+                        "dtypebench --list-families)")
     p.add_argument("--quick", action="store_true", help="a short run (dtypebench --quick)")
     p.add_argument("--smoke", action="store_true",
                    help="a few seconds per family, for CI: --quick plus " + " ".join(SMOKE_ARGS))

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared install + build steps for scripts/characterize and scripts/test; source it, then call
 #   db_install_packages   Debian packages the build needs (apt-get only when one is missing)
 #   db_setup_venv         .venv with the Python packages the scripts and tests use (PyPI, once)
@@ -55,8 +56,8 @@ db_venv_ok() {
   local m checks=""
   for m in "${DB_PIP_MODULES[@]}"; do checks+="'$m',"; done
   # find_spec instead of import: matplotlib takes a second to import
-  "$DB_PY" -c "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) is None for m in ($checks)))" \
-    2>/dev/null
+  "$DB_PY" -c "import importlib.util as u, sys
+sys.exit(any(u.find_spec(m) is None for m in ($checks)))" 2>/dev/null
 }
 
 db_setup_venv() {
@@ -85,7 +86,8 @@ db_configure() {
     [ "$(cat "$stamp")" = "${extra[*]:-}" ]; then
     return 0
   fi
-  db_say "configuring: cmake -S . -B ${DB_BUILD_DIR#"$DB_ROOT"/} -G Ninja -DCMAKE_BUILD_TYPE=Release ${extra[*]:-}"
+  db_say "configuring: cmake -S . -B ${DB_BUILD_DIR#"$DB_ROOT"/} -G Ninja" \
+    "-DCMAKE_BUILD_TYPE=Release ${extra[*]:-}"
   cmake -S "$DB_ROOT" -B "$DB_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release "${extra[@]}"
   printf '%s' "${extra[*]:-}" >"$stamp"
 }

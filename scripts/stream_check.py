@@ -5,7 +5,9 @@ Builds scripts/stream_ref.c with `gcc -O3 -march=native -fopenmp`, runs it on th
 suite's thread count and working set (triad: N = working set / 8 / 3 doubles per array; copy:
 N = working set / 8 / 2), and compares its median rate with the median `bytes` rate of
 baseline/copy and baseline/triad (dtype:f64, level:DRAM, the largest thread count) in RESULT.json.
-Run it right after the suite, on the same machine. Exit 0 when both are within the tolerance, 1 when
+Run it right after the suite, on the same machine. The reference uses ordinary 4 KiB pages, as a
+plain STREAM does; --huge-pages makes it ask for transparent huge pages (madvise), as dtypebench's
+allocator does for buffers of 32 MiB and more. Exit 0 when both are within the tolerance, 1 when
 not, 2 when the check cannot run (no DRAM baseline in the file, no compiler).
 """
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -74,13 +77,31 @@ def build_ref(tmp: Path) -> Path:
     return exe
 
 
-def run_ref(exe: Path, n: int, threads: int, reps: int) -> dict[str, Any]:
+def run_ref(exe: Path, n: int, threads: int, reps: int, huge: bool) -> dict[str, Any]:
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    proc = subprocess.run([str(exe), str(n), str(reps)], capture_output=True, text=True, env=env,
-                          check=False)
+    proc = subprocess.run([str(exe), str(n), str(reps), "1" if huge else "0"], capture_output=True,
+                          text=True, env=env, check=False)
     if proc.returncode != 0:
         raise CheckError(f"stream_ref {n} failed (exit {proc.returncode}): {proc.stderr.strip()}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def suite_cv(doc: dict[str, Any], entry: dict[str, Any]) -> Optional[float]:
+    """The coefficient of variation of the entry's bytes rate across repetitions, when the file has
+    the cv aggregate."""
+    for b in doc.get("benchmarks", []):
+        if b.get("aggregate_name") == "cv" and run_name(b) == run_name(entry) and "bytes" in b:
+            return float(b["bytes"])
+    return None
+
+
+def run_ref_rounds(exe: Path, n: int, threads: int, reps: int, rounds: int, huge: bool,
+                   variant: str) -> tuple[float, float, float]:
+    """Median over rounds of the reference's median rate, and the lowest and highest round, so
+    a noisy machine shows as a spread rather than a verdict from one lucky or unlucky run."""
+    rates = sorted(run_ref(exe, n, threads, reps, huge)[f"{variant}_bytes_per_s"]
+                   for _ in range(rounds))
+    return statistics.median(rates), rates[0], rates[-1]
 
 
 def compare(suite: float, ref: float, tolerance: float) -> tuple[float, bool]:
@@ -94,9 +115,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("result", help="a result JSON with a DRAM baseline (scripts/characterize)")
     p.add_argument("--threads", type=int,
                    help="compare at this thread count (default: the largest in the file)")
-    p.add_argument("--reps", type=int, default=10, help="timed repetitions (default: %(default)s)")
+    p.add_argument("--reps", type=int, default=10,
+                   help="timed repetitions per reference run (default: %(default)s)")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="reference runs per kernel; the median counts (default: %(default)s)")
     p.add_argument("--tolerance", type=float, default=0.10,
                    help="largest accepted |suite/ref - 1| (default: %(default)s)")
+    p.add_argument("--huge-pages", action="store_true",
+                   help="the reference asks for transparent huge pages, like dtypebench")
     args = p.parse_args(argv)
     try:
         with open(args.result) as f:
@@ -106,30 +132,43 @@ def main(argv: Optional[list[str]] = None) -> int:
         threads = int(parse_name(run_name(entries["copy"]))[2]["threads"])
         host = socket.gethostname()
         if context.get("hostname") and context["hostname"] != host:
-            print(f"stream-check: warning: the result is from {context['hostname']}, this is {host}")
+            print(f"stream-check: warning: the result is from {context['hostname']}, "
+                  f"this is {host}")
         with tempfile.TemporaryDirectory(prefix="stream-ref-") as tmp:
             exe = build_ref(Path(tmp))
             rows = []
             for variant in ("copy", "triad"):
                 ws = working_set(entries[variant], context)
                 n = ws // 8 // ARRAYS[variant]
-                ref = run_ref(exe, n, threads, args.reps)
+                ref, low, high = run_ref_rounds(exe, n, threads, args.reps, max(args.rounds, 1),
+                                                args.huge_pages, variant)
                 rows.append((variant, n, ws, float(entries[variant].get("bytes", 0.0)),
-                             ref[f"{variant}_bytes_per_s"], ref[f"{variant}_best_bytes_per_s"]))
-    except (OSError, json.JSONDecodeError, CheckError) as e:
+                             suite_cv(doc, entries[variant]), ref, low, high))
+    except OSError as e:
+        print(f"stream-check: cannot read {e.filename or args.result}: {e.strerror}",
+              file=sys.stderr)
+        return 2
+    except json.JSONDecodeError as e:
+        print(f"stream-check: {args.result} is not valid JSON: {e.msg} at line {e.lineno}",
+              file=sys.stderr)
+        return 2
+    except CheckError as e:
         print(f"stream-check: {e}", file=sys.stderr)
         return 2
     print(f"stream-check: {args.result} vs {' '.join(COMPILE)} scripts/stream_ref.c, "
           f"OMP_NUM_THREADS={threads}, OMP_PROC_BIND={os.environ.get('OMP_PROC_BIND', 'unset')}, "
-          f"{args.reps} reps")
-    print(f"{'kernel':<6} {'N/array':>11} {'working set':>12} {'suite GB/s':>11} "
-          f"{'ref GB/s':>9} {'ref best':>9} {'suite/ref':>9}")
+          f"{'huge' if args.huge_pages else '4 KiB'} pages, "
+          f"median of {args.rounds} runs of {args.reps} reps")
+    print(f"{'kernel':<6} {'N/array':>10} {'work set':>9} {'suite GB/s':>10} {'(cv)':>6} "
+          f"{'ref GB/s':>9} {'(range)':>13} {'suite/ref':>9}")
     ok = True
-    for variant, n, ws, suite, ref, best in rows:
+    for variant, n, ws, suite, cv, ref, low, high in rows:
         ratio, within = compare(suite, ref, args.tolerance)
         ok &= within
-        print(f"{variant:<6} {n:>11} {ws / 2**20:>9.1f} MiB {suite / 1e9:>11.2f} {ref / 1e9:>9.2f} "
-              f"{best / 1e9:>9.2f} {ratio:>9.3f}{'' if within else '  OUTSIDE'}")
+        cv_text = f"{cv:.0%}" if cv is not None else "-"
+        spread = f"{low / 1e9:.1f}-{high / 1e9:.1f}"
+        print(f"{variant:<6} {n:>10} {ws / 2**20:>5.0f} MiB {suite / 1e9:>10.2f} {cv_text:>6} "
+              f"{ref / 1e9:>9.2f} {spread:>13} {ratio:>9.3f}{'' if within else '  OUTSIDE'}")
     verdict = "ok: within" if ok else "FAILED: not within"
     print(f"stream-check: {verdict} {args.tolerance:.0%} of the reference median")
     return 0 if ok else 1

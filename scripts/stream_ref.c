@@ -1,15 +1,18 @@
 // stream_ref: a plain STREAM-style reference for the baseline family's DRAM copy and triad, written
-// for dtypebench (not STREAM's source). Three arrays of N doubles; copy b = a (16 bytes per element
-// moved: one read, one write) and triad a = b + q*c (24 bytes), each timed REPS times; the arrays are
-// validated after timing. Prints one JSON line with the median and best rates in bytes/s.
+// for dtypebench (not STREAM's source). Three arrays of N doubles; copy b = a (16 bytes per
+// element moved: one read, one write) and triad a = b + q*c (24 bytes), each timed REPS times; the
+// arrays are validated after timing. Prints one JSON line with the median and best rates, in
+// bytes/s.
 // Size N so the arrays are well past the last-level cache (scripts/stream_check.py uses the suite's
-// DRAM working set, itself 4x the last-level cache). Threads: OMP_NUM_THREADS.
-//   gcc -O3 -march=native -fopenmp -o stream_ref stream_ref.c && ./stream_ref N [REPS]
+// DRAM working set, itself 4x the last-level cache). Threads: OMP_NUM_THREADS. HUGE=1 asks for
+// transparent huge pages (madvise), as dtypebench does for buffers of 32 MiB and more.
+//   gcc -O3 -march=native -fopenmp -o stream_ref stream_ref.c && ./stream_ref N [REPS [HUGE]]
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static int cmp_double(const void* x, const void* y) {
   const double a = *(const double*)x, b = *(const double*)y;
@@ -38,13 +41,16 @@ static void triad(double* restrict a, const double* restrict b, const double* re
   for (long i = 0; i < n; ++i) a[i] = b[i] + q * c[i];
 }
 
-static double* alloc_array(long n) {
+static double* alloc_array(long n, int huge) {
   void* p = NULL;
   // 2 MiB alignment lets the kernel back the arrays with huge pages where it does so
   if (posix_memalign(&p, 2u << 20, (size_t)n * sizeof(double)) != 0) {
     fprintf(stderr, "stream_ref: cannot allocate %ld doubles\n", n);
     exit(1);
   }
+  // huge pages matter for streaming: hardware prefetchers stop at page boundaries, and 4 KiB
+  // pages cost a TLB miss every 512 doubles
+  if (huge) madvise(p, (size_t)n * sizeof(double), MADV_HUGEPAGE);
   return (double*)p;
 }
 
@@ -55,8 +61,7 @@ static double median(double* t, int n) {
 
 // every element follows the same recurrence, so the expected values are scalars; the values stay
 // small integers and halves, exact in double
-static int validate(const double* a, const double* b, const double* c, long n, int reps,
-                    double q) {
+static int validate(const double* a, const double* b, const double* c, long n, int reps, double q) {
   double ea = 1.0, eb = 0.0;
   for (int r = 0; r < reps; ++r) {
     eb = ea;
@@ -76,21 +81,24 @@ static int validate(const double* a, const double* b, const double* c, long n, i
 }
 
 int main(int argc, char** argv) {
-  if (argc < 2 || argc > 3) {
-    fprintf(stderr, "usage: %s N [REPS]  (N doubles per array, REPS timed repetitions, default 10)\n",
+  if (argc < 2 || argc > 4) {
+    fprintf(stderr,
+            "usage: %s N [REPS [HUGE]]  (N doubles per array, REPS timed repetitions, default "
+            "10; HUGE 1 for transparent huge pages, default 0)\n",
             argv[0]);
     return 2;
   }
   char* end = NULL;
   const long n = strtol(argv[1], &end, 10);
   const int reps = argc > 2 ? atoi(argv[2]) : 10;
+  const int huge = argc > 3 ? atoi(argv[3]) : 0;
   if (*end != '\0' || n <= 0 || reps <= 0 || reps > 1000) {
     fprintf(stderr, "stream_ref: N and REPS must be positive integers (REPS <= 1000)\n");
     return 2;
   }
-  double* a = alloc_array(n);
-  double* b = alloc_array(n);
-  double* c = alloc_array(n);
+  double* a = alloc_array(n, huge);
+  double* b = alloc_array(n, huge);
+  double* c = alloc_array(n, huge);
   init(a, b, c, n);
   const double q = 3.0;
   double* tc = calloc((size_t)reps, sizeof(double));
@@ -118,11 +126,12 @@ int main(int argc, char** argv) {
     tb = fmin(tb, tt[r]);
   }
   const double cm = median(tc, reps), tm = median(tt, reps);
-  printf("{\"n\": %ld, \"reps\": %d, \"threads\": %d, \"copy_bytes_per_s\": %.6e, "
-         "\"triad_bytes_per_s\": %.6e, \"copy_best_bytes_per_s\": %.6e, "
-         "\"triad_best_bytes_per_s\": %.6e, \"verified\": %d}\n",
-         n, reps, omp_get_max_threads(), copy_bytes / cm, triad_bytes / tm, copy_bytes / cb,
-         triad_bytes / tb, ok);
+  printf(
+      "{\"n\": %ld, \"reps\": %d, \"threads\": %d, \"copy_bytes_per_s\": %.6e, "
+      "\"triad_bytes_per_s\": %.6e, \"copy_best_bytes_per_s\": %.6e, "
+      "\"triad_best_bytes_per_s\": %.6e, \"huge_pages\": %d, \"verified\": %d}\n",
+      n, reps, omp_get_max_threads(), copy_bytes / cm, triad_bytes / tm, copy_bytes / cb,
+      triad_bytes / tb, huge, ok);
   free(a);
   free(b);
   free(c);

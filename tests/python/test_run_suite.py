@@ -74,8 +74,8 @@ if mode in ("crash", "hang"):
     sys.exit(0)
 entries = list(ok_entries)
 if mode == "fail":
-    entries.append({{"name": family + "/bad/n:3/real_time", "run_name": family + "/bad/n:3/real_time",
-                    "run_type": "iteration", "error_occurred": True,
+    bad = family + "/bad/n:3/real_time"
+    entries.append({{"name": bad, "run_name": bad, "run_type": "iteration", "error_occurred": True,
                     "error_message": "error: result mismatch at [1]"}})
 if mode == "skip":
     entries.append({{"name": family + "/gpu/n:3/manual_time",
@@ -290,7 +290,8 @@ def it(name: str, t: float, **counters: Any) -> dict[str, Any]:
 def test_representative_prefers_median_then_middle_iteration() -> None:
     benchmarks = [agg("f/a/level:DRAM", "mean", 10.0), agg("f/a/level:DRAM", "median", 9.0),
                   agg("f/a/level:DRAM", "stddev", 1.0),
-                  it("f/b/level:DRAM", 30.0), it("f/b/level:DRAM", 10.0), it("f/b/level:DRAM", 20.0),
+                  it("f/b/level:DRAM", 30.0), it("f/b/level:DRAM", 10.0),
+                  it("f/b/level:DRAM", 20.0),
                   {**it("f/c/level:DRAM", 0.0), "error_occurred": True, "error_message": "skip: x"}]
     reps = run_suite.representative(benchmarks)
     assert [(b["run_name"], b["real_time"]) for b in reps] == [("f/a/level:DRAM", 9.0),
