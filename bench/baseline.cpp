@@ -49,35 +49,44 @@ void run_stream(T* a, T* b, T* c, size_t n, Stream k, T* sink) {
   }
 }
 
-// Runs kernel k once on fresh inputs with poisoned outputs and compares with an fp64 reference.
 template <class T>
-bool check_stream(Stream k, size_t n, std::string* why) {
-  Buffer<T> a(n), b(n), c(n);
-  fill_uniform(a.data(), n, 1);
-  fill_uniform(b.data(), n, 2);
-  fill_uniform(c.data(), n, 3);
-  std::vector<double> want(n), tol(n, 0.0);
-  const T* got = nullptr;
+struct StreamFx : Fixture {
+  Buffer<T> a, b, c;
+};
+
+// Fills the inputs, poisons the output, runs kernel k once and compares with an fp64 reference;
+// returns the failure ("" when it matched). The inputs are refilled afterwards for timing.
+template <class T>
+std::string check_stream(Stream k, size_t n, StreamFx<T>& f) {
+  fill_uniform(f.a.data(), n, 1);
+  fill_uniform(f.b.data(), n, 2);
+  fill_uniform(f.c.data(), f.c.size(), 3);
+  std::string why;
   T sink = 0;
   if (k == Stream::Read) {
     double s = 0, abs = 0;
-    for (size_t i = 0; i < n; ++i) s += a[i], abs += std::fabs(static_cast<double>(a[i]));
-    run_stream(a.data(), b.data(), c.data(), n, k, &sink);
+    for (size_t i = 0; i < n; ++i) s += f.a[i], abs += std::fabs(static_cast<double>(f.a[i]));
+    run_stream(f.a.data(), f.b.data(), f.c.data(), n, k, &sink);
     const double t = 2.0 * static_cast<double>(n) * unit_roundoff<T>() * abs;
-    return close_enough(&sink, &s, &t, 1, why);
+    close_enough(&sink, &s, &t, 1, &why);
+    return why;
   }
+  std::vector<double> want(n), tol(n);
   for (size_t i = 0; i < n; ++i) {
-    const double x = a[i], y = b[i], z = c[i];
+    const double x = f.a[i], y = f.b[i], z = k == Stream::Add || k == Stream::Triad ? f.c[i] : 0;
     want[i] = k == Stream::Copy ? x : k == Stream::Scale ? 3 * x : k == Stream::Add ? x + y
                                                                                     : y + 3 * z;
     tol[i] = 2 * unit_roundoff<T>() * (std::fabs(y) + 3 * std::fabs(z) + 3 * std::fabs(x));
   }
-  T* out = k == Stream::Copy || k == Stream::Scale ? b.data() : k == Stream::Add ? c.data()
-                                                                                  : a.data();
+  T* out = k == Stream::Copy || k == Stream::Scale ? f.b.data()
+           : k == Stream::Add                      ? f.c.data()
+                                                   : f.a.data();
   poison(out, n);
-  run_stream(a.data(), b.data(), c.data(), n, k, &sink);
-  got = out;
-  return close_enough(got, want.data(), tol.data(), n, why);
+  run_stream(f.a.data(), f.b.data(), f.c.data(), n, k, &sink);
+  close_enough(out, want.data(), tol.data(), n, &why);
+  fill_uniform(f.a.data(), n, 1);
+  fill_uniform(f.b.data(), n, 2);
+  return why;
 }
 
 template <class T>
@@ -88,25 +97,25 @@ void add_cpu_streams(const Config& cfg) {
         const size_t n = lvl.bytes / (sk.arrays * sizeof(T));
         Name name("baseline", sk.name);
         name.kv("dtype", dtype_name<T>()).kv("level", lvl.name).kv("n", n).kv("threads", threads);
-        add_cpu(name, [sk, n, threads](benchmark::State& state) {
+        add_cpu(name, [sk, n, threads, id = new_fixture_id()](benchmark::State& state) {
           omp_set_num_threads(threads);
-          std::string why;
-          if (!check_stream<T>(sk.kind, n, &why)) return fail(state, why);
-          PeakScope scope;
-          Buffer<T> a(n), b(n), c(sk.arrays == 3 ? n : 0);
-          fill_uniform(a.data(), n, 1);
-          fill_uniform(b.data(), n, 2);
-          fill_uniform(c.data(), c.size(), 3);
+          StreamFx<T>* fx = fixture<StreamFx<T>>(state, id, [&](StreamFx<T>& f) {
+            f.a = Buffer<T>(n);
+            f.b = Buffer<T>(n);
+            f.c = Buffer<T>(sk.arrays == 3 ? n : 0);
+            return check_stream(sk.kind, n, f);
+          });
+          if (!fx) return;
           T sink = 0;
           for (auto _ : state) {
-            run_stream(a.data(), b.data(), c.data(), n, sk.kind, &sink);
+            run_stream(fx->a.data(), fx->b.data(), fx->c.data(), n, sk.kind, &sink);
             benchmark::DoNotOptimize(sink);
             benchmark::ClobberMemory();
           }
           const double bytes = static_cast<double>(sk.arrays * n * sizeof(T));
           set_work(state, bytes, sk.kind == Stream::Triad ? 2.0 * n : 0, static_cast<double>(n));
           set_working_set(state, bytes);
-          set_peak(state, scope);
+          set_peak(state, *fx);
           set_verified(state);
         });
       }
@@ -175,58 +184,66 @@ void add_gpu_streams(const Config& cfg) {
       Name name("baseline", v);
       name.kv("dtype", dtype_name<T>()).kv("level", lvl.name).kv("n", n);
       const bool flush = cfg.flush_l2;
-      add_gpu(name, [v, arrays, n, flush](benchmark::State& state) {
-        gpu::device_reset_peak();
-        const size_t dev0 = gpu::device_live_bytes();
-        Buffer<T> ha(n), hb(n), hc(n);
-        fill_uniform(ha.data(), n, 1);
-        fill_uniform(hb.data(), n, 2);
-        fill_uniform(hc.data(), n, 3);
-        gpu::DeviceBuffer<T> a(n), b(arrays >= 2 ? n : 0), c(arrays == 3 ? n : 0);
-        gpu::DeviceBuffer<double> sum(1);
-        gpu::copy_to_device(a.data(), ha.data(), a.bytes());
-        if (arrays == 3) {
-          gpu::copy_to_device(b.data(), hb.data(), b.bytes());
-          gpu::copy_to_device(c.data(), hc.data(), c.bytes());
-        }
-        const T q = static_cast<T>(3);
-        auto launch = [&] {
-          if (v == "gpu_memcpy_d2d") cuda::d2d_copy(b.data(), a.data(), a.bytes());
-          if (v == "gpu_copy") cuda::copy(a.data(), b.data(), n);
-          if (v == "gpu_read") cuda::read(a.data(), n, sum.data());
-          if (v == "gpu_triad") cuda::triad(a.data(), b.data(), c.data(), q, n);
+      add_gpu(name, [v, arrays, n, flush, id = new_fixture_id()](benchmark::State& state) {
+        struct Fx : Fixture {
+          gpu::DeviceBuffer<T> a, b, c;
+          gpu::DeviceBuffer<double> sum;
+          size_t device_peak = 0;
         };
-        // check once: outputs poisoned (0xff bytes are NaN for every float type)
-        if (arrays == 2) gpu::memset_device(b.data(), 0xff, b.bytes());
-        if (arrays == 3) gpu::memset_device(a.data(), 0xff, a.bytes());
-        launch();
-        gpu::synchronize();
-        std::vector<double> want(arrays == 1 ? 1 : n), tol(want.size());
-        Buffer<T> got(arrays == 1 ? 0 : n);
-        double got_sum = 0;
-        if (arrays == 1) {
-          gpu::copy_to_host(&got_sum, sum.data(), sizeof(double));
-          double abs = 0;
-          want[0] = 0;
-          for (size_t i = 0; i < n; ++i) want[0] += ha[i], abs += std::fabs(double(ha[i]));
-          tol[0] = 1e-12 * abs + 1e-9;
-        } else {
-          gpu::copy_to_host(got.data(), arrays == 2 ? b.data() : a.data(), got.bytes());
+        const T q = static_cast<T>(3);
+        auto launch = [&v, n, q](Fx& f) {
+          if (v == "gpu_memcpy_d2d") cuda::d2d_copy(f.b.data(), f.a.data(), f.a.bytes());
+          if (v == "gpu_copy") cuda::copy(f.a.data(), f.b.data(), n);
+          if (v == "gpu_read") cuda::read(f.a.data(), n, f.sum.data());
+          if (v == "gpu_triad") cuda::triad(f.a.data(), f.b.data(), f.c.data(), q, n);
+        };
+        Fx* fx = fixture<Fx>(state, id, [&](Fx& f) {
+          gpu::device_reset_peak();
+          const size_t dev0 = gpu::device_live_bytes();
+          Buffer<T> ha(n), hb(n), hc(n);
+          fill_uniform(ha.data(), n, 1);
+          fill_uniform(hb.data(), n, 2);
+          fill_uniform(hc.data(), n, 3);
+          f.a = gpu::DeviceBuffer<T>(n);
+          f.b = gpu::DeviceBuffer<T>(arrays >= 2 ? n : 0);
+          f.c = gpu::DeviceBuffer<T>(arrays == 3 ? n : 0);
+          f.sum = gpu::DeviceBuffer<double>(1);
+          f.device_peak = gpu::device_peak_bytes() - dev0;
+          gpu::copy_to_device(f.a.data(), ha.data(), f.a.bytes());
+          if (arrays == 3) {
+            gpu::copy_to_device(f.b.data(), hb.data(), f.b.bytes());
+            gpu::copy_to_device(f.c.data(), hc.data(), f.c.bytes());
+          }
+          // check once: outputs poisoned (0xff bytes are NaN for every float type)
+          if (arrays == 2) gpu::memset_device(f.b.data(), 0xff, f.b.bytes());
+          if (arrays == 3) gpu::memset_device(f.a.data(), 0xff, f.a.bytes());
+          launch(f);
+          gpu::synchronize();
+          std::string why;
+          if (arrays == 1) {
+            double got = 0, want = 0, abs = 0;
+            gpu::copy_to_host(&got, f.sum.data(), sizeof(double));
+            for (size_t i = 0; i < n; ++i) want += ha[i], abs += std::fabs(double(ha[i]));
+            const double tol = 1e-12 * abs + 1e-9;
+            close_enough(&got, &want, &tol, 1, &why);
+            return why;
+          }
+          Buffer<T> got(n);
+          gpu::copy_to_host(got.data(), arrays == 2 ? f.b.data() : f.a.data(), got.bytes());
+          std::vector<double> want(n), tol(n);
           for (size_t i = 0; i < n; ++i) {
             want[i] = arrays == 2 ? double(ha[i]) : double(hb[i]) + 3.0 * double(hc[i]);
             tol[i] = arrays == 2 ? 0 : 4 * unit_roundoff<T>() * (std::fabs(want[i]) + 1);
           }
-        }
-        std::string why;
-        const bool ok = arrays == 1 ? close_enough(&got_sum, want.data(), tol.data(), 1, &why)
-                                    : close_enough(got.data(), want.data(), tol.data(), n, &why);
-        if (!ok) return fail(state, why);
-        gpu_loop(state, flush, launch);
+          close_enough(got.data(), want.data(), tol.data(), n, &why);
+          return why;
+        });
+        if (!fx) return;
+        gpu_loop(state, flush, [&] { launch(*fx); });
         const double bytes = static_cast<double>(arrays * n * sizeof(T));
         set_work(state, bytes, v == "gpu_triad" ? 2.0 * n : 0, static_cast<double>(n));
         state.counters["working_set_bytes"] = bytes;
-        state.counters["device_peak_bytes"] =
-            static_cast<double>(gpu::device_peak_bytes() - dev0);
+        state.counters["device_peak_bytes"] = static_cast<double>(fx->device_peak);
         set_verified(state);
       });
     }

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "bench/registry.hpp"
@@ -73,27 +74,33 @@ void add_reduce(const Config& cfg) {
           Name name("layout", rv.name);
           name.kv("dtype", dtype_name<T>()).kv("order", order_name(o)).kv("n", n);
           name.kv("level", lvl.name).kv("threads", threads);
-          add_cpu(name, [rv, o, n, threads](benchmark::State& state) {
+          add_cpu(name, [rv, o, n, threads, id = new_fixture_id()](benchmark::State& state) {
             omp_set_num_threads(threads);
-            PeakScope scope;
-            Buffer<T> a(n * n);
-            Buffer<acc_t<T>> out(n);
-            fill_uniform(a.data(), a.size(), 11);
-            std::vector<double> want, tol;
-            reference_sums(a.data(), n, n, o, rv.axis, &want, &tol);
-            poison(out.data(), n);
-            cpu::reduce(a.data(), n, n, o, rv.axis, rv.method, out.data());
-            std::string why;
-            if (!close_enough(out.data(), want.data(), tol.data(), n, &why))
-              return fail(state, why);
+            struct Fx : Fixture {
+              Buffer<T> a;
+              Buffer<acc_t<T>> out;
+            };
+            Fx* fx = fixture<Fx>(state, id, [&](Fx& f) {
+              f.a = Buffer<T>(n * n);
+              f.out = Buffer<acc_t<T>>(n);
+              fill_uniform(f.a.data(), f.a.size(), 11);
+              std::vector<double> want, tol;
+              reference_sums(f.a.data(), n, n, o, rv.axis, &want, &tol);
+              poison(f.out.data(), n);
+              cpu::reduce(f.a.data(), n, n, o, rv.axis, rv.method, f.out.data());
+              std::string why;
+              close_enough(f.out.data(), want.data(), tol.data(), n, &why);
+              return why;
+            });
+            if (!fx) return;
             for (auto _ : state) {
-              cpu::reduce(a.data(), n, n, o, rv.axis, rv.method, out.data());
+              cpu::reduce(fx->a.data(), n, n, o, rv.axis, rv.method, fx->out.data());
               benchmark::ClobberMemory();
             }
-            const double bytes = static_cast<double>(a.bytes());
+            const double bytes = static_cast<double>(fx->a.bytes());
             set_work(state, bytes, static_cast<double>(n * n), static_cast<double>(n * n));
             set_working_set(state, bytes);
-            set_peak(state, scope);
+            set_peak(state, *fx);
             set_verified(state);
           });
         }
@@ -110,28 +117,34 @@ void add_strided(const Config& cfg) {
         Name name("layout", "strided");
         name.kv("dtype", dtype_name<T>()).kv("stride", stride).kv("n", n);
         name.kv("level", lvl.name).kv("threads", threads);
-        add_cpu(name, [stride, n, threads](benchmark::State& state) {
+        add_cpu(name, [stride, n, threads, id = new_fixture_id()](benchmark::State& state) {
           omp_set_num_threads(threads);
-          PeakScope scope;
-          Buffer<T> a(n);
-          fill_uniform(a.data(), n, 12);
-          double want = 0, abs = 0;
-          for (size_t i = 0; i < n; ++i) {
-            const double v = static_cast<double>(load_acc(a[i]));
-            want += v;
-            abs += std::fabs(v);
-          }
-          const double got = static_cast<double>(cpu::strided_sum(a.data(), n, stride));
-          const double tol = 2.0 * n * unit_roundoff<acc_t<T>>() * abs;
-          std::string why;
-          if (!close_enough(&got, &want, &tol, 1, &why)) return fail(state, why);
-          for (auto _ : state) benchmark::DoNotOptimize(cpu::strided_sum(a.data(), n, stride));
-          const double bytes = static_cast<double>(a.bytes());
+          struct Fx : Fixture {
+            Buffer<T> a;
+          };
+          Fx* fx = fixture<Fx>(state, id, [&](Fx& f) {
+            f.a = Buffer<T>(n);
+            fill_uniform(f.a.data(), n, 12);
+            double want = 0, abs = 0;
+            for (size_t i = 0; i < n; ++i) {
+              const double v = static_cast<double>(load_acc(f.a[i]));
+              want += v;
+              abs += std::fabs(v);
+            }
+            const double got = static_cast<double>(cpu::strided_sum(f.a.data(), n, stride));
+            const double tol = 2.0 * n * unit_roundoff<acc_t<T>>() * abs;
+            std::string why;
+            close_enough(&got, &want, &tol, 1, &why);
+            return why;
+          });
+          if (!fx) return;
+          for (auto _ : state) benchmark::DoNotOptimize(cpu::strided_sum(fx->a.data(), n, stride));
+          const double bytes = static_cast<double>(fx->a.bytes());
           set_work(state, bytes, static_cast<double>(n), static_cast<double>(n));
           set_working_set(state, bytes);
           // the cache line holds this many elements; beyond it every access is a new line
           state.counters["elements_per_line"] = 64.0 / sizeof(T);
-          set_peak(state, scope);
+          set_peak(state, *fx);
           set_verified(state);
         });
       }
@@ -147,38 +160,40 @@ void add_convert(const Config& cfg) {
         const size_t n = square_edge(lvl.bytes, sizeof(T), 2);
         Name name("layout", v);
         name.kv("dtype", dtype_name<T>()).kv("n", n).kv("level", lvl.name).kv("threads", threads);
-        add_cpu(name, [v, n, threads](benchmark::State& state) {
+        add_cpu(name, [v, n, threads, id = new_fixture_id()](benchmark::State& state) {
           omp_set_num_threads(threads);
-          PeakScope scope;
-          Buffer<T> a(n * n), b(n * n);
-          fill_uniform(a.data(), a.size(), 13);
-          auto run = [&] {
-            if (v == "to_fortran_naive") cpu::to_fortran_naive(a.data(), b.data(), n, n);
-            if (v == "to_fortran_blocked") cpu::to_fortran_blocked(a.data(), b.data(), n, n);
-            // the plain copy of the same bytes: the ceiling a conversion is judged against
-            if (v == "copy") cpu::stream_copy(a.data(), b.data(), n * n);
+          struct Fx : Fixture {
+            Buffer<T> a, b;
           };
-          poison(b.data(), b.size());
-          run();
-          std::vector<double> want(n * n), tol(n * n, 0.0);
-          for (size_t i = 0; i < n; ++i)
-            for (size_t j = 0; j < n; ++j) {
-              const size_t dst = v == "copy" ? i * n + j : j * n + i;
-              want[dst] = static_cast<double>(load_acc(a[i * n + j]));
-            }
-          std::vector<double> got(n * n);
-          for (size_t i = 0; i < n * n; ++i) got[i] = static_cast<double>(load_acc(b[i]));
-          std::string why;
-          if (!close_enough(got.data(), want.data(), tol.data(), n * n, &why))
-            return fail(state, why);
+          auto run = [&v, n](Fx& f) {
+            if (v == "to_fortran_naive") cpu::to_fortran_naive(f.a.data(), f.b.data(), n, n);
+            if (v == "to_fortran_blocked") cpu::to_fortran_blocked(f.a.data(), f.b.data(), n, n);
+            // the plain copy of the same bytes: the ceiling a conversion is judged against
+            if (v == "copy") cpu::stream_copy(f.a.data(), f.b.data(), n * n);
+          };
+          Fx* fx = fixture<Fx>(state, id, [&](Fx& f) {
+            f.a = Buffer<T>(n * n);
+            f.b = Buffer<T>(n * n);
+            fill_uniform(f.a.data(), f.a.size(), 13);
+            poison(f.b.data(), f.b.size());
+            run(f);
+            size_t bad = 0;  // bit-exact: a copy moves bytes, whatever their order
+            for (size_t i = 0; i < n; ++i)
+              for (size_t j = 0; j < n; ++j)
+                bad += std::memcmp(&f.a[i * n + j], &f.b[v == "copy" ? i * n + j : j * n + i],
+                                   sizeof(T)) != 0;
+            return bad ? std::to_string(bad) + " of " + std::to_string(n * n) + " elements wrong"
+                       : std::string();
+          });
+          if (!fx) return;
           for (auto _ : state) {
-            run();
+            run(*fx);
             benchmark::ClobberMemory();
           }
-          const double bytes = 2.0 * static_cast<double>(a.bytes());
+          const double bytes = 2.0 * static_cast<double>(fx->a.bytes());
           set_work(state, bytes, 0, static_cast<double>(n * n));
           set_working_set(state, bytes);
-          set_peak(state, scope);
+          set_peak(state, *fx);
           set_verified(state);
         });
       }
@@ -194,33 +209,41 @@ void add_matvec(const Config& cfg) {
           Name name("layout", f == cpu::MatvecForm::Dot ? "matvec_dot" : "matvec_axpy");
           name.kv("dtype", dtype_name<T>()).kv("order", order_name(o)).kv("n", n);
           name.kv("level", lvl.name).kv("threads", threads);
-          add_cpu(name, [f, o, n, threads](benchmark::State& state) {
+          add_cpu(name, [f, o, n, threads, id = new_fixture_id()](benchmark::State& state) {
             omp_set_num_threads(threads);
-            PeakScope scope;
-            Buffer<T> a(n * n), x(n);
-            Buffer<acc_t<T>> y(n);
-            fill_uniform(a.data(), a.size(), 14);
-            fill_uniform(x.data(), n, 15);
-            std::vector<double> want(n, 0.0), tol(n, 0.0);
-            for (size_t i = 0; i < n; ++i)
-              for (size_t j = 0; j < n; ++j) {
-                const double p = static_cast<double>(load_acc(a[index_of(o, i, j, n, n)])) *
-                                 static_cast<double>(load_acc(x[j]));
-                want[i] += p;
-                tol[i] += 2.0 * n * unit_roundoff<acc_t<T>>() * std::fabs(p);
-              }
-            poison(y.data(), n);
-            cpu::matvec(a.data(), x.data(), n, n, o, f, y.data());
-            std::string why;
-            if (!close_enough(y.data(), want.data(), tol.data(), n, &why)) return fail(state, why);
+            struct Fx : Fixture {
+              Buffer<T> a, x;
+              Buffer<acc_t<T>> y;
+            };
+            Fx* fx = fixture<Fx>(state, id, [&](Fx& s) {
+              s.a = Buffer<T>(n * n);
+              s.x = Buffer<T>(n);
+              s.y = Buffer<acc_t<T>>(n);
+              fill_uniform(s.a.data(), s.a.size(), 14);
+              fill_uniform(s.x.data(), n, 15);
+              std::vector<double> want(n, 0.0), tol(n, 0.0);
+              for (size_t i = 0; i < n; ++i)
+                for (size_t j = 0; j < n; ++j) {
+                  const double p = static_cast<double>(load_acc(s.a[index_of(o, i, j, n, n)])) *
+                                   static_cast<double>(load_acc(s.x[j]));
+                  want[i] += p;
+                  tol[i] += 2.0 * n * unit_roundoff<acc_t<T>>() * std::fabs(p);
+                }
+              poison(s.y.data(), n);
+              cpu::matvec(s.a.data(), s.x.data(), n, n, o, f, s.y.data());
+              std::string why;
+              close_enough(s.y.data(), want.data(), tol.data(), n, &why);
+              return why;
+            });
+            if (!fx) return;
             for (auto _ : state) {
-              cpu::matvec(a.data(), x.data(), n, n, o, f, y.data());
+              cpu::matvec(fx->a.data(), fx->x.data(), n, n, o, f, fx->y.data());
               benchmark::ClobberMemory();
             }
-            const double bytes = static_cast<double>(a.bytes() + x.bytes() + y.bytes());
+            const double bytes = static_cast<double>(fx->a.bytes() + fx->x.bytes() + fx->y.bytes());
             set_work(state, bytes, 2.0 * n * n, static_cast<double>(n * n));
-            set_working_set(state, static_cast<double>(a.bytes()));
-            set_peak(state, scope);
+            set_working_set(state, static_cast<double>(fx->a.bytes()));
+            set_peak(state, *fx);
             set_verified(state);
           });
         }
@@ -244,31 +267,40 @@ void add_gpu_reduce(const Config& cfg) {
       Name name("layout", v.name);
       name.kv("dtype", dtype_name<T>()).kv("order", "C").kv("n", n).kv("level", lvl.name);
       const bool flush = cfg.flush_l2;
-      add_gpu(name, [v, n, flush](benchmark::State& state) {
-        gpu::device_reset_peak();
-        const size_t dev0 = gpu::device_live_bytes();
-        Buffer<T> ha(n * n);
-        fill_uniform(ha.data(), ha.size(), 21);
-        gpu::DeviceBuffer<T> a(n * n);
-        gpu::DeviceBuffer<acc_t<T>> out(n);
-        gpu::copy_to_device(a.data(), ha.data(), a.bytes());
-        gpu::memset_device(out.data(), 0xff, out.bytes());
-        auto launch = [&] { cuda::reduce(a.data(), n, n, v.axis, v.access, out.data()); };
-        launch();
-        std::vector<acc_t<T>> got(n);
-        gpu::copy_to_host(got.data(), out.data(), out.bytes());
-        std::vector<double> want, tol;
-        reference_sums(ha.data(), n, n, Order::C,
-                       v.axis == cuda::Axis::Rows ? cpu::Axis::Rows : cpu::Axis::Cols, &want,
-                       &tol);
-        std::string why;
-        if (!close_enough(got.data(), want.data(), tol.data(), n, &why)) return fail(state, why);
-        gpu_loop(state, flush, launch);
-        set_work(state, static_cast<double>(a.bytes()), static_cast<double>(n * n),
+      add_gpu(name, [v, n, flush, id = new_fixture_id()](benchmark::State& state) {
+        struct Fx : Fixture {
+          gpu::DeviceBuffer<T> a;
+          gpu::DeviceBuffer<acc_t<T>> out;
+          size_t device_peak = 0;
+        };
+        Fx* fx = fixture<Fx>(state, id, [&](Fx& f) {
+          gpu::device_reset_peak();
+          const size_t dev0 = gpu::device_live_bytes();
+          Buffer<T> ha(n * n);
+          fill_uniform(ha.data(), ha.size(), 21);
+          f.a = gpu::DeviceBuffer<T>(n * n);
+          f.out = gpu::DeviceBuffer<acc_t<T>>(n);
+          f.device_peak = gpu::device_peak_bytes() - dev0;
+          gpu::copy_to_device(f.a.data(), ha.data(), f.a.bytes());
+          gpu::memset_device(f.out.data(), 0xff, f.out.bytes());
+          cuda::reduce(f.a.data(), n, n, v.axis, v.access, f.out.data());
+          std::vector<acc_t<T>> got(n);
+          gpu::copy_to_host(got.data(), f.out.data(), f.out.bytes());
+          std::vector<double> want, tol;
+          reference_sums(ha.data(), n, n, Order::C,
+                         v.axis == cuda::Axis::Rows ? cpu::Axis::Rows : cpu::Axis::Cols, &want,
+                         &tol);
+          std::string why;
+          close_enough(got.data(), want.data(), tol.data(), n, &why);
+          return why;
+        });
+        if (!fx) return;
+        gpu_loop(state, flush,
+                 [&] { cuda::reduce(fx->a.data(), n, n, v.axis, v.access, fx->out.data()); });
+        set_work(state, static_cast<double>(fx->a.bytes()), static_cast<double>(n * n),
                  static_cast<double>(n * n));
-        state.counters["working_set_bytes"] = static_cast<double>(a.bytes());
-        state.counters["device_peak_bytes"] =
-            static_cast<double>(gpu::device_peak_bytes() - dev0);
+        state.counters["working_set_bytes"] = static_cast<double>(fx->a.bytes());
+        state.counters["device_peak_bytes"] = static_cast<double>(fx->device_peak);
         set_verified(state);
       });
     }
@@ -283,37 +315,42 @@ void add_gpu_transpose(const Config& cfg) {
       Name name("layout", v);
       name.kv("dtype", dtype_name<T>()).kv("n", n).kv("level", lvl.name);
       const bool flush = cfg.flush_l2;
-      add_gpu(name, [v, n, flush](benchmark::State& state) {
-        gpu::device_reset_peak();
-        const size_t dev0 = gpu::device_live_bytes();
-        Buffer<T> ha(n * n), hb(n * n);
-        fill_uniform(ha.data(), ha.size(), 22);
-        gpu::DeviceBuffer<T> a(n * n), b(n * n);
-        gpu::copy_to_device(a.data(), ha.data(), a.bytes());
-        gpu::memset_device(b.data(), 0xff, b.bytes());
-        auto launch = [&] {
-          if (v == "gpu_transpose_naive") cuda::transpose_naive(a.data(), b.data(), n, n);
-          if (v == "gpu_transpose_tiled") cuda::transpose_tiled(a.data(), b.data(), n, n);
-          if (v == "gpu_memcpy_d2d") cuda::d2d_copy(b.data(), a.data(), a.bytes());
+      add_gpu(name, [v, n, flush, id = new_fixture_id()](benchmark::State& state) {
+        struct Fx : Fixture {
+          gpu::DeviceBuffer<T> a, b;
+          size_t device_peak = 0;
         };
-        launch();
-        gpu::copy_to_host(hb.data(), b.data(), b.bytes());
-        std::vector<double> want(n * n), got(n * n), tol(n * n, 0.0);
-        for (size_t i = 0; i < n; ++i)
-          for (size_t j = 0; j < n; ++j) {
-            const size_t dst = v == "gpu_memcpy_d2d" ? i * n + j : j * n + i;
-            want[dst] = static_cast<double>(load_acc(ha[i * n + j]));
-          }
-        for (size_t i = 0; i < n * n; ++i) got[i] = static_cast<double>(load_acc(hb[i]));
-        std::string why;
-        if (!close_enough(got.data(), want.data(), tol.data(), n * n, &why))
-          return fail(state, why);
-        gpu_loop(state, flush, launch);
-        const double bytes = 2.0 * static_cast<double>(a.bytes());
+        auto launch = [&v, n](Fx& f) {
+          if (v == "gpu_transpose_naive") cuda::transpose_naive(f.a.data(), f.b.data(), n, n);
+          if (v == "gpu_transpose_tiled") cuda::transpose_tiled(f.a.data(), f.b.data(), n, n);
+          if (v == "gpu_memcpy_d2d") cuda::d2d_copy(f.b.data(), f.a.data(), f.a.bytes());
+        };
+        Fx* fx = fixture<Fx>(state, id, [&](Fx& f) {
+          gpu::device_reset_peak();
+          const size_t dev0 = gpu::device_live_bytes();
+          Buffer<T> ha(n * n), hb(n * n);
+          fill_uniform(ha.data(), ha.size(), 22);
+          f.a = gpu::DeviceBuffer<T>(n * n);
+          f.b = gpu::DeviceBuffer<T>(n * n);
+          f.device_peak = gpu::device_peak_bytes() - dev0;
+          gpu::copy_to_device(f.a.data(), ha.data(), f.a.bytes());
+          gpu::memset_device(f.b.data(), 0xff, f.b.bytes());
+          launch(f);
+          gpu::copy_to_host(hb.data(), f.b.data(), f.b.bytes());
+          size_t bad = 0;
+          for (size_t i = 0; i < n; ++i)
+            for (size_t j = 0; j < n; ++j)
+              bad += std::memcmp(&ha[i * n + j], &hb[v == "gpu_memcpy_d2d" ? i * n + j : j * n + i],
+                                 sizeof(T)) != 0;
+          return bad ? std::to_string(bad) + " of " + std::to_string(n * n) + " elements wrong"
+                     : std::string();
+        });
+        if (!fx) return;
+        gpu_loop(state, flush, [&] { launch(*fx); });
+        const double bytes = 2.0 * static_cast<double>(fx->a.bytes());
         set_work(state, bytes, 0, static_cast<double>(n * n));
         state.counters["working_set_bytes"] = bytes;
-        state.counters["device_peak_bytes"] =
-            static_cast<double>(gpu::device_peak_bytes() - dev0);
+        state.counters["device_peak_bytes"] = static_cast<double>(fx->device_peak);
         set_verified(state);
       });
     }

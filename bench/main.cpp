@@ -93,6 +93,9 @@ class DerivingReporter : public benchmark::BenchmarkReporter {
       for (const bench::Derived& d : f.derive(results_)) {
         Run run;
         run.run_name.function_name = d.name;
+        run.family_index = -1;  // not a registered benchmark
+        run.per_family_instance_index = static_cast<int64_t>(derived.size());
+        run.repetition_index = 0;
         run.run_type = Run::RT_Iteration;
         run.iterations = 1;
         run.threads = 1;
@@ -239,7 +242,7 @@ int run(int argc, char** argv) {
   if (!user_min_time) pass.push_back(cfg.quick ? "--benchmark_min_time=0.02" : "--benchmark_min_time=0.1");
   pass.push_back("--benchmark_report_aggregates_only=true");
 
-  for (const auto& [k, v] : db::machine_context()) benchmark::AddCustomContext(k, v);
+  for (const auto& [k, v] : db::machine_context(dram)) benchmark::AddCustomContext(k, v);
   std::string lv, th;
   for (const db::Level& l : cfg.levels) lv += (lv.empty() ? "" : ",") + l.name;
   for (int t : cfg.threads) th += (th.empty() ? "" : ",") + std::to_string(t);

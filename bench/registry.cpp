@@ -93,6 +93,30 @@ void set_peak(benchmark::State& state, const PeakScope& scope) {
   state.counters["peak_rss_bytes"] = static_cast<double>(scope.rss_peak());
 }
 
+void set_peak(benchmark::State& state, const Fixture& fx) {
+  state.counters["peak_bytes"] = static_cast<double>(fx.peak);
+  state.counters["peak_rss_bytes"] = static_cast<double>(fx.peak_rss);
+}
+
+namespace {
+std::unique_ptr<Fixture> g_fixture;
+const void* g_fixture_owner = nullptr;
+}  // namespace
+
+FixtureId new_fixture_id() { return std::make_shared<const char>('f'); }
+
+Fixture* find_fixture(const void* owner) {
+  if (g_fixture_owner == owner && g_fixture) return g_fixture.get();
+  g_fixture.reset();
+  g_fixture_owner = nullptr;
+  return nullptr;
+}
+
+void keep_fixture(const void* owner, std::unique_ptr<Fixture> f) {
+  g_fixture = std::move(f);
+  g_fixture_owner = owner;
+}
+
 void set_verified(benchmark::State& state) { state.counters["verified"] = 1; }
 
 void set_working_set(benchmark::State& state, double bytes) {

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -88,16 +89,51 @@ bool gpu_or_skip(const std::string& family);
 // levels of cfg that a GPU has.
 std::vector<Level> gpu_levels(const Config& cfg);
 
-// Per-iteration work, reported as rates (per second) in the JSON: bytes, flops, elements.
-void set_work(benchmark::State& state, double bytes, double flops, double elements);
-void set_peak(benchmark::State& state, const PeakScope& scope);
-void set_verified(benchmark::State& state);
-void set_working_set(benchmark::State& state, double bytes);  // and its cache level, as a number
-
 // Skips are reported and do not fail the run; failures do. Messages are one line.
 void skip(benchmark::State& state, const std::string& why);
 void fail(benchmark::State& state, const std::string& why);
 bool is_skip_message(const std::string& msg);
+
+// A benchmark's inputs, built and checked once and kept across the calls Google Benchmark makes
+// for one benchmark (iteration-count probing, repetitions); freed when another benchmark starts,
+// so only one working set is alive at a time. peak/peak_rss are measured while it was built.
+struct Fixture {
+  virtual ~Fixture() = default;
+  size_t peak = 0, peak_rss = 0;
+  std::string failure;  // non-empty when the check against the reference failed
+};
+using FixtureId = std::shared_ptr<const char>;  // one per registered benchmark
+FixtureId new_fixture_id();
+Fixture* find_fixture(const void* owner);  // frees any other benchmark's fixture
+void keep_fixture(const void* owner, std::unique_ptr<Fixture> f);
+
+// Returns the benchmark's fixture, running setup(fx) -> failure message ("" = checked) on first
+// use; on a failed check it reports the failure and returns nullptr.
+template <class Fx, class Setup>
+Fx* fixture(benchmark::State& state, const FixtureId& id, Setup&& setup) {
+  Fx* f = static_cast<Fx*>(find_fixture(id.get()));
+  if (!f) {
+    PeakScope scope;
+    auto made = std::make_unique<Fx>();
+    made->failure = setup(*made);
+    made->peak = scope.tracked_peak();
+    made->peak_rss = scope.rss_peak();
+    f = made.get();
+    keep_fixture(id.get(), std::move(made));
+  }
+  if (!f->failure.empty()) {
+    fail(state, f->failure);
+    return nullptr;
+  }
+  return f;
+}
+
+// Per-iteration work, reported as rates (per second) in the JSON: bytes, flops, elements.
+void set_work(benchmark::State& state, double bytes, double flops, double elements);
+void set_peak(benchmark::State& state, const PeakScope& scope);
+void set_peak(benchmark::State& state, const Fixture& fx);
+void set_verified(benchmark::State& state);
+void set_working_set(benchmark::State& state, double bytes);  // and its cache level, as a number
 
 // Runs body, turning OutOfMemory into a skip and any other exception into a failure.
 void guarded(benchmark::State& state, const std::function<void()>& body);

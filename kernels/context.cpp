@@ -113,7 +113,7 @@ std::string level_of(size_t ws) {
   return "DRAM";
 }
 
-std::vector<std::pair<std::string, std::string>> machine_context() {
+std::vector<std::pair<std::string, std::string>> machine_context(size_t dram_override) {
   const CpuInfo& c = cpu_info();
   std::vector<std::pair<std::string, std::string>> kv = {
       {"dtypebench_version", "0.1.0"},
@@ -133,7 +133,7 @@ std::vector<std::pair<std::string, std::string>> machine_context() {
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
   kv.push_back({"hostname", host});
-  for (const Level& l : cache_levels()) kv.push_back({"working_set_" + l.name, str(l.bytes)});
+  for (const Level& l : cache_levels(dram_override)) kv.push_back({"working_set_" + l.name, str(l.bytes)});
   const gpu::DeviceInfo& g = gpu::device();
   kv.push_back({"gpu_available", g.available ? "1" : "0"});
   if (!g.available) {

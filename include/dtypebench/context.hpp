@@ -29,6 +29,6 @@ std::vector<Level> cache_levels(size_t dram_override = 0);
 std::string level_of(size_t working_set_bytes);  // which level a working set lands in
 
 // Every key/value recorded in the JSON context: CPU, caches, memory, build, git, OpenMP, GPU.
-std::vector<std::pair<std::string, std::string>> machine_context();
+std::vector<std::pair<std::string, std::string>> machine_context(size_t dram_override = 0);
 
 }  // namespace dtypebench
