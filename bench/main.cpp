@@ -33,6 +33,10 @@ const char* kUsage =
     "  --levels=L1,L2,L3,DRAM  cache levels to sweep (working sets sized from this CPU's caches)\n"
     "  --threads=1,N|all    OpenMP thread counts to sweep (default: 1 and all cores)\n"
     "  --dram-mib=N         DRAM working set in MiB (default: 4x the last-level cache)\n"
+    "  --chunk-mib=a,b      convert: chunk sizes of the chunked f64->f32 (default 1,16; quick 16)\n"
+    "  --tmpdir=DIR         convert: where the memory-mapped source file is written (default\n"
+    "                       $TMPDIR or /tmp)\n"
+    "  --gpu-flush-l2       GPU: flush the L2 before every timed launch (cold-cache runs)\n"
     "Google Benchmark flags (--benchmark_filter, --benchmark_out, --benchmark_repetitions, ...)\n"
     "pass through. Exit status: 0 all ran or skipped, 1 a benchmark failed, 2 bad usage.\n";
 
@@ -184,6 +188,15 @@ int run(int argc, char** argv) {
       level_names = split(a.substr(9), ',');
     } else if (starts(a, "--threads=")) {
       threads_opt = a.substr(10);
+    } else if (starts(a, "--chunk-mib=")) {
+      for (const std::string& c : split(a.substr(12), ','))
+        cfg.chunk_mib.push_back(static_cast<size_t>(parse_positive("--chunk-mib", c)));
+      if (cfg.chunk_mib.empty()) throw UsageError("--chunk-mib needs at least one size");
+    } else if (starts(a, "--tmpdir=")) {
+      cfg.tmpdir = a.substr(9);
+      if (cfg.tmpdir.empty()) throw UsageError("--tmpdir needs a directory");
+    } else if (a == "--gpu-flush-l2") {
+      cfg.flush_l2 = true;
     } else if (starts(a, "--dram-mib=")) {
       dram = static_cast<size_t>(parse_positive("--dram-mib", a.substr(11))) << 20;
     } else if (starts(a, "--benchmark_")) {
@@ -199,6 +212,9 @@ int run(int argc, char** argv) {
     }
   }
 
+  if (cfg.chunk_mib.empty())
+    cfg.chunk_mib = cfg.quick ? std::vector<size_t>{16} : std::vector<size_t>{1, 16};
+  if (cfg.tmpdir.empty()) cfg.tmpdir = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
   const std::vector<db::Level> all = db::cache_levels(dram);
   if (level_names.empty()) level_names = cfg.quick ? std::vector<std::string>{"L2", "DRAM"}
                                                    : std::vector<std::string>{"L1", "L2", "L3", "DRAM"};

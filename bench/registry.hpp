@@ -22,6 +22,8 @@ struct Config {
   std::vector<Level> levels;  // the working sets to sweep
   std::vector<int> threads;   // OpenMP thread counts to sweep (1 and all cores by default)
   bool flush_l2 = false;      // GPU: flush L2 before every timed launch (cold runs)
+  std::vector<size_t> chunk_mib;  // convert: chunk sizes for the chunked f64->f32 strategy
+  std::string tmpdir;             // convert: where the memory-mapped source file goes
 };
 
 // One finished result, as the derivations see it: seconds per iteration (the median when repeated)

@@ -46,12 +46,17 @@ void* allocate(size_t bytes) {
                       " of host memory");
   }
   if (bytes >= (32u << 20)) madvise(p, bytes, MADV_HUGEPAGE);  // fewer TLB misses on DRAM sweeps
+  track_external(bytes);
+  return p;
+}
+
+void track_external(size_t bytes) {
   const size_t live = g_live.fetch_add(bytes) + bytes;
   size_t peak = g_peak.load();
   while (live > peak && !g_peak.compare_exchange_weak(peak, live)) {
   }
-  return p;
 }
+void untrack_external(size_t bytes) noexcept { g_live.fetch_sub(bytes); }
 
 void release(void* p, size_t bytes) noexcept {
   if (!p) return;

@@ -23,6 +23,10 @@ namespace mem {
 void* allocate(size_t bytes);
 void release(void* p, size_t bytes) noexcept;
 
+// Counts bytes that are not ours to allocate (a memory-mapped window) in live/peak while mapped.
+void track_external(size_t bytes);
+void untrack_external(size_t bytes) noexcept;
+
 size_t live_bytes();
 size_t peak_bytes();
 void reset_peak();  // peak := live

@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "dtypebench/dtypes.hpp"
+
 namespace dtypebench {
 namespace cpu {
 
@@ -19,6 +21,11 @@ template <class T>
 T stream_read(const T* a, size_t n);
 template <class T>
 void stream_copy(const T* a, T* b, size_t n);
+// 16-bit types are copied as uint16_t (the wrapper structs defeat gcc's vectorizer)
+template <>
+void stream_copy<half>(const half* a, half* b, size_t n);
+template <>
+void stream_copy<bfloat16>(const bfloat16* a, bfloat16* b, size_t n);
 template <class T>
 void stream_scale(const T* a, T* b, T q, size_t n);
 template <class T>

@@ -1,0 +1,369 @@
+#include "kernels/cpu/convert.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <climits>
+#include <string>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+#include <immintrin.h>
+#define DTYPEBENCH_AVX512 1
+#endif
+
+// the portable paths are the scalar rules, kept scalar so the JSON shows what SIMD buys
+#define DB_SCALAR __attribute__((optimize("no-tree-vectorize")))
+
+namespace dtypebench {
+namespace cpu {
+namespace {
+
+DB_SCALAR void f64_f32_portable(const double* s, float* d, size_t n) {
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; ++i) d[i] = static_cast<float>(s[i]);
+}
+void f64_f32_simd(const double* s, float* d, size_t n) {
+#pragma omp parallel for simd schedule(static)
+  for (size_t i = 0; i < n; ++i) d[i] = static_cast<float>(s[i]);
+}
+
+DB_SCALAR void f32_f16_portable(const float* s, half* d, size_t n) {
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; ++i) d[i].bits = f32_to_f16_bits_portable(s[i]);
+}
+void f32_f16_simd(const float* s, half* d, size_t n) {
+#pragma omp parallel
+  {
+    const size_t nt = static_cast<size_t>(omp_get_num_threads());
+    const size_t t = static_cast<size_t>(omp_get_thread_num());
+    size_t i = (n * t / nt) & ~size_t(15);  // thread ranges start on 16-element boundaries
+    const size_t hi = t + 1 == nt ? n : (n * (t + 1) / nt) & ~size_t(15);
+#ifdef DTYPEBENCH_F16C
+    // vcvtps2ph with round-to-nearest-even, 8 floats per instruction
+    for (; i + 8 <= hi; i += 8)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i),
+                       _mm256_cvtps_ph(_mm256_loadu_ps(s + i), _MM_FROUND_TO_NEAREST_INT));
+#endif
+    for (; i < hi; ++i) d[i].bits = f32_to_f16_bits(s[i]);
+  }
+}
+
+DB_SCALAR void f32_bf16_portable(const float* s, bfloat16* d, size_t n) {
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; ++i) d[i].bits = f32_to_bf16_bits(s[i]);
+}
+// Integer round-to-nearest-even on the bit pattern, 8 lanes at a time. (AVX512-BF16's
+// vcvtneps2bf16 flushes subnormal inputs to zero, so it is not the exact rule.)
+void f32_bf16_simd(const float* s, bfloat16* d, size_t n) {
+#pragma omp parallel
+  {
+    const size_t nt = static_cast<size_t>(omp_get_num_threads());
+    const size_t t = static_cast<size_t>(omp_get_thread_num());
+    size_t i = (n * t / nt) & ~size_t(15);
+    const size_t hi = t + 1 == nt ? n : (n * (t + 1) / nt) & ~size_t(15);
+#ifdef __AVX2__
+    const __m256i bias = _mm256_set1_epi32(0x7fff), one = _mm256_set1_epi32(1);
+    const __m256i abs_mask = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000);
+    const __m256i quiet = _mm256_set1_epi32(0x00400000);
+    for (; i + 8 <= hi; i += 8) {
+      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i));
+      const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(x, 16), one);
+      const __m256i rounded = _mm256_add_epi32(x, _mm256_add_epi32(bias, lsb));
+      const __m256i is_nan = _mm256_cmpgt_epi32(_mm256_and_si256(x, abs_mask), inf);
+      const __m256i r = _mm256_blendv_epi8(rounded, _mm256_or_si256(x, quiet), is_nan);
+      // keep the high halves: pack 32-bit lanes to 16 bits (packus works per 128-bit lane)
+      const __m256i hi16 = _mm256_srli_epi32(r, 16);
+      const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(hi16, hi16), 0x08);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i), _mm256_castsi256_si128(packed));
+    }
+#endif
+    for (; i < hi; ++i) d[i].bits = f32_to_bf16_bits(s[i]);
+  }
+}
+
+DB_SCALAR void f16_f32_portable(const half* s, float* d, size_t n) {
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; ++i) d[i] = f16_bits_to_f32_portable(s[i].bits);
+}
+template <class T>
+void widen_simd(const T* s, float* d, size_t n) {
+#pragma omp parallel
+  {
+    const size_t nt = static_cast<size_t>(omp_get_num_threads());
+    const size_t t = static_cast<size_t>(omp_get_thread_num());
+    const size_t lo = n * t / nt, hi = n * (t + 1) / nt;
+    widen(s + lo, d + lo, hi - lo);
+  }
+}
+DB_SCALAR void bf16_f32_portable(const bfloat16* s, float* d, size_t n) {
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; ++i) d[i] = bf16_bits_to_f32(s[i].bits);
+}
+
+DB_SCALAR void f64_i32_portable(const double* s, int32_t* d, size_t n) {
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; ++i) d[i] = f64_to_i32(s[i]);
+}
+void f64_i32_simd(const double* s, int32_t* d, size_t n) {
+#pragma omp parallel
+  {
+    const size_t nt = static_cast<size_t>(omp_get_num_threads());
+    const size_t t = static_cast<size_t>(omp_get_thread_num());
+    size_t i = n * t / nt;
+    const size_t hi = n * (t + 1) / nt;
+#ifdef __AVX__
+    // vcvttpd2dq truncates and gives INT32_MIN for NaN and out-of-range values: the rule itself
+    for (; i + 4 <= hi; i += 4)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i), _mm256_cvttpd_epi32(_mm256_loadu_pd(s + i)));
+#endif
+    for (; i < hi; ++i) d[i] = f64_to_i32(s[i]);
+  }
+}
+
+DB_SCALAR void u8_f32_portable(const uint8_t* s, float* d, size_t n) {
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; ++i) d[i] = static_cast<float>(s[i]) / 255.0f;
+}
+void u8_f32_simd(const uint8_t* s, float* d, size_t n) {
+#pragma omp parallel for simd schedule(static)
+  for (size_t i = 0; i < n; ++i) d[i] = static_cast<float>(s[i]) / 255.0f;
+}
+
+template <class Int>
+DB_SCALAR void bswap_portable(const Int* s, Int* d, size_t n) {
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; ++i) {
+    if constexpr (sizeof(Int) == 2) d[i] = __builtin_bswap16(s[i]);
+    if constexpr (sizeof(Int) == 4) d[i] = __builtin_bswap32(s[i]);
+    if constexpr (sizeof(Int) == 8) d[i] = __builtin_bswap64(s[i]);
+  }
+}
+// gcc turns the bswap loop into vpshufb byte shuffles, a whole vector at a time
+template <class Int>
+void bswap_simd(const Int* s, Int* d, size_t n) {
+#pragma omp parallel for simd schedule(static)
+  for (size_t i = 0; i < n; ++i) {
+    if constexpr (sizeof(Int) == 2) d[i] = __builtin_bswap16(s[i]);
+    if constexpr (sizeof(Int) == 4) d[i] = __builtin_bswap32(s[i]);
+    if constexpr (sizeof(Int) == 8) d[i] = __builtin_bswap64(s[i]);
+  }
+}
+
+}  // namespace
+
+int32_t f64_to_i32(double x) {
+  // NaN fails both comparisons; the range is where truncation fits in int32
+  if (!(x > -2147483649.0 && x < 2147483648.0)) return INT32_MIN;
+  return static_cast<int32_t>(x);
+}
+
+void convert(const double* s, float* d, size_t n, Path p) {
+  p == Path::Simd ? f64_f32_simd(s, d, n) : f64_f32_portable(s, d, n);
+}
+void convert(const float* s, half* d, size_t n, Path p) {
+  p == Path::Simd ? f32_f16_simd(s, d, n) : f32_f16_portable(s, d, n);
+}
+void convert(const float* s, bfloat16* d, size_t n, Path p) {
+  p == Path::Simd ? f32_bf16_simd(s, d, n) : f32_bf16_portable(s, d, n);
+}
+void convert(const half* s, float* d, size_t n, Path p) {
+  p == Path::Simd ? widen_simd(s, d, n) : f16_f32_portable(s, d, n);
+}
+void convert(const bfloat16* s, float* d, size_t n, Path p) {
+  p == Path::Simd ? widen_simd(s, d, n) : bf16_f32_portable(s, d, n);
+}
+void convert(const double* s, int32_t* d, size_t n, Path p) {
+  p == Path::Simd ? f64_i32_simd(s, d, n) : f64_i32_portable(s, d, n);
+}
+void convert(const uint8_t* s, float* d, size_t n, Path p) {
+  p == Path::Simd ? u8_f32_simd(s, d, n) : u8_f32_portable(s, d, n);
+}
+
+float* narrow_in_place(double* buf, size_t n) {
+  float* out = reinterpret_cast<float*>(buf);
+  // blocks of 8: all eight doubles are loaded before any float is stored, and the stores of
+  // block k land on bytes [32k, 32k+32) which hold doubles of block k/2 <= k, already read
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    float t[8];
+    for (int k = 0; k < 8; ++k) t[k] = static_cast<float>(buf[i + k]);
+    std::memcpy(out + i, t, sizeof t);
+  }
+  for (; i < n; ++i) {
+    const float f = static_cast<float>(buf[i]);
+    std::memcpy(out + i, &f, sizeof f);
+  }
+  return out;
+}
+
+F16Range f16_range_check(const float* s, size_t n) {
+  size_t over = 0, under = 0, sub = 0;
+#pragma omp parallel for simd schedule(static) reduction(+ : over, under, sub)
+  for (size_t i = 0; i < n; ++i) {
+    const float a = std::fabs(s[i]);
+    over += a >= 65520.0f && a <= 3.4028235e38f;         // finite, rounds to inf
+    under += a > 0.0f && a <= 0x1p-25f;                   // nonzero, rounds to zero
+    sub += a > 0x1p-25f && a < 0x1.ffcp-15f;              // lands among the subnormals
+  }
+  return {over, under, sub};
+}
+
+F16Range convert_counting(const float* s, half* d, size_t n) {
+  size_t over = 0, under = 0, sub = 0;
+#pragma omp parallel reduction(+ : over, under, sub)
+  {
+    const size_t nt = static_cast<size_t>(omp_get_num_threads());
+    const size_t t = static_cast<size_t>(omp_get_thread_num());
+    size_t i = (n * t / nt) & ~size_t(15);
+    const size_t hi = t + 1 == nt ? n : (n * (t + 1) / nt) & ~size_t(15);
+    constexpr size_t B = 256;  // convert a block, then count on the results while in L1
+    for (; i < hi; i += B) {
+      const size_t e = std::min(hi, i + B);
+      size_t k = i;
+#ifdef DTYPEBENCH_F16C
+      for (; k + 8 <= e; k += 8)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + k),
+                         _mm256_cvtps_ph(_mm256_loadu_ps(s + k), _MM_FROUND_TO_NEAREST_INT));
+#endif
+      for (; k < e; ++k) d[k].bits = f32_to_f16_bits(s[k]);
+#pragma omp simd reduction(+ : over, under, sub)
+      for (size_t j = i; j < e; ++j) {
+        const uint16_t h = d[j].bits & 0x7fff;
+        const uint32_t x = f32_bits(s[j]) & 0x7fffffffu;
+        over += h == 0x7c00 && x < 0x7f800000u;
+        under += h == 0 && x != 0;
+        sub += h != 0 && h < 0x0400;
+      }
+    }
+  }
+  return {over, under, sub};
+}
+
+const char* dtype_label(Dtype d) {
+  static const char* names[] = {"i8",  "i16", "i32", "i64", "u8", "u16",
+                                "u32", "u64", "f16", "f32", "f64"};
+  return names[static_cast<int>(d)];
+}
+
+namespace {
+bool is_float(Dtype d) { return d == Dtype::f16 || d == Dtype::f32 || d == Dtype::f64; }
+int rank_of(Dtype d) { return d == Dtype::f16 ? 0 : d == Dtype::f32 ? 1 : 2; }
+Dtype float_of_rank(int r) { return r == 0 ? Dtype::f16 : r == 1 ? Dtype::f32 : Dtype::f64; }
+// the smallest float that holds every value of the integer type exactly (NumPy's rule)
+int float_rank_for_int(Dtype d) {
+  switch (d) {
+    case Dtype::i8:
+    case Dtype::u8:
+      return 0;  // f16 has 11 significant bits
+    case Dtype::i16:
+    case Dtype::u16:
+      return 1;  // f32 has 24
+    default:
+      return 2;  // 32- and 64-bit integers go to f64
+  }
+}
+int int_bits(Dtype d) {
+  switch (d) {
+    case Dtype::i8:
+    case Dtype::u8:
+      return 8;
+    case Dtype::i16:
+    case Dtype::u16:
+      return 16;
+    case Dtype::i32:
+    case Dtype::u32:
+      return 32;
+    default:
+      return 64;
+  }
+}
+bool is_signed(Dtype d) {
+  return d == Dtype::i8 || d == Dtype::i16 || d == Dtype::i32 || d == Dtype::i64;
+}
+Dtype signed_of_bits(int bits) {
+  return bits == 8 ? Dtype::i8 : bits == 16 ? Dtype::i16 : bits == 32 ? Dtype::i32 : Dtype::i64;
+}
+Dtype unsigned_of_bits(int bits) {
+  return bits == 8 ? Dtype::u8 : bits == 16 ? Dtype::u16 : bits == 32 ? Dtype::u32 : Dtype::u64;
+}
+}  // namespace
+
+Dtype promote(Dtype a, Dtype b) {
+  if (is_float(a) && is_float(b)) return float_of_rank(std::max(rank_of(a), rank_of(b)));
+  if (is_float(a) || is_float(b)) {
+    const Dtype f = is_float(a) ? a : b, i = is_float(a) ? b : a;
+    return float_of_rank(std::max(rank_of(f), float_rank_for_int(i)));
+  }
+  // two integers: same signedness keeps the wider; mixed needs a signed type wider than the
+  // unsigned one (u64 with any signed type has none: NumPy goes to f64)
+  const int ba = int_bits(a), bb = int_bits(b);
+  if (is_signed(a) == is_signed(b))
+    return is_signed(a) ? signed_of_bits(std::max(ba, bb)) : unsigned_of_bits(std::max(ba, bb));
+  const int ub = is_signed(a) ? bb : ba, sb = is_signed(a) ? ba : bb;
+  if (sb > ub) return signed_of_bits(sb);
+  if (ub == 64) return Dtype::f64;
+  return signed_of_bits(2 * ub);
+}
+
+// NumPy evaluates a * x + y as (a * x) -> f64 temporary, then + y -> f64 result: two f64 arrays
+void axpy_promoted_f64(const int32_t* a, const float* x, const float* y, double* out, size_t n) {
+  double* tmp = out;  // NumPy's temporary elision reuses the first temporary for the sum
+#pragma omp parallel for simd schedule(static)
+  for (size_t i = 0; i < n; ++i) tmp[i] = static_cast<double>(a[i]) * static_cast<double>(x[i]);
+#pragma omp parallel for simd schedule(static)
+  for (size_t i = 0; i < n; ++i) out[i] = tmp[i] + static_cast<double>(y[i]);
+}
+
+// a.astype(f32) * x + y: an f32 temporary per step, as NumPy does with explicit f32 casts
+void axpy_f32_temporaries(const int32_t* a, const float* x, const float* y, float* out, size_t n) {
+#pragma omp parallel for simd schedule(static)
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(a[i]);
+#pragma omp parallel for simd schedule(static)
+  for (size_t i = 0; i < n; ++i) out[i] = out[i] * x[i];
+#pragma omp parallel for simd schedule(static)
+  for (size_t i = 0; i < n; ++i) out[i] = out[i] + y[i];
+}
+
+void axpy_fused_f32(const int32_t* a, const float* x, const float* y, float* out, size_t n) {
+#pragma omp parallel for simd schedule(static)
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(a[i]) * x[i] + y[i];
+}
+
+void byteswap(const void* src, void* dst, size_t n, int width, Path p) {
+  const bool simd = p == Path::Simd;
+  switch (width) {
+    case 2:
+      simd ? bswap_simd(static_cast<const uint16_t*>(src), static_cast<uint16_t*>(dst), n)
+           : bswap_portable(static_cast<const uint16_t*>(src), static_cast<uint16_t*>(dst), n);
+      return;
+    case 4:
+      simd ? bswap_simd(static_cast<const uint32_t*>(src), static_cast<uint32_t*>(dst), n)
+           : bswap_portable(static_cast<const uint32_t*>(src), static_cast<uint32_t*>(dst), n);
+      return;
+    case 8:
+      simd ? bswap_simd(static_cast<const uint64_t*>(src), static_cast<uint64_t*>(dst), n)
+           : bswap_portable(static_cast<const uint64_t*>(src), static_cast<uint64_t*>(dst), n);
+      return;
+  }
+  throw std::invalid_argument("byteswap width must be 2, 4 or 8, got " + std::to_string(width));
+}
+
+double sum_field_aos(const Record* r, size_t n) {
+  double s = 0;
+#pragma omp parallel for simd schedule(static) reduction(+ : s)
+  for (size_t i = 0; i < n; ++i) s += r[i].f32;
+  return s;
+}
+
+double sum_soa(const float* f, size_t n) {
+  double s = 0;
+#pragma omp parallel for simd schedule(static) reduction(+ : s)
+  for (size_t i = 0; i < n; ++i) s += f[i];
+  return s;
+}
+
+}  // namespace cpu
+}  // namespace dtypebench
