@@ -213,7 +213,7 @@ void add_narrow(const Config& cfg) {
                   }
                   work(state);
                   set_peak_theory(state, src_b + static_cast<double>(scope.tracked_peak()), src_b);
-                  state.counters["peak_rss_bytes"] = static_cast<double>(fx->peak_rss);
+                  state.counters["peak_rss_bytes"] = src_b + static_cast<double>(scope.rss_peak());
                 });
 
       // view: reinterpret the doubles as twice as many floats; no bytes move, none are allocated

@@ -291,7 +291,8 @@ def peak_bytes(call: Callable[[], Any]) -> int:
     try:
         tracemalloc.reset_peak()
         base = tracemalloc.get_traced_memory()[0]
-        result = call()
+        call()
+        result = None
         peak = tracemalloc.get_traced_memory()[1] - base
         del result
     finally:
