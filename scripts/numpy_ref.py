@@ -277,6 +277,13 @@ def verify(op: Op, x: np.ndarray, result: np.ndarray, rng: np.random.Generator) 
     if bad.size:
         i = int(bad[0])
         return f"{bad.size} element(s) differ, first at {i}: got {result[i]!r}, want {ref[i]!r}"
+    return sample_mismatch(op, x, result, rng)
+
+
+def sample_mismatch(op: Op, x: np.ndarray, result: np.ndarray,
+                    rng: np.random.Generator) -> Optional[str]:
+    """The first of the two ends and SAMPLE random elements that differs from the scalar
+    reference, or None."""
     idx = np.unique(np.concatenate([[0, x.size - 1], rng.integers(0, x.size, SAMPLE)]))
     for i in idx:
         want = scalar_ref(op, x[i : i + 1])
@@ -291,8 +298,7 @@ def peak_bytes(call: Callable[[], Any]) -> int:
     try:
         tracemalloc.reset_peak()
         base = tracemalloc.get_traced_memory()[0]
-        call()
-        result = None
+        result = call()
         peak = tracemalloc.get_traced_memory()[1] - base
         del result
     finally:
