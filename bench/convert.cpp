@@ -121,7 +121,7 @@ void add_narrow(const Config& cfg) {
                 if (!fx) return;
                 PeakScope scope;
                 for (auto _ : state) {
-                  Buffer<float> d(n);
+                  Buffer<float> d(n, false);  // plain pages: see mem::allocate
                   cpu::convert(fx->src.data(), d.data(), n, Path::Simd);
                   benchmark::DoNotOptimize(d.data());
                 }

@@ -31,7 +31,7 @@ size_t read_kb_field(const char* file, const char* key) {
 
 }  // namespace
 
-void* allocate(size_t bytes) {
+void* allocate(size_t bytes, bool huge_pages) {
   if (bytes == 0) bytes = 1;
   const size_t avail = available_bytes();
   if (avail != 0 && bytes > avail) {
@@ -45,7 +45,7 @@ void* allocate(size_t bytes) {
     throw OutOfMemory("cannot allocate " + format_bytes(static_cast<double>(bytes)) +
                       " of host memory");
   }
-  if (bytes >= (32u << 20)) madvise(p, bytes, MADV_HUGEPAGE);  // fewer TLB misses on DRAM sweeps
+  if (huge_pages && bytes >= (32u << 20)) madvise(p, bytes, MADV_HUGEPAGE);  // fewer TLB misses on DRAM sweeps
   track_external(bytes);
   return p;
 }

@@ -20,7 +20,9 @@ namespace mem {
 
 // Tracked, 64-byte aligned (4 KiB for big buffers) host allocation. Pages are not touched here:
 // the kernel that writes first decides where they land, and the high-water mark counts them then.
-void* allocate(size_t bytes);
+// Buffers of 32 MiB and more ask for transparent huge pages unless huge_pages is false (an
+// allocation inside a timed loop: with THP defrag=madvise, each one can stall on compaction).
+void* allocate(size_t bytes, bool huge_pages = true);
 void release(void* p, size_t bytes) noexcept;
 
 // Counts bytes that are not ours to allocate (a memory-mapped window) in live/peak while mapped.
@@ -46,7 +48,8 @@ template <class T>
 class Buffer {
  public:
   Buffer() = default;
-  explicit Buffer(size_t n) : n_(n), p_(static_cast<T*>(mem::allocate(n * sizeof(T)))) {}
+  explicit Buffer(size_t n, bool huge_pages = true)
+      : n_(n), p_(static_cast<T*>(mem::allocate(n * sizeof(T), huge_pages))) {}
   Buffer(Buffer&& o) noexcept : n_(std::exchange(o.n_, 0)), p_(std::exchange(o.p_, nullptr)) {}
   Buffer& operator=(Buffer&& o) noexcept {
     if (this != &o) {
