@@ -810,6 +810,9 @@ std::vector<Derived> derive_convert(const Results& results) {
     const std::string where = "level:" + kv["level"] + "/threads:" +
                               (kv.count("threads") ? kv["threads"] : std::string("gpu"));
     std::string op = kv["variant"];
+    if (kv.count("method")) op += "_" + kv["method"];
+    if (kv.count("placement")) op += "_" + kv["placement"] + "_" + kv["memory"];
+    else if (kv.count("memory")) op += "_" + kv["dtype"] + "_" + kv["memory"];
     if (kv.count("src")) op += "_" + kv["src"] + "_" + kv["dst"];
     if (kv.count("width")) op += "_w" + kv["width"];
     if (kv.count("path")) op += "_" + kv["path"];
