@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "kernels/cuda/common.cuh"
 #include "dtypebench/cuda_check.hpp"
 #include "dtypebench/gpu.hpp"
 #include "kernels/cuda/baseline.hpp"
@@ -19,14 +20,10 @@ namespace dtypebench {
 namespace cuda {
 namespace {
 
-constexpr int kBlock = 256;
+using namespace detail;
+
 constexpr int kFmaChains = 8;
 
-// W elements of T moved as one 16-byte load/store (ld.global.v4.f32 / v2.f64) when W > 1
-template <class T, int W>
-struct alignas(sizeof(T) * W) Pack {
-  T v[W];
-};
 template <class T>
 constexpr int kPackWidth = 16 / sizeof(T);
 
@@ -76,12 +73,6 @@ __device__ __forceinline__ float chain_value(__nv_bfloat162 x) {
   return 0.5f * (__low2float(x) + __high2float(x));
 }
 
-__device__ __forceinline__ size_t global_tid() {
-  return static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ __forceinline__ size_t grid_threads() {
-  return static_cast<size_t>(gridDim.x) * blockDim.x;
-}
 
 // kernels
 
@@ -164,13 +155,6 @@ __global__ void fma_kernel(int steps, float m_in, float c_in, double zero, float
 
 // launchers
 
-// enough blocks to fill every SM (8 x 256 = 2048 resident threads), the loops stride over the rest
-unsigned stream_grid(size_t work) {
-  const unsigned full = static_cast<unsigned>(std::max(gpu::device().sms, 1)) * 8u;
-  return std::min(ceil_div(work, kBlock), full);
-}
-
-bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
 template <class V>
 void launch_fma(int blocks, int steps, float m, float c, float* out) {

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 
+#include "kernels/cuda/common.cuh"
 #include "dtypebench/cuda_check.hpp"
 #include "dtypebench/gpu.hpp"
 #include "dtypebench/memory.hpp"
@@ -23,16 +24,10 @@ namespace dtypebench {
 namespace cuda {
 namespace {
 
-constexpr int kBlock = 256;
+using namespace detail;
 
-static_assert(sizeof(__half) == sizeof(dtypebench::half), "same storage");
-static_assert(sizeof(__nv_bfloat16) == sizeof(dtypebench::bfloat16), "same storage");
 
-// W elements of T, aligned so that one 16-byte pack is one ld/st.global.v4 and a 32-byte pack two
-template <class T, int W>
-struct alignas(sizeof(T) * W < 16 ? sizeof(T) * W : 16) Pack {
-  T v[W];
-};
+
 // elements per thread: 16 bytes of the narrower type, so neither side moves less than a vector
 template <class S, class D>
 constexpr int kPackWidth = 16 / (sizeof(S) < sizeof(D) ? sizeof(S) : sizeof(D));
@@ -43,12 +38,6 @@ __device__ __forceinline__ void cvt(float x, __half& y) { y = __float2half_rn(x)
 __device__ __forceinline__ void cvt(float x, __nv_bfloat16& y) { y = __float2bfloat16_rn(x); }
 __device__ __forceinline__ void cvt(__half x, float& y) { y = __half2float(x); }
 
-__device__ __forceinline__ size_t global_tid() {
-  return static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ __forceinline__ size_t grid_threads() {
-  return static_cast<size_t>(gridDim.x) * blockDim.x;
-}
 
 // kernels
 
@@ -72,13 +61,6 @@ __global__ void convert_kernel(const S* __restrict__ src, D* __restrict__ dst, s
 
 // launchers
 
-// enough blocks to fill every SM (8 x 256 = 2048 resident threads), the loops stride over the rest
-unsigned stream_grid(size_t work) {
-  const unsigned full = static_cast<unsigned>(std::max(gpu::device().sms, 1)) * 8u;
-  return std::min(ceil_div(work, kBlock), full);
-}
-
-bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
 // src and dst are device-visible pointers (device memory or mapped host memory)
 template <class S, class D>

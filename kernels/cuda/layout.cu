@@ -10,6 +10,7 @@
 
 #include <algorithm>
 
+#include "kernels/cuda/common.cuh"
 #include "dtypebench/cuda_check.hpp"
 #include "dtypebench/gpu.hpp"
 #include "kernels/cuda/layout.hpp"
@@ -18,29 +19,13 @@ namespace dtypebench {
 namespace cuda {
 namespace {
 
-constexpr int kBlock = 256;
+using namespace detail;
+
 constexpr int kWarpsPerBlock = kBlock / 32;
 constexpr int kTile = 32;
 constexpr int kTileRows = 8;  // a 32x8 block moves a 32x32 tile in 4 passes
 constexpr unsigned kMaxGridY = 65535;
 
-// the CUDA types with the same size and bits as the suite's 16-bit storage types
-template <class T>
-struct device_type {
-  using type = T;
-};
-template <>
-struct device_type<dtypebench::half> {
-  using type = __half;
-};
-template <>
-struct device_type<dtypebench::bfloat16> {
-  using type = __nv_bfloat16;
-};
-template <class T>
-using dev_t = typename device_type<T>::type;
-static_assert(sizeof(__half) == sizeof(dtypebench::half), "same storage");
-static_assert(sizeof(__nv_bfloat16) == sizeof(dtypebench::bfloat16), "same storage");
 
 __device__ __forceinline__ double to_acc(double x) { return x; }
 __device__ __forceinline__ float to_acc(float x) { return x; }
