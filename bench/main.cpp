@@ -156,7 +156,8 @@ void check_filter(const std::string& filter) {
 // The first DRAM-sized benchmark of a process ran up to 25% slow on our VM (page allocation,
 // clocks): touch and copy a DRAM-sized buffer once before anything is timed.
 void warm_up(size_t bytes) {
-  bytes = std::min(bytes, db::mem::available_bytes() / 4);  // best effort: never the failure
+  // best effort, never the failure: at most the default DRAM set and a quarter of free memory
+  bytes = std::min({bytes, 4 * db::cpu_info().l3_bytes, db::mem::available_bytes() / 4});
   db::Buffer<char> a(bytes / 2), b(bytes / 2);
   std::memset(a.data(), 1, a.size());
   for (int k = 0; k < 3; ++k) std::memcpy(b.data(), a.data(), a.size());
