@@ -1,4 +1,6 @@
 // Baseline family: the bandwidth and arithmetic ceilings of this machine, CPU and GPU.
+#include "kernels/cpu/baseline.hpp"
+
 #include <omp.h>
 
 #include <vector>
@@ -6,7 +8,6 @@
 #include "bench/registry.hpp"
 #include "dtypebench/check.hpp"
 #include "dtypebench/fill.hpp"
-#include "kernels/cpu/baseline.hpp"
 #ifdef DTYPEBENCH_HAVE_CUDA
 #include "kernels/cuda/baseline.hpp"
 #endif
@@ -74,8 +75,10 @@ std::string check_stream(Stream k, size_t n, StreamFx<T>& f) {
   std::vector<double> want(n), tol(n);
   for (size_t i = 0; i < n; ++i) {
     const double x = f.a[i], y = f.b[i], z = k == Stream::Add || k == Stream::Triad ? f.c[i] : 0;
-    want[i] = k == Stream::Copy ? x : k == Stream::Scale ? 3 * x : k == Stream::Add ? x + y
-                                                                                    : y + 3 * z;
+    want[i] = k == Stream::Copy    ? x
+              : k == Stream::Scale ? 3 * x
+              : k == Stream::Add   ? x + y
+                                   : y + 3 * z;
     tol[i] = 2 * unit_roundoff<T>() * (std::fabs(y) + 3 * std::fabs(z) + 3 * std::fabs(x));
   }
   T* out = k == Stream::Copy || k == Stream::Scale ? f.b.data()
@@ -136,9 +139,8 @@ void add_cpu_fma(const Config& cfg) {
       constexpr int W = 64 / sizeof(T);
       double want = 0;
       for (int l = 0; l < W; ++l)
-        want += cpu::fma_chain_reference(check_steps, m, c,
-                                         static_cast<double>(x0 + static_cast<T>(l) *
-                                                                       static_cast<T>(1e-3)));
+        want += cpu::fma_chain_reference(
+            check_steps, m, c, static_cast<double>(x0 + static_cast<T>(l) * static_cast<T>(1e-3)));
       want *= cpu::kFmaChains * threads;
       const double tol = 1e-4 * std::fabs(want) + 1e-12;
       std::string why;
@@ -297,15 +299,16 @@ void add_baseline(const Config& cfg) {
 #endif
 }
 
-const FamilyRegistrar reg{{"baseline",
-                           "bandwidth (read/copy/scale/add/triad) and FMA ceilings, CPU and GPU",
-                           {"cpu variants: read copy scale add triad (dtype f64 f32, level, threads)",
-                            "cpu peaks: fma_peak (f64 f32), bf16_dot_peak (AVX512-BF16)",
-                            "gpu variants: gpu_memcpy_d2d gpu_copy gpu_read gpu_triad (f64 f32; "
-                            "levels L2 DRAM)",
-                            "gpu peaks: gpu_fma_peak (f64 f32 f16x2 bf16x2)"},
-                           add_baseline,
-                           {}}};
+const FamilyRegistrar reg{
+    {"baseline",
+     "bandwidth (read/copy/scale/add/triad) and FMA ceilings, CPU and GPU",
+     {"cpu variants: read copy scale add triad (dtype f64 f32, level, threads)",
+      "cpu peaks: fma_peak (f64 f32), bf16_dot_peak (AVX512-BF16)",
+      "gpu variants: gpu_memcpy_d2d gpu_copy gpu_read gpu_triad (f64 f32; "
+      "levels L2 DRAM)",
+      "gpu peaks: gpu_fma_peak (f64 f32 f16x2 bf16x2)"},
+     add_baseline,
+     {}}};
 
 }  // namespace
 }  // namespace bench

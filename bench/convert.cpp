@@ -1,6 +1,8 @@
 // Conversion family: time and peak memory of dtype conversion (NumPy's astype and its
 // alternatives), 16-bit rounding and range, promotion, byte order, AoS vs SoA; on the GPU, device
 // conversions and host->device transfers by dtype and cast placement.
+#include "kernels/cpu/convert.hpp"
+
 #include <fcntl.h>
 #include <omp.h>
 #include <sys/mman.h>
@@ -16,7 +18,6 @@
 #include "dtypebench/check.hpp"
 #include "dtypebench/fill.hpp"
 #include "kernels/cpu/baseline.hpp"
-#include "kernels/cpu/convert.hpp"
 #ifdef DTYPEBENCH_HAVE_CUDA
 #include "kernels/cuda/baseline.hpp"
 #include "kernels/cuda/convert.hpp"
@@ -64,8 +65,8 @@ struct SourceFile {
       for (size_t k = 0; k < len; ++k) block[k] = uniform_at(12, i + k, -1e3, 1e3);
       const ssize_t want = static_cast<ssize_t>(len * sizeof(double));
       if (::write(fd, block.data(), static_cast<size_t>(want)) != want)
-        throw std::runtime_error("cannot write the source file '" + path + "': " +
-                                 std::strerror(errno));
+        throw std::runtime_error("cannot write the source file '" + path +
+                                 "': " + std::strerror(errno));
     }
   }
   ~SourceFile() {
@@ -107,29 +108,28 @@ void add_narrow(const Config& cfg) {
       };
 
       // astype: a fresh destination every time (allocation and first-touch page faults included)
-      add_cpu(Name(name("astype_alloc")).kv("threads", threads),
-              [=, id = new_fixture_id()](benchmark::State& state) {
-                omp_set_num_threads(threads);
-                NarrowFx* fx = fixture<NarrowFx>(state, id, [&](NarrowFx& f) {
-                  f.src = Buffer<double>(n);
-                  fill_uniform(f.src.data(), n, 12, -1e3, 1e3);
-                  Buffer<float> d(n);
-                  poison(d.data(), n);
-                  cpu::convert(f.src.data(), d.data(), n, Path::Simd);
-                  return check_narrow(f.src.data(), d.data(), n);
-                });
-                if (!fx) return;
-                PeakScope scope;
-                for (auto _ : state) {
-                  Buffer<float> d(n, false);  // plain pages: see mem::allocate
-                  cpu::convert(fx->src.data(), d.data(), n, Path::Simd);
-                  benchmark::DoNotOptimize(d.data());
-                }
-                work(state);
-                set_peak_theory(state, src_b + static_cast<double>(scope.tracked_peak()),
-                                src_b + dst_b);
-                state.counters["peak_rss_bytes"] = src_b + static_cast<double>(scope.rss_peak());
-              });
+      add_cpu(Name(name("astype_alloc")).kv("threads", threads), [=, id = new_fixture_id()](
+                                                                     benchmark::State& state) {
+        omp_set_num_threads(threads);
+        NarrowFx* fx = fixture<NarrowFx>(state, id, [&](NarrowFx& f) {
+          f.src = Buffer<double>(n);
+          fill_uniform(f.src.data(), n, 12, -1e3, 1e3);
+          Buffer<float> d(n);
+          poison(d.data(), n);
+          cpu::convert(f.src.data(), d.data(), n, Path::Simd);
+          return check_narrow(f.src.data(), d.data(), n);
+        });
+        if (!fx) return;
+        PeakScope scope;
+        for (auto _ : state) {
+          Buffer<float> d(n, false);  // plain pages: see mem::allocate
+          cpu::convert(fx->src.data(), d.data(), n, Path::Simd);
+          benchmark::DoNotOptimize(d.data());
+        }
+        work(state);
+        set_peak_theory(state, src_b + static_cast<double>(scope.tracked_peak()), src_b + dst_b);
+        state.counters["peak_rss_bytes"] = src_b + static_cast<double>(scope.rss_peak());
+      });
 
       // out= / copyto: the destination exists already
       add_cpu(Name(name("astype_prealloc")).kv("threads", threads),
@@ -180,7 +180,8 @@ void add_narrow(const Config& cfg) {
                   });
                   if (!fx) return;
                   PeakScope scope;
-                  for (auto _ : state) convert_chunked(fx->file->fd, n, chunk_elems, fx->dst.data());
+                  for (auto _ : state)
+                    convert_chunked(fx->file->fd, n, chunk_elems, fx->dst.data());
                   work(state);
                   const double chunk_b = 8.0 * static_cast<double>(chunk_elems);
                   set_peak_theory(state, dst_b + static_cast<double>(scope.tracked_peak()),
@@ -218,8 +219,12 @@ void add_narrow(const Config& cfg) {
 
       // view: reinterpret the doubles as twice as many floats; no bytes move, none are allocated
       if (threads == cfg.threads.front())
-        add_cpu(Name("convert", "view").kv("src", "f64").kv("dst", "f32").kv("n", n).kv(
-                    "level", lvl.name).kv("threads", 1),
+        add_cpu(Name("convert", "view")
+                    .kv("src", "f64")
+                    .kv("dst", "f32")
+                    .kv("n", n)
+                    .kv("level", lvl.name)
+                    .kv("threads", 1),
                 [=, id = new_fixture_id()](benchmark::State& state) {
                   NarrowFx* fx = fixture<NarrowFx>(state, id, [&](NarrowFx& f) {
                     f.src = Buffer<double>(n);
@@ -242,7 +247,10 @@ void add_narrow(const Config& cfg) {
                 });
 
       // the copy of the same bytes, the ceiling the conversions are judged against
-      add_cpu(Name("convert", "copy").kv("dtype", "f32").kv("n", n * 3 / 2).kv("level", lvl.name)
+      add_cpu(Name("convert", "copy")
+                  .kv("dtype", "f32")
+                  .kv("n", n * 3 / 2)
+                  .kv("level", lvl.name)
                   .kv("threads", threads),
               [=, id = new_fixture_id()](benchmark::State& state) {
                 omp_set_num_threads(threads);
@@ -329,7 +337,8 @@ void add_cast(const Config& cfg, const char* src_name, const char* dst_name) {
             cpu::convert(f.s.data(), f.d.data(), n, p);
             size_t bad = 0;
             for (size_t i = 0; i < n; ++i) bad += bits_of(f.d[i]) != rule<S, D>(f.s[i]);
-            return bad ? std::to_string(bad) + " of " + std::to_string(n) + " values differ from "
+            return bad ? std::to_string(bad) + " of " + std::to_string(n) +
+                             " values differ from "
                              "the scalar rule"
                        : std::string();
           });
@@ -432,8 +441,10 @@ void add_promote(const Config& cfg) {
               return out.bytes();
             }
             Buffer<float> out(n);
-            if (m == "fused") cpu::axpy_fused_f32(f.a.data(), f.x.data(), f.y.data(), out.data(), n);
-            else cpu::axpy_f32_temporaries(f.a.data(), f.x.data(), f.y.data(), out.data(), n);
+            if (m == "fused")
+              cpu::axpy_fused_f32(f.a.data(), f.x.data(), f.y.data(), out.data(), n);
+            else
+              cpu::axpy_f32_temporaries(f.a.data(), f.x.data(), f.y.data(), out.data(), n);
             if (err_out) *err_out = out[n / 2];
             return out.bytes();
           };
@@ -456,15 +467,18 @@ void add_promote(const Config& cfg) {
             } else {
               Buffer<float> out(n);
               poison(out.data(), n);
-              if (m == "fused") cpu::axpy_fused_f32(f.a.data(), f.x.data(), f.y.data(), out.data(), n);
-              else cpu::axpy_f32_temporaries(f.a.data(), f.x.data(), f.y.data(), out.data(), n);
+              if (m == "fused")
+                cpu::axpy_fused_f32(f.a.data(), f.x.data(), f.y.data(), out.data(), n);
+              else
+                cpu::axpy_f32_temporaries(f.a.data(), f.x.data(), f.y.data(), out.data(), n);
               for (size_t i = 0; i < n; ++i) got[i] = out[i];
             }
             const double u = m == "f64_temporaries" ? 0x1p-53 : 0x1p-24;
             size_t bad = 0;
             for (size_t i = 0; i < n; ++i) {
               const long double want = static_cast<long double>(f.a[i]) * f.x[i] + f.y[i];
-              const double mag = std::fabs(static_cast<double>(f.a[i]) * f.x[i]) + std::fabs(f.y[i]);
+              const double mag =
+                  std::fabs(static_cast<double>(f.a[i]) * f.x[i]) + std::fabs(f.y[i]);
               const double err = std::fabs(static_cast<double>(got[i] - want));
               bad += !(err <= 3 * u * mag);
               if (mag > 0) f.max_rel_err = std::max(f.max_rel_err, err / mag);
@@ -550,17 +564,22 @@ void add_aos_soa(const Config& cfg) {
             Buffer<float> f;
           };
           Fx* fx = fixture<Fx>(state, id, [&](Fx& f) {
-            if (aos) f.r = Buffer<cpu::Record>(n);
-            else f.f = Buffer<float>(n);
+            if (aos)
+              f.r = Buffer<cpu::Record>(n);
+            else
+              f.f = Buffer<float>(n);
             double want = 0, abs = 0;
             for (size_t i = 0; i < n; ++i) {
               const float v = static_cast<float>(uniform_at(61, i));
-              if (aos) f.r[i] = {static_cast<double>(i), v, static_cast<int32_t>(i), 7};
-              else f.f[i] = v;
+              if (aos)
+                f.r[i] = {static_cast<double>(i), v, static_cast<int32_t>(i), 7};
+              else
+                f.f[i] = v;
               want += v;
               abs += std::fabs(v);
             }
-            const double got = aos ? cpu::sum_field_aos(f.r.data(), n) : cpu::sum_soa(f.f.data(), n);
+            const double got =
+                aos ? cpu::sum_field_aos(f.r.data(), n) : cpu::sum_soa(f.f.data(), n);
             const double tol = 4.0 * n * 0x1p-53 * abs;
             std::string why;
             close_enough(&got, &want, &tol, 1, &why);
@@ -670,8 +689,10 @@ struct HostBuf {
   bool pinned = false;
   Buffer<char> pageable;
   HostBuf(size_t bytes, bool pin) : pinned(pin) {
-    if (pin) p = cuda::pinned_allocate(bytes);
-    else pageable = Buffer<char>(bytes), p = pageable.data();
+    if (pin)
+      p = cuda::pinned_allocate(bytes);
+    else
+      pageable = Buffer<char>(bytes), p = pageable.data();
   }
   ~HostBuf() {
     if (pinned) cuda::pinned_release(p);
@@ -811,8 +832,10 @@ std::vector<Derived> derive_convert(const Results& results) {
                               (kv.count("threads") ? kv["threads"] : std::string("gpu"));
     std::string op = kv["variant"];
     if (kv.count("method")) op += "_" + kv["method"];
-    if (kv.count("placement")) op += "_" + kv["placement"] + "_" + kv["memory"];
-    else if (kv.count("memory")) op += "_" + kv["dtype"] + "_" + kv["memory"];
+    if (kv.count("placement"))
+      op += "_" + kv["placement"] + "_" + kv["memory"];
+    else if (kv.count("memory"))
+      op += "_" + kv["dtype"] + "_" + kv["memory"];
     if (kv.count("src")) op += "_" + kv["src"] + "_" + kv["dst"];
     if (kv.count("width")) op += "_w" + kv["width"];
     if (kv.count("path")) op += "_" + kv["path"];
@@ -821,8 +844,9 @@ std::vector<Derived> derive_convert(const Results& results) {
   }
   std::vector<Derived> out;
   for (auto& [where, ops] : rate) {
-    const char* copy = ops.count("copy") ? "copy" : ops.count("gpu_memcpy_d2d") ? "gpu_memcpy_d2d"
-                                                                                 : nullptr;
+    const char* copy = ops.count("copy")             ? "copy"
+                       : ops.count("gpu_memcpy_d2d") ? "gpu_memcpy_d2d"
+                                                     : nullptr;
     if (!copy || ops[copy] <= 0) continue;
     Derived d;
     d.name = "convert/derived/" + where;

@@ -1,5 +1,7 @@
 // Layout family: C vs Fortran order on the CPU (reductions, strided sweeps, C->F conversion,
 // matrix-vector forms) and on the GPU (coalesced vs strided reductions, transposes).
+#include "kernels/cpu/layout.hpp"
+
 #include <omp.h>
 
 #include <cmath>
@@ -10,7 +12,6 @@
 #include "dtypebench/check.hpp"
 #include "dtypebench/fill.hpp"
 #include "kernels/cpu/baseline.hpp"
-#include "kernels/cpu/layout.hpp"
 #ifdef DTYPEBENCH_HAVE_CUDA
 #include "kernels/cuda/baseline.hpp"
 #include "kernels/cuda/layout.hpp"
@@ -439,9 +440,11 @@ std::vector<Derived> derive_layout(const Results& results) {
       }
     if (has("gpu_memcpy_d2d")) {
       if (has("gpu_transpose_tiled"))
-        d.values["gpu_transpose_tiled_over_copy_bw"] = t["gpu_memcpy_d2d"] / t["gpu_transpose_tiled"];
+        d.values["gpu_transpose_tiled_over_copy_bw"] =
+            t["gpu_memcpy_d2d"] / t["gpu_transpose_tiled"];
       if (has("gpu_transpose_naive"))
-        d.values["gpu_transpose_naive_over_copy_bw"] = t["gpu_memcpy_d2d"] / t["gpu_transpose_naive"];
+        d.values["gpu_transpose_naive_over_copy_bw"] =
+            t["gpu_memcpy_d2d"] / t["gpu_transpose_naive"];
     }
     if (has("gpu_rowsum_coalesced/C") && has("gpu_rowsum_strided/C"))
       d.values["gpu_rowsum_strided_over_coalesced"] =

@@ -30,7 +30,7 @@ struct UsageError : std::runtime_error {
 const char* kUsage =
     "usage: dtypebench [options] [google-benchmark flags]\n"
     "  --list               families, their variants and parameters (axes), then exit\n"
-"  --list-families      family names, one per line (for scripts)\n"
+    "  --list-families      family names, one per line (for scripts)\n"
     "  --family=a,b         run only these families (see --list)\n"
     "  --quick              a short run: fewer levels, threads and repetitions\n"
     "  --levels=L1,L2,L3,DRAM  cache levels to sweep (working sets sized from this CPU's caches)\n"
@@ -230,8 +230,9 @@ int run(int argc, char** argv) {
     cfg.chunk_mib = cfg.quick ? std::vector<size_t>{16} : std::vector<size_t>{1, 16};
   if (cfg.tmpdir.empty()) cfg.tmpdir = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
   const std::vector<db::Level> all = db::cache_levels(dram);
-  if (level_names.empty()) level_names = cfg.quick ? std::vector<std::string>{"L2", "DRAM"}
-                                                   : std::vector<std::string>{"L1", "L2", "L3", "DRAM"};
+  if (level_names.empty())
+    level_names = cfg.quick ? std::vector<std::string>{"L2", "DRAM"}
+                            : std::vector<std::string>{"L1", "L2", "L3", "DRAM"};
   for (const std::string& n : level_names) {
     bool found = false;
     for (const db::Level& l : all)
@@ -260,7 +261,8 @@ int run(int argc, char** argv) {
     list_families(cfg);
     return 0;
   }
-  if (user_filter && !fams.empty()) throw UsageError("use --family or --benchmark_filter, not both");
+  if (user_filter && !fams.empty())
+    throw UsageError("use --family or --benchmark_filter, not both");
   std::string filter = user_filter ? user_filter_re : "";
   if (!fams.empty()) {
     filter = "^(";
@@ -268,8 +270,10 @@ int run(int argc, char** argv) {
     filter += ")/";
     pass.push_back("--benchmark_filter=" + filter);
   }
-  if (!user_reps) pass.push_back(cfg.quick ? "--benchmark_repetitions=3" : "--benchmark_repetitions=5");
-  if (!user_min_time) pass.push_back(cfg.quick ? "--benchmark_min_time=0.02" : "--benchmark_min_time=0.1");
+  if (!user_reps)
+    pass.push_back(cfg.quick ? "--benchmark_repetitions=3" : "--benchmark_repetitions=5");
+  if (!user_min_time)
+    pass.push_back(cfg.quick ? "--benchmark_min_time=0.02" : "--benchmark_min_time=0.1");
   pass.push_back("--benchmark_report_aggregates_only=true");
 
   for (const auto& [k, v] : db::machine_context(dram)) benchmark::AddCustomContext(k, v);
@@ -291,9 +295,9 @@ int run(int argc, char** argv) {
   std::string out_path;
   for (const std::string& s : pass)
     if (starts(s, "--benchmark_out=")) out_path = s.substr(16);
-  DerivingReporter display(std::unique_ptr<benchmark::BenchmarkReporter>(
-                               benchmark::CreateDefaultDisplayReporter()),
-                           true);
+  DerivingReporter display(
+      std::unique_ptr<benchmark::BenchmarkReporter>(benchmark::CreateDefaultDisplayReporter()),
+      true);
   std::unique_ptr<DerivingReporter> file;
   if (!out_path.empty()) {
     file = std::make_unique<DerivingReporter>(std::make_unique<benchmark::JSONReporter>(), false);
@@ -301,9 +305,10 @@ int run(int argc, char** argv) {
   warm_up(all.back().bytes);
   const size_t matched = benchmark::RunSpecifiedBenchmarks(&display, file.get());
   benchmark::Shutdown();
-  if (matched == 0) throw UsageError("no benchmark matched (see --list for the families and names)");
-  std::fprintf(stderr, "dtypebench: %d ran, %d skipped, %d failed\n", display.ran(), display.skipped,
-               display.failed);
+  if (matched == 0)
+    throw UsageError("no benchmark matched (see --list for the families and names)");
+  std::fprintf(stderr, "dtypebench: %d ran, %d skipped, %d failed\n", display.ran(),
+               display.skipped, display.failed);
   return display.failed ? 1 : 0;
 }
 

@@ -42,7 +42,7 @@ std::vector<std::string>& registered_names() {
 }
 
 benchmark::internal::Benchmark* add_cpu(const Name& name,
-                                         std::function<void(benchmark::State&)> fn) {
+                                        std::function<void(benchmark::State&)> fn) {
   registered_names().push_back(name.str());
   return benchmark::RegisterBenchmark(name.str().c_str(),
                                       [fn](benchmark::State& s) { guarded(s, [&] { fn(s); }); })
@@ -51,7 +51,7 @@ benchmark::internal::Benchmark* add_cpu(const Name& name,
 }
 
 benchmark::internal::Benchmark* add_gpu(const Name& name,
-                                         std::function<void(benchmark::State&)> fn) {
+                                        std::function<void(benchmark::State&)> fn) {
   registered_names().push_back(name.str());
   return benchmark::RegisterBenchmark(name.str().c_str(),
                                       [fn](benchmark::State& s) {

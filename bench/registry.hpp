@@ -19,9 +19,9 @@ namespace bench {
 
 struct Config {
   bool quick = false;
-  std::vector<Level> levels;  // the working sets to sweep
-  std::vector<int> threads;   // OpenMP thread counts to sweep (1 and all cores by default)
-  bool flush_l2 = false;      // GPU: flush L2 before every timed launch (cold runs)
+  std::vector<Level> levels;      // the working sets to sweep
+  std::vector<int> threads;       // OpenMP thread counts to sweep (1 and all cores by default)
+  bool flush_l2 = false;          // GPU: flush L2 before every timed launch (cold runs)
   std::vector<size_t> chunk_mib;  // convert: chunk sizes for the chunked f64->f32 strategy
   std::string tmpdir;             // convert: where the memory-mapped source file goes
 };
@@ -79,9 +79,11 @@ std::map<std::string, std::string> parse_name(const std::string& name);
 std::vector<std::string>& registered_names();
 
 // Registers a CPU benchmark timed in wall-clock time (OpenMP threads run beside the main thread).
-benchmark::internal::Benchmark* add_cpu(const Name& name, std::function<void(benchmark::State&)> fn);
+benchmark::internal::Benchmark* add_cpu(const Name& name,
+                                        std::function<void(benchmark::State&)> fn);
 // Registers a GPU benchmark timed with CUDA events (manual time); it skips when there is no GPU.
-benchmark::internal::Benchmark* add_gpu(const Name& name, std::function<void(benchmark::State&)> fn);
+benchmark::internal::Benchmark* add_gpu(const Name& name,
+                                        std::function<void(benchmark::State&)> fn);
 
 // True when the GPU benchmarks can run; otherwise registers one entry, family/gpu, that skips with
 // the driver's reason (one line in the output instead of one per GPU benchmark).
@@ -157,4 +159,3 @@ void gpu_loop(benchmark::State& state, bool flush_l2, F&& launch) {
 
 }  // namespace bench
 }  // namespace dtypebench
-

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "dtypebench/gpu.hpp"
 #include "dtypebench/buildinfo.hpp"
+#include "dtypebench/gpu.hpp"
 #include "dtypebench/memory.hpp"
 
 namespace dtypebench {
@@ -44,8 +44,9 @@ CpuInfo probe_cpu() {
     }
   }
   cpu_set_t set;
-  c.cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
-                                                        : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  c.cores = sched_getaffinity(0, sizeof set, &set) == 0
+                ? CPU_COUNT(&set)
+                : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
   // sysfs describes each cache of cpu0; L3 is shared so its size is the whole slice cpu0 sees
   for (int i = 0; i < 8; ++i) {
     const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i) + "/";
@@ -133,7 +134,8 @@ std::vector<std::pair<std::string, std::string>> machine_context(size_t dram_ove
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
   kv.push_back({"hostname", host});
-  for (const Level& l : cache_levels(dram_override)) kv.push_back({"working_set_" + l.name, str(l.bytes)});
+  for (const Level& l : cache_levels(dram_override))
+    kv.push_back({"working_set_" + l.name, str(l.bytes)});
   const gpu::DeviceInfo& g = gpu::device();
   kv.push_back({"gpu_available", g.available ? "1" : "0"});
   if (!g.available) {

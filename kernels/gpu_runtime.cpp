@@ -1,7 +1,6 @@
-#include "dtypebench/gpu.hpp"
-
 #include <atomic>
 
+#include "dtypebench/gpu.hpp"
 #include "dtypebench/memory.hpp"
 
 #ifdef DTYPEBENCH_HAVE_CUDA

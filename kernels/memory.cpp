@@ -45,7 +45,8 @@ void* allocate(size_t bytes, bool huge_pages) {
     throw OutOfMemory("cannot allocate " + format_bytes(static_cast<double>(bytes)) +
                       " of host memory");
   }
-  if (huge_pages && bytes >= (32u << 20)) madvise(p, bytes, MADV_HUGEPAGE);  // fewer TLB misses on DRAM sweeps
+  if (huge_pages && bytes >= (32u << 20))
+    madvise(p, bytes, MADV_HUGEPAGE);  // fewer TLB misses on DRAM sweeps
   track_external(bytes);
   return p;
 }

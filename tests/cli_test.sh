@@ -11,7 +11,7 @@ expect() {  # expect STATUS PATTERN ARGS...
   "$bin" "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
   [ "$got" = "$want" ] || fail "'$*' exited $got, wanted $want: $(cat "$tmp/err")"
   grep -q -- "$pat" "$tmp/err" "$tmp/out" || fail "'$*' did not say '$pat': $(cat "$tmp/err")"
-  [ "$want" = 0 ] || [ "$(grep -c . "$tmp/err")" -le 1 ] || fail "'$*' printed more than one error line"
+  [ "$want" != 2 ] || [ "$(grep -c . "$tmp/err")" -le 1 ] || fail "'$*' printed more than one error line"
 }
 expect 2 "unknown family 'nosuch'" --family=nosuch
 expect 2 "no benchmark matches" --benchmark_filter=nosuchbenchmark
@@ -20,7 +20,16 @@ expect 2 "needs a positive integer" --dram-mib=abc
 expect 2 "needs a positive integer" --dram-mib=0
 expect 2 "unknown cache level 'L9'" --levels=L9
 expect 2 "unknown option" --bogus
+expect 2 "needs a positive integer" --chunk-mib=0
 expect 0 "layout" --list-families
+# an unwritable place for the memory-mapped file: one error line per benchmark, exit 1, run goes on
+expect 1 "cannot create the memory-mapped source file" --tmpdir=/nonexistent/dir --levels=L3 \
+  --threads=1 '--benchmark_filter=^convert/astype_(chunked|prealloc)' --chunk-mib=1 \
+  --benchmark_repetitions=1 --benchmark_min_time=0.001
+grep -q "astype_prealloc.*verified=1\|astype_prealloc" "$tmp/out" || fail "the run did not go on"
+# a chunk larger than the array is a skip with its reason
+expect 0 "is larger than the array" --levels=L2 --threads=1 '--benchmark_filter=^convert/astype_chunked' \
+  --chunk-mib=64 --benchmark_repetitions=1 --benchmark_min_time=0.001
 expect 0 "cache levels on this machine" --list
 # a working set that cannot fit is a skip with one line, and the run goes on (exit 0)
 expect 0 "does not fit" --levels=DRAM --dram-mib=100000000 '--benchmark_filter=^baseline/copy/dtype:f64' \

@@ -1,4 +1,5 @@
-// Baseline kernels against scalar fp64 references: fresh random inputs, poisoned outputs, odd sizes.
+// Baseline kernels against scalar fp64 references: fresh random inputs, poisoned outputs, odd
+// sizes.
 #include <gtest/gtest.h>
 #include <omp.h>
 

@@ -18,8 +18,10 @@ TEST(Context, HasEveryKey) {
     ASSERT_TRUE(kv.count(key)) << key;
     EXPECT_FALSE(kv[key].empty()) << key;
   }
-  if (kv["gpu_available"] == "0") EXPECT_EQ(kv["gpu_status"].rfind("no CUDA device", 0), 0u);
-  else EXPECT_FALSE(kv["gpu_name"].empty());
+  if (kv["gpu_available"] == "0")
+    EXPECT_EQ(kv["gpu_status"].rfind("no CUDA device", 0), 0u);
+  else
+    EXPECT_FALSE(kv["gpu_name"].empty());
 }
 
 TEST(Context, LevelsGrowAndLandWhereTheySay) {

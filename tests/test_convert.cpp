@@ -25,12 +25,35 @@ const Path kPaths[] = {Path::Simd, Path::Portable};
 
 // random bit patterns (every exponent, subnormals, NaN payloads) plus the edges that matter
 std::vector<float> edge_and_random_floats(size_t n_random) {
-  std::vector<float> v = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, -NAN,
-                          f32_from_bits(0x7f800001), f32_from_bits(0x7fc00001),  // s/qNaN
-                          65504.0f, 65519.99f, 65520.0f, -65520.0f, 65536.0f, 3.4028235e38f,
-                          0x1p-14f, 0x1p-24f, 0x1p-25f, 0x1.000002p-25f, 0x1.8p-24f, 0x1.ffcp-15f,
-                          0x1p-126f, 0x1p-149f, -0x1p-140f, 1.0f + 0x1p-11f, 1.0f + 0x3p-11f,
-                          1.0f + 0x1p-8f, 1.0f + 0x3p-8f, 3.0f, -7.5f};
+  std::vector<float> v = {0.0f,
+                          -0.0f,
+                          INFINITY,
+                          -INFINITY,
+                          NAN,
+                          -NAN,
+                          f32_from_bits(0x7f800001),
+                          f32_from_bits(0x7fc00001),  // s/qNaN
+                          65504.0f,
+                          65519.99f,
+                          65520.0f,
+                          -65520.0f,
+                          65536.0f,
+                          3.4028235e38f,
+                          0x1p-14f,
+                          0x1p-24f,
+                          0x1p-25f,
+                          0x1.000002p-25f,
+                          0x1.8p-24f,
+                          0x1.ffcp-15f,
+                          0x1p-126f,
+                          0x1p-149f,
+                          -0x1p-140f,
+                          1.0f + 0x1p-11f,
+                          1.0f + 0x3p-11f,
+                          1.0f + 0x1p-8f,
+                          1.0f + 0x3p-8f,
+                          3.0f,
+                          -7.5f};
   const uint64_t seed = test::fresh_seed();
   for (size_t i = 0; i < n_random; ++i)
     v.push_back(f32_from_bits(static_cast<uint32_t>(splitmix64(seed + i))));
@@ -38,7 +61,8 @@ std::vector<float> edge_and_random_floats(size_t n_random) {
 }
 
 bool same_f16(uint16_t a, uint16_t b) {
-  const bool nan_a = (a & 0x7c00) == 0x7c00 && (a & 0x3ff), nan_b = (b & 0x7c00) == 0x7c00 && (b & 0x3ff);
+  const bool nan_a = (a & 0x7c00) == 0x7c00 && (a & 0x3ff),
+             nan_b = (b & 0x7c00) == 0x7c00 && (b & 0x3ff);
   return nan_a || nan_b ? nan_a == nan_b : a == b;
 }
 
@@ -57,7 +81,8 @@ TEST(Convert, F16ToF32EveryPatternBothPaths) {
           ASSERT_TRUE(std::isnan(dst[i])) << i;
           ASSERT_EQ(f32_bits(dst[i]) & 0x80000000u, f32_bits(want) & 0x80000000u) << i;
         } else {
-          ASSERT_EQ(f32_bits(dst[i]), f32_bits(want)) << "pattern " << i << " " << cpu::path_name(p);
+          ASSERT_EQ(f32_bits(dst[i]), f32_bits(want))
+              << "pattern " << i << " " << cpu::path_name(p);
         }
       }
     }
@@ -99,9 +124,19 @@ TEST(Convert, F32ToF16AndBf16EdgesAndRandomBothPaths) {
 }
 
 TEST(Convert, F64ToF32EdgesAndRandomBothPaths) {
-  std::vector<double> in = {0.0, -0.0, INFINITY, -INFINITY, NAN, 3.4028235677973366e38,
-                            3.4028236e38 * 1.0000001, 1e-46, 0x1p-150, 0x1.0000001p-150,
-                            0x1.000001p0 /* tie */, 0x1.000003p0 /* tie */, -1.5e-39};
+  std::vector<double> in = {0.0,
+                            -0.0,
+                            INFINITY,
+                            -INFINITY,
+                            NAN,
+                            3.4028235677973366e38,
+                            3.4028236e38 * 1.0000001,
+                            1e-46,
+                            0x1p-150,
+                            0x1.0000001p-150,
+                            0x1.000001p0 /* tie */,
+                            0x1.000003p0 /* tie */,
+                            -1.5e-39};
   const uint64_t seed = test::fresh_seed();
   for (size_t i = 0; i < 200001; ++i) {
     double d;
@@ -115,17 +150,19 @@ TEST(Convert, F64ToF32EdgesAndRandomBothPaths) {
     cpu::convert(in.data(), out.data(), in.size(), p);
     for (size_t i = 0; i < in.size(); ++i) {
       const float want = static_cast<float>(in[i]);  // IEEE: round to nearest even
-      if (std::isnan(want)) ASSERT_TRUE(std::isnan(out[i])) << i;
-      else ASSERT_EQ(f32_bits(out[i]), f32_bits(want)) << in[i] << " " << cpu::path_name(p);
+      if (std::isnan(want))
+        ASSERT_TRUE(std::isnan(out[i])) << i;
+      else
+        ASSERT_EQ(f32_bits(out[i]), f32_bits(want)) << in[i] << " " << cpu::path_name(p);
     }
   }
   EXPECT_EQ(static_cast<float>(0x1.000001p0), 1.0f);  // the model itself ties to even
 }
 
 TEST(Convert, F64ToI32TruncatesAndSaturatesToMin) {
-  std::vector<double> in = {0.0, -0.0, 0.9, -0.9, 2147483647.0, 2147483647.9, 2147483648.0,
-                            -2147483648.0, -2147483648.9, -2147483649.0, 1e300, -1e300,
-                            NAN, INFINITY, -INFINITY};
+  std::vector<double> in = {0.0,          -0.0,         0.9,           -0.9,          2147483647.0,
+                            2147483647.9, 2147483648.0, -2147483648.0, -2147483648.9, -2147483649.0,
+                            1e300,        -1e300,       NAN,           INFINITY,      -INFINITY};
   const uint64_t seed = test::fresh_seed();
   for (size_t i = 0; i < 100003; ++i) in.push_back(uniform_at(seed, i, -3e9, 3e9));
   EXPECT_EQ(cpu::f64_to_i32(2147483647.9), INT32_MAX);
@@ -300,8 +337,10 @@ TEST(Convert, GpuConversionsMatchTheHostRules) {
     ASSERT_TRUE(same_f16(hh[i].bits, f32_to_f16_bits_portable(in[i]))) << in[i];
     const uint16_t want = f32_to_bf16_bits(in[i]);
     const bool nan = (want & 0x7f80) == 0x7f80 && (want & 0x7f);
-    if (nan) ASSERT_TRUE((hb[i].bits & 0x7f80) == 0x7f80 && (hb[i].bits & 0x7f)) << i;
-    else ASSERT_EQ(hb[i].bits, want) << in[i];
+    if (nan)
+      ASSERT_TRUE((hb[i].bits & 0x7f80) == 0x7f80 && (hb[i].bits & 0x7f)) << i;
+    else
+      ASSERT_EQ(hb[i].bits, want) << in[i];
   }
   gpu::memset_device(back.data(), 0xff, back.bytes());
   cuda::convert(h.data(), back.data(), n);
@@ -309,8 +348,10 @@ TEST(Convert, GpuConversionsMatchTheHostRules) {
   gpu::copy_to_host(hf.data(), back.data(), back.bytes());
   for (size_t i = 0; i < n; ++i) {
     const float want = f16_bits_to_f32_portable(hh[i].bits);
-    if (std::isnan(want)) ASSERT_TRUE(std::isnan(hf[i]));
-    else ASSERT_EQ(f32_bits(hf[i]), f32_bits(want)) << i;
+    if (std::isnan(want))
+      ASSERT_TRUE(std::isnan(hf[i]));
+    else
+      ASSERT_EQ(f32_bits(hf[i]), f32_bits(want)) << i;
   }
   // f64 -> f32 on the device and straight from pinned host memory
   std::vector<double> d(n);

@@ -58,22 +58,23 @@ TEST(Dtypes, HalfRoundTripEveryPattern) {
 
 TEST(Dtypes, NarrowingEdgeCases) {
   EXPECT_EQ(f32_to_f16_bits_portable(65504.0f), 0x7bff);
-  EXPECT_EQ(f32_to_f16_bits_portable(65519.0f), 0x7bff);      // below the halfway point
-  EXPECT_EQ(f32_to_f16_bits_portable(65520.0f), 0x7c00);      // halfway, ties to even: inf
+  EXPECT_EQ(f32_to_f16_bits_portable(65519.0f), 0x7bff);  // below the halfway point
+  EXPECT_EQ(f32_to_f16_bits_portable(65520.0f), 0x7c00);  // halfway, ties to even: inf
   EXPECT_EQ(f32_to_f16_bits_portable(-1e6f), 0xfc00);
-  EXPECT_EQ(f32_to_f16_bits_portable(0x1p-24f), 0x0001);      // smallest subnormal
-  EXPECT_EQ(f32_to_f16_bits_portable(0x1p-25f), 0x0000);      // halfway to 0: even is 0
-  EXPECT_EQ(f32_to_f16_bits_portable(0x1.8p-24f), 0x0002);    // 1.5 ulp: ties to even (2)
+  EXPECT_EQ(f32_to_f16_bits_portable(0x1p-24f), 0x0001);    // smallest subnormal
+  EXPECT_EQ(f32_to_f16_bits_portable(0x1p-25f), 0x0000);    // halfway to 0: even is 0
+  EXPECT_EQ(f32_to_f16_bits_portable(0x1.8p-24f), 0x0002);  // 1.5 ulp: ties to even (2)
   EXPECT_EQ(f32_to_f16_bits_portable(-0.0f), 0x8000);
   EXPECT_EQ(f32_to_f16_bits_portable(1.0f + 0x1p-11f), 0x3c00);  // tie, keeps even 1.0
   EXPECT_EQ(f32_to_f16_bits_portable(1.0f + 0x3p-11f), 0x3c02);  // tie, rounds up to even
   const float qnan = std::numeric_limits<float>::quiet_NaN();
   EXPECT_TRUE(std::isnan(f16_bits_to_f32_portable(f32_to_f16_bits_portable(qnan))));
-  EXPECT_TRUE(std::isnan(f16_bits_to_f32_portable(f32_to_f16_bits_portable(f32_from_bits(0x7f800001)))));
-  EXPECT_EQ(f32_to_bf16_bits(1.0f + 0x1p-8f), 0x3f80);        // tie keeps even
-  EXPECT_EQ(f32_to_bf16_bits(1.0f + 0x3p-8f), 0x3f82);        // tie rounds up to even
+  EXPECT_TRUE(
+      std::isnan(f16_bits_to_f32_portable(f32_to_f16_bits_portable(f32_from_bits(0x7f800001)))));
+  EXPECT_EQ(f32_to_bf16_bits(1.0f + 0x1p-8f), 0x3f80);  // tie keeps even
+  EXPECT_EQ(f32_to_bf16_bits(1.0f + 0x3p-8f), 0x3f82);  // tie rounds up to even
   EXPECT_EQ(f32_to_bf16_bits(INFINITY), 0x7f80);
-  EXPECT_EQ(f32_to_bf16_bits(3.4028235e38f), 0x7f80);         // rounds past the largest finite
+  EXPECT_EQ(f32_to_bf16_bits(3.4028235e38f), 0x7f80);  // rounds past the largest finite
   EXPECT_TRUE(std::isnan(bf16_bits_to_f32(f32_to_bf16_bits(f32_from_bits(0x7f800001)))));
 }
 

@@ -25,7 +25,8 @@ using LayoutTypes = ::testing::Types<double, float, half, bfloat16>;
 TYPED_TEST_SUITE(LayoutTest, LayoutTypes);
 
 // not multiples of any vector width or tile edge, plus degenerate rows and columns
-const std::pair<size_t, size_t> kShapes[] = {{1, 1}, {1, 67}, {67, 1}, {37, 53}, {65, 33}, {129, 131}};
+const std::pair<size_t, size_t> kShapes[] = {{1, 1},   {1, 67},  {67, 1},
+                                             {37, 53}, {65, 33}, {129, 131}};
 
 template <class T>
 double at(const T* a, Order o, size_t i, size_t j, size_t rows, size_t cols) {
@@ -49,7 +50,8 @@ TYPED_TEST(LayoutTest, ReduceEveryAxisMethodOrder) {
               for (size_t j = 0; j < cols; ++j) {
                 const double v = at(a.data(), o, i, j, rows, cols);
                 want[axis == cpu::Axis::Rows ? i : j] += v;
-                tol[axis == cpu::Axis::Rows ? i : j] += 2.0 * std::max(rows, cols) * u * std::fabs(v);
+                tol[axis == cpu::Axis::Rows ? i : j] +=
+                    2.0 * std::max(rows, cols) * u * std::fabs(v);
               }
             Buffer<acc_t<T>> out(nout);
             poison(out.data(), nout);
@@ -93,8 +95,10 @@ TYPED_TEST(LayoutTest, ToFortranIsExactTranspose) {
         Buffer<T> a(rows * cols), b(rows * cols);
         fill_uniform(a.data(), a.size(), test::fresh_seed());
         poison(b.data(), b.size());
-        if (blocked) cpu::to_fortran_blocked(a.data(), b.data(), rows, cols);
-        else cpu::to_fortran_naive(a.data(), b.data(), rows, cols);
+        if (blocked)
+          cpu::to_fortran_blocked(a.data(), b.data(), rows, cols);
+        else
+          cpu::to_fortran_naive(a.data(), b.data(), rows, cols);
         size_t bad = 0;
         for (size_t i = 0; i < rows; ++i)
           for (size_t j = 0; j < cols; ++j)
@@ -117,7 +121,8 @@ TYPED_TEST(LayoutTest, MatvecBothFormsBothOrders) {
           std::vector<double> want(rows, 0.0), tol(rows, 0.0);
           for (size_t i = 0; i < rows; ++i)
             for (size_t j = 0; j < cols; ++j) {
-              const double p = at(a.data(), o, i, j, rows, cols) * static_cast<double>(load_acc(x[j]));
+              const double p =
+                  at(a.data(), o, i, j, rows, cols) * static_cast<double>(load_acc(x[j]));
               want[i] += p;
               tol[i] += 2.0 * (cols + 1) * u * std::fabs(p);
             }
@@ -162,8 +167,10 @@ TYPED_TEST(LayoutTest, GpuReduceAndTranspose) {
       }
     for (bool tiled : {false, true}) {
       gpu::memset_device(b.data(), 0xff, b.bytes());
-      if (tiled) cuda::transpose_tiled(a.data(), b.data(), rows, cols);
-      else cuda::transpose_naive(a.data(), b.data(), rows, cols);
+      if (tiled)
+        cuda::transpose_tiled(a.data(), b.data(), rows, cols);
+      else
+        cuda::transpose_naive(a.data(), b.data(), rows, cols);
       gpu::copy_to_host(hb.data(), b.data(), b.bytes());
       size_t bad = 0;
       for (size_t i = 0; i < rows; ++i)

@@ -1,4 +1,5 @@
-// Shared by the tests: a fresh seed per run (printed, so a failure can be replayed) and the GPU skip.
+// Shared by the tests: a fresh seed per run (printed, so a failure can be replayed) and the GPU
+// skip.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -27,8 +28,8 @@ inline uint64_t fresh_seed() {
 }  // namespace test
 }  // namespace dtypebench
 
-#define DB_REQUIRE_GPU()                                                         \
-  do {                                                                           \
-    if (!::dtypebench::gpu::device().available)                                  \
-      GTEST_SKIP() << ::dtypebench::gpu::device().reason;                        \
+#define DB_REQUIRE_GPU()                                  \
+  do {                                                    \
+    if (!::dtypebench::gpu::device().available)           \
+      GTEST_SKIP() << ::dtypebench::gpu::device().reason; \
   } while (0)

@@ -9,8 +9,7 @@
 namespace dtypebench {
 
 template <class G>
-bool close_enough(const G* got, const double* want, const double* tol, size_t n,
-                  std::string* why) {
+bool close_enough(const G* got, const double* want, const double* tol, size_t n, std::string* why) {
   size_t bad = 0;
   std::string msg;
   for (size_t i = 0; i < n; ++i) {

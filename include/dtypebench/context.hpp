@@ -12,7 +12,7 @@ const char* git_commit();  // generated at build time
 
 struct CpuInfo {
   std::string model;
-  int cores = 0;  // logical CPUs this process may run on
+  int cores = 0;                                     // logical CPUs this process may run on
   size_t l1d_bytes = 0, l2_bytes = 0, l3_bytes = 0;  // per core for L1/L2, total for L3
   size_t mem_bytes = 0;
   std::string isa;  // the SIMD extensions the build uses, e.g. "avx2 f16c avx512f avx512bf16"

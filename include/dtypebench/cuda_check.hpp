@@ -7,13 +7,13 @@
 
 #include "dtypebench/gpu.hpp"
 
-#define DB_CUDA_CHECK(call)                                                                    \
-  do {                                                                                         \
-    const cudaError_t db_err_ = (call);                                                        \
-    if (db_err_ != cudaSuccess) {                                                              \
+#define DB_CUDA_CHECK(call)                                                                       \
+  do {                                                                                            \
+    const cudaError_t db_err_ = (call);                                                           \
+    if (db_err_ != cudaSuccess) {                                                                 \
       throw ::dtypebench::gpu::CudaError(std::string(__FILE__) + ":" + std::to_string(__LINE__) + \
-                                         ": " #call ": " + cudaGetErrorString(db_err_));       \
-    }                                                                                          \
+                                         ": " #call ": " + cudaGetErrorString(db_err_));          \
+    }                                                                                             \
   } while (0)
 
 namespace dtypebench {

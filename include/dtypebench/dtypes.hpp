@@ -33,7 +33,7 @@ inline uint16_t f32_to_f16_bits_portable(float f) {
   if (ax > 0x7f800000u) return static_cast<uint16_t>(sign | 0x7e00u | ((ax >> 13) & 0x3ffu));
   if (ax >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // >= 65520 rounds to inf
   if (ax < 0x38800000u) {                                               // below 2^-14: subnormal
-    if (ax < 0x33000000u) return static_cast<uint16_t>(sign);          // <= 2^-25 rounds to 0
+    if (ax < 0x33000000u) return static_cast<uint16_t>(sign);           // <= 2^-25 rounds to 0
     const uint32_t e = ax >> 23;
     const uint32_t m = (ax & 0x7fffffu) | 0x800000u;
     const uint32_t shift = 126u - e;  // 14..24: aligns to units of 2^-24
@@ -138,8 +138,8 @@ inline void widen(const half* src, float* dst, size_t n) {
   size_t i = 0;
 #if defined(DTYPEBENCH_F16C) && defined(__AVX2__)
   for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(
-                                  reinterpret_cast<const __m128i*>(src + i))));
+    _mm256_storeu_ps(dst + i,
+                     _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
 #endif
   for (; i < n; ++i) dst[i] = f16_bits_to_f32(src[i].bits);
 }
@@ -147,8 +147,8 @@ inline void widen(const bfloat16* src, float* dst, size_t n) {
   size_t i = 0;
 #if defined(DTYPEBENCH_F16C) && defined(__AVX2__)
   for (; i + 8 <= n; i += 8) {
-    const __m256i w = _mm256_cvtepu16_epi32(
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
+    const __m256i w =
+        _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
     _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(w, 16)));
   }
 #endif

@@ -1,6 +1,6 @@
-// Host memory accounting: every buffer the suite allocates is tracked (live and peak bytes), and the
-// process's resident high-water mark is read (and reset) from /proc, so a benchmark reports the peak
-// it caused, both as we count it and as the kernel saw it.
+// Host memory accounting: every buffer the suite allocates is tracked (live and peak bytes), and
+// the process's resident high-water mark is read (and reset) from /proc, so a benchmark reports the
+// peak it caused, both as we count it and as the kernel saw it.
 #pragma once
 
 #include <cstddef>

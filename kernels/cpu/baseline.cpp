@@ -117,12 +117,12 @@ double bf16_dot_peak(size_t steps, float a, float b, double* flops) {
 #endif
 }
 
-#define DTYPEBENCH_BASELINE(T)                                            \
-  template T stream_read<T>(const T*, size_t);                            \
-  template void stream_copy<T>(const T*, T*, size_t);                     \
-  template void stream_scale<T>(const T*, T*, T, size_t);                 \
-  template void stream_add<T>(const T*, const T*, T*, size_t);            \
-  template void stream_triad<T>(T*, const T*, const T*, T, size_t);       \
+#define DTYPEBENCH_BASELINE(T)                                      \
+  template T stream_read<T>(const T*, size_t);                      \
+  template void stream_copy<T>(const T*, T*, size_t);               \
+  template void stream_scale<T>(const T*, T*, T, size_t);           \
+  template void stream_add<T>(const T*, const T*, T*, size_t);      \
+  template void stream_triad<T>(T*, const T*, const T*, T, size_t); \
   template double fma_peak<T>(size_t, T, T, T, double*);
 DTYPEBENCH_BASELINE(double)
 DTYPEBENCH_BASELINE(float)

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <climits>
-#include <string>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
 #if defined(__AVX512F__) && defined(__AVX512BW__)
 #include <immintrin.h>
@@ -117,7 +117,8 @@ void f64_i32_simd(const double* s, int32_t* d, size_t n) {
 #ifdef __AVX__
     // vcvttpd2dq truncates and gives INT32_MIN for NaN and out-of-range values: the rule itself
     for (; i + 4 <= hi; i += 4)
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i), _mm256_cvttpd_epi32(_mm256_loadu_pd(s + i)));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i),
+                       _mm256_cvttpd_epi32(_mm256_loadu_pd(s + i)));
 #endif
     for (; i < hi; ++i) d[i] = f64_to_i32(s[i]);
   }

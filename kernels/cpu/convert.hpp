@@ -41,7 +41,7 @@ float* narrow_in_place(double* buf, size_t n);
 struct F16Range {
   size_t overflow = 0, underflow = 0, subnormal = 0;
 };
-F16Range f16_range_check(const float* src, size_t n);  // pass 1 of check-then-cast
+F16Range f16_range_check(const float* src, size_t n);              // pass 1 of check-then-cast
 F16Range convert_counting(const float* src, half* dst, size_t n);  // fused: cast and count
 
 // NumPy's result type for a binary op on two dtypes (int32 with float32 -> float64).

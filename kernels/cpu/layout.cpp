@@ -244,8 +244,7 @@ void to_fortran_blocked(const T* a, T* b, size_t rows, size_t cols) {
 }
 
 template <class T>
-void matvec(const T* a, const T* x, size_t rows, size_t cols, Order o, MatvecForm f,
-            acc_t<T>* y) {
+void matvec(const T* a, const T* x, size_t rows, size_t cols, Order o, MatvecForm f, acc_t<T>* y) {
   using A = acc_t<T>;
   if (f == MatvecForm::Dot) {
     // y[i] = a[i, :] . x : contiguous rows on C, stride rows on F
@@ -290,11 +289,11 @@ void matvec(const T* a, const T* x, size_t rows, size_t cols, Order o, MatvecFor
   }
 }
 
-#define DTYPEBENCH_LAYOUT(T)                                                                  \
-  template void reduce<T>(const T*, size_t, size_t, Order, Axis, Method, acc_t<T>*);          \
-  template acc_t<T> strided_sum<T>(const T*, size_t, size_t);                                 \
-  template void to_fortran_naive<T>(const T*, T*, size_t, size_t);                            \
-  template void to_fortran_blocked<T>(const T*, T*, size_t, size_t);                          \
+#define DTYPEBENCH_LAYOUT(T)                                                         \
+  template void reduce<T>(const T*, size_t, size_t, Order, Axis, Method, acc_t<T>*); \
+  template acc_t<T> strided_sum<T>(const T*, size_t, size_t);                        \
+  template void to_fortran_naive<T>(const T*, T*, size_t, size_t);                   \
+  template void to_fortran_blocked<T>(const T*, T*, size_t, size_t);                 \
   template void matvec<T>(const T*, const T*, size_t, size_t, Order, MatvecForm, acc_t<T>*);
 DTYPEBENCH_LAYOUT(double)
 DTYPEBENCH_LAYOUT(float)

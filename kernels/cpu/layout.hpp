@@ -24,7 +24,7 @@ inline size_t index_of(Order o, size_t i, size_t j, size_t rows, size_t cols) {
 
 namespace cpu {
 
-enum class Axis { Rows, Cols };    // Rows: one sum per row (out has rows entries); Cols: per column
+enum class Axis { Rows, Cols };  // Rows: one sum per row (out has rows entries); Cols: per column
 enum class Method { Naive, Aware };
 
 template <class T>
@@ -41,8 +41,7 @@ void to_fortran_blocked(const T* a, T* b, size_t rows, size_t cols);
 
 enum class MatvecForm { Dot, Axpy };
 template <class T>
-void matvec(const T* a, const T* x, size_t rows, size_t cols, Order o, MatvecForm f,
-            acc_t<T>* y);
+void matvec(const T* a, const T* x, size_t rows, size_t cols, Order o, MatvecForm f, acc_t<T>* y);
 
 }  // namespace cpu
 }  // namespace dtypebench

@@ -11,10 +11,10 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "kernels/cuda/common.cuh"
 #include "dtypebench/cuda_check.hpp"
 #include "dtypebench/gpu.hpp"
 #include "kernels/cuda/baseline.hpp"
+#include "kernels/cuda/common.cuh"
 
 namespace dtypebench {
 namespace cuda {
@@ -72,7 +72,6 @@ __device__ __forceinline__ float chain_value(__half2 x) {
 __device__ __forceinline__ float chain_value(__nv_bfloat162 x) {
   return 0.5f * (__low2float(x) + __high2float(x));
 }
-
 
 // kernels
 
@@ -154,7 +153,6 @@ __global__ void fma_kernel(int steps, float m_in, float c_in, double zero, float
 }
 
 // launchers
-
 
 template <class V>
 void launch_fma(int blocks, int steps, float m, float c, float* out) {

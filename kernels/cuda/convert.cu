@@ -14,10 +14,10 @@
 #include <cstdint>
 #include <string>
 
-#include "kernels/cuda/common.cuh"
 #include "dtypebench/cuda_check.hpp"
 #include "dtypebench/gpu.hpp"
 #include "dtypebench/memory.hpp"
+#include "kernels/cuda/common.cuh"
 #include "kernels/cuda/convert.hpp"
 
 namespace dtypebench {
@@ -25,8 +25,6 @@ namespace cuda {
 namespace {
 
 using namespace detail;
-
-
 
 // elements per thread: 16 bytes of the narrower type, so neither side moves less than a vector
 template <class S, class D>
@@ -37,7 +35,6 @@ __device__ __forceinline__ void cvt(double x, float& y) { y = __double2float_rn(
 __device__ __forceinline__ void cvt(float x, __half& y) { y = __float2half_rn(x); }
 __device__ __forceinline__ void cvt(float x, __nv_bfloat16& y) { y = __float2bfloat16_rn(x); }
 __device__ __forceinline__ void cvt(__half x, float& y) { y = __half2float(x); }
-
 
 // kernels
 
@@ -60,7 +57,6 @@ __global__ void convert_kernel(const S* __restrict__ src, D* __restrict__ dst, s
 }
 
 // launchers
-
 
 // src and dst are device-visible pointers (device memory or mapped host memory)
 template <class S, class D>

@@ -10,9 +10,9 @@
 
 #include <algorithm>
 
-#include "kernels/cuda/common.cuh"
 #include "dtypebench/cuda_check.hpp"
 #include "dtypebench/gpu.hpp"
+#include "kernels/cuda/common.cuh"
 #include "kernels/cuda/layout.hpp"
 
 namespace dtypebench {
@@ -25,7 +25,6 @@ constexpr int kWarpsPerBlock = kBlock / 32;
 constexpr int kTile = 32;
 constexpr int kTileRows = 8;  // a 32x8 block moves a 32x32 tile in 4 passes
 constexpr unsigned kMaxGridY = 65535;
-
 
 __device__ __forceinline__ double to_acc(double x) { return x; }
 __device__ __forceinline__ float to_acc(float x) { return x; }
