@@ -9,9 +9,10 @@
 #include <stdexcept>
 #include <string>
 
-#if defined(__AVX512F__) && defined(__AVX512BW__)
+#include "dtypebench/parallel.hpp"
+
+#if defined(__AVX2__)
 #include <immintrin.h>
-#define DTYPEBENCH_AVX512 1
 #endif
 
 // the portable paths are the scalar rules, kept scalar so the JSON shows what SIMD buys
@@ -37,10 +38,8 @@ DB_SCALAR void f32_f16_portable(const float* s, half* d, size_t n) {
 void f32_f16_simd(const float* s, half* d, size_t n) {
 #pragma omp parallel
   {
-    const size_t nt = static_cast<size_t>(omp_get_num_threads());
-    const size_t t = static_cast<size_t>(omp_get_thread_num());
-    size_t i = (n * t / nt) & ~size_t(15);  // thread ranges start on 16-element boundaries
-    const size_t hi = t + 1 == nt ? n : (n * (t + 1) / nt) & ~size_t(15);
+    const auto [lo, hi] = thread_range(n, 16);  // ranges start on 16-element boundaries
+    size_t i = lo;
 #ifdef DTYPEBENCH_F16C
     // vcvtps2ph with round-to-nearest-even, 8 floats per instruction
     for (; i + 8 <= hi; i += 8)
@@ -60,10 +59,8 @@ DB_SCALAR void f32_bf16_portable(const float* s, bfloat16* d, size_t n) {
 void f32_bf16_simd(const float* s, bfloat16* d, size_t n) {
 #pragma omp parallel
   {
-    const size_t nt = static_cast<size_t>(omp_get_num_threads());
-    const size_t t = static_cast<size_t>(omp_get_thread_num());
-    size_t i = (n * t / nt) & ~size_t(15);
-    const size_t hi = t + 1 == nt ? n : (n * (t + 1) / nt) & ~size_t(15);
+    const auto [lo, hi] = thread_range(n, 16);  // ranges start on 16-element boundaries
+    size_t i = lo;
 #ifdef __AVX2__
     const __m256i bias = _mm256_set1_epi32(0x7fff), one = _mm256_set1_epi32(1);
     const __m256i abs_mask = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000);
@@ -92,9 +89,7 @@ template <class T>
 void widen_simd(const T* s, float* d, size_t n) {
 #pragma omp parallel
   {
-    const size_t nt = static_cast<size_t>(omp_get_num_threads());
-    const size_t t = static_cast<size_t>(omp_get_thread_num());
-    const size_t lo = n * t / nt, hi = n * (t + 1) / nt;
+    const auto [lo, hi] = thread_range(n);
     widen(s + lo, d + lo, hi - lo);
   }
 }
@@ -110,10 +105,8 @@ DB_SCALAR void f64_i32_portable(const double* s, int32_t* d, size_t n) {
 void f64_i32_simd(const double* s, int32_t* d, size_t n) {
 #pragma omp parallel
   {
-    const size_t nt = static_cast<size_t>(omp_get_num_threads());
-    const size_t t = static_cast<size_t>(omp_get_thread_num());
-    size_t i = n * t / nt;
-    const size_t hi = n * (t + 1) / nt;
+    const auto [lo, hi] = thread_range(n);
+    size_t i = lo;
 #ifdef __AVX__
     // vcvttpd2dq truncates and gives INT32_MIN for NaN and out-of-range values: the rule itself
     for (; i + 4 <= hi; i += 4)
@@ -223,10 +216,8 @@ F16Range convert_counting(const float* s, half* d, size_t n) {
   size_t over = 0, under = 0, sub = 0;
 #pragma omp parallel reduction(+ : over, under, sub)
   {
-    const size_t nt = static_cast<size_t>(omp_get_num_threads());
-    const size_t t = static_cast<size_t>(omp_get_thread_num());
-    size_t i = (n * t / nt) & ~size_t(15);
-    const size_t hi = t + 1 == nt ? n : (n * (t + 1) / nt) & ~size_t(15);
+    const auto [lo, hi] = thread_range(n, 16);  // ranges start on 16-element boundaries
+    size_t i = lo;
     constexpr size_t B = 256;  // convert a block, then count on the results while in L1
     for (; i < hi; i += B) {
       const size_t e = std::min(hi, i + B);

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "dtypebench/parallel.hpp"
+
 #if defined(__AVX512F__) && defined(__AVX512BW__)
 #include <immintrin.h>
 #define DTYPEBENCH_SIMD_TRANSPOSE 1
@@ -180,9 +182,7 @@ void reduce(const T* a, size_t rows, size_t cols, Order o, Axis axis, Method m, 
   // disjoint output ranges, so no reduction is needed and each walks contiguous segments.
 #pragma omp parallel
   {
-    const size_t nt = static_cast<size_t>(omp_get_num_threads());
-    const size_t t = static_cast<size_t>(omp_get_thread_num());
-    const size_t lo = nout * t / nt, hi = nout * (t + 1) / nt;
+    const auto [lo, hi] = thread_range(nout);
     for (size_t r = lo; r < hi; ++r) out[r] = 0;
     size_t line = 0;
     for (; line + 4 <= ninner; line += 4)
@@ -197,9 +197,7 @@ acc_t<T> strided_sum(const T* a, size_t n, size_t stride) {
 #pragma omp parallel reduction(+ : total)
   {
     // each thread owns a contiguous chunk and walks it offset by offset with the given stride
-    const size_t nt = static_cast<size_t>(omp_get_num_threads());
-    const size_t t = static_cast<size_t>(omp_get_thread_num());
-    const size_t lo = n * t / nt, hi = n * (t + 1) / nt;
+    const auto [lo, hi] = thread_range(n);
     const size_t len = hi - lo;
     for (size_t off = 0; off < std::min(stride, len); ++off)
       total += sum_strided_run(a + lo + off, (len - off + stride - 1) / stride, stride);
@@ -270,9 +268,7 @@ void matvec(const T* a, const T* x, size_t rows, size_t cols, Order o, MatvecFor
   // axpy: y += x[j] * a[:, j]; contiguous columns on F, stride cols on C. threads own row ranges.
 #pragma omp parallel
   {
-    const size_t nt = static_cast<size_t>(omp_get_num_threads());
-    const size_t t = static_cast<size_t>(omp_get_thread_num());
-    const size_t lo = rows * t / nt, hi = rows * (t + 1) / nt;
+    const auto [lo, hi] = thread_range(rows);
     for (size_t i = lo; i < hi; ++i) y[i] = 0;
     for (size_t j = 0; j < cols; ++j) {
       const A xj = load_acc(x[j]);
