@@ -21,12 +21,14 @@ namespace dtypebench {
 namespace bench {
 namespace {
 
-// Edge of a square matrix whose `arrays` copies fill the working set; odd, so that a row's
-// stride is never a power of two (which would add cache-set conflicts on top of the line effect).
+// Edge of a square matrix whose `arrays` copies fill the working set. Rows are whole cache lines
+// (n a multiple of 64 / element size, as NumPy's 5000 x 5000 f64 is), but n is never a power of
+// two, whose row stride would add cache-set conflicts on top of the line effect.
 size_t square_edge(size_t ws, size_t elem, size_t arrays = 1) {
-  size_t n = static_cast<size_t>(std::sqrt(static_cast<double>(ws / (elem * arrays))));
-  if (n % 2 == 0) --n;
-  return n < 3 ? 3 : n;
+  const size_t line = 64 / elem;
+  size_t n = static_cast<size_t>(std::sqrt(static_cast<double>(ws / (elem * arrays)))) / line * line;
+  if ((n & (n - 1)) == 0) n -= line;
+  return std::max(n, line);
 }
 
 // fp64 reference row/column sums of a rows x cols matrix (stored in order o) and their tolerances:

@@ -4,7 +4,8 @@
 //   reduce aware   loops follow storage order, accumulating a whole vector of outputs at once
 //   strided_sum    visits all n elements with a fixed stride (then the next offset): the cost steps
 //                  up until the stride reaches one cache line (64 bytes / element size)
-//   to_fortran     C -> F copy, naive (strided writes) vs cache-blocked tiles
+//   to_fortran     C -> F copy, naive (strided writes) vs cache-blocked tiles of register
+//                  transposes (streaming stores beyond the last-level cache)
 //   matvec         y = A x as row dots (dot) or column axpys (axpy), on either order
 // 16-bit types accumulate in f32; outputs are acc_t<T> (f64 for f64, f32 otherwise).
 #pragma once
@@ -36,8 +37,11 @@ acc_t<T> strided_sum(const T* a, size_t n, size_t stride);
 // b (F order) := a (C order), both rows x cols
 template <class T>
 void to_fortran_naive(const T* a, T* b, size_t rows, size_t cols);
+// Auto streams the stores (non-temporal, for blocks whose destination rows are 64-byte aligned)
+// when source and destination together exceed the last-level cache.
+enum class Stores { Auto, Cached, Streaming };
 template <class T>
-void to_fortran_blocked(const T* a, T* b, size_t rows, size_t cols);
+void to_fortran_blocked(const T* a, T* b, size_t rows, size_t cols, Stores stores = Stores::Auto);
 
 enum class MatvecForm { Dot, Axpy };
 template <class T>
