@@ -600,6 +600,51 @@ void add_aos_soa(const Config& cfg) {
       }
 }
 
+// --- paired comparisons: the conversions against a copy of the same bytes, alternating -------
+
+template <class S, class D>
+void add_pair(const Config& cfg, const char* subject, const char* src_name, const char* dst_name) {
+  for (const Level& lvl : cfg.levels)
+    for (int threads : cfg.threads) {
+      const size_t n = lvl.bytes / (sizeof(S) + sizeof(D));
+      const size_t bytes = n * (sizeof(S) + sizeof(D));
+      const size_t m = bytes / 8;  // floats copied: 2 * 4m bytes = the conversion's bytes
+      Name name("convert", "pair");
+      name.kv("subject", subject).kv("ref", "copy").kv("src", src_name).kv("dst", dst_name);
+      name.kv("n", n).kv("level", lvl.name).kv("threads", threads);
+      add_cpu_pair(name, [=, id = new_fixture_id()](benchmark::State& state) {
+        omp_set_num_threads(threads);
+        struct Fx : Fixture {
+          Buffer<S> s;
+          Buffer<D> d;
+          Buffer<float> ca, cb;
+        };
+        Fx* fx = fixture<Fx>(state, id, [&](Fx& f) {
+          f.s = Buffer<S>(n);
+          f.d = Buffer<D>(n);
+          f.ca = Buffer<float>(m);
+          f.cb = Buffer<float>(m);
+          fill_source<S, D>(f.s.data(), n);
+          fill_uniform(f.ca.data(), m, 9);
+          std::memset(static_cast<void*>(f.d.data()), 0xff, f.d.bytes());
+          cpu::convert(f.s.data(), f.d.data(), n, Path::Simd);
+          cpu::stream_copy(f.ca.data(), f.cb.data(), m);
+          size_t bad = std::memcmp(f.ca.data(), f.cb.data(), m * 4) != 0;
+          for (size_t i = 0; i < n; ++i) bad += bits_of(f.d[i]) != rule<S, D>(f.s[i]);
+          return bad ? std::to_string(bad) + " values wrong" : std::string();
+        });
+        if (!fx) return;
+        pair_loop(
+            state, 8.0 * m, static_cast<double>(bytes),
+            [&] { cpu::stream_copy(fx->ca.data(), fx->cb.data(), m); },
+            [&] { cpu::convert(fx->s.data(), fx->d.data(), n, Path::Simd); });
+        set_working_set(state, static_cast<double>(bytes));
+        set_peak(state, *fx);
+        set_verified(state);
+      });
+    }
+}
+
 #ifdef DTYPEBENCH_HAVE_CUDA
 // --- GPU: device conversions against the device copy, transfers by dtype and cast placement --
 
@@ -807,6 +852,9 @@ void add_convert(const Config& cfg) {
   add_promote(cfg);
   add_byteswap(cfg);
   add_aos_soa(cfg);
+  add_pair<double, float>(cfg, "astype_prealloc", "f64", "f32");
+  add_pair<float, half>(cfg, "cast_simd", "f32", "f16");
+  add_pair<float, bfloat16>(cfg, "cast_simd", "f32", "bf16");
   if (!gpu_or_skip("convert")) return;
 #ifdef DTYPEBENCH_HAVE_CUDA
   add_gpu_copy(cfg);
@@ -869,6 +917,8 @@ const FamilyRegistrar reg{
       "gpu: gpu_cast (f64>f32 f32>f16 f32>bf16 f16>f32), gpu_memcpy_d2d, h2d (f64 f32 f16 x "
       "pageable pinned),",
       "     h2d_cast (host_cast_then_copy copy_then_device_cast zero_copy x pageable pinned)",
+      "pairs: convert/pair (astype_prealloc f64>f32, cast_simd f32>f16 f32>bf16 vs copy):",
+      "       alternating runs, subject_over_ref_bw",
       "derived: convert/derived/level/threads: every conversion's bandwidth over the copy's"},
      add_convert,
      derive_convert}};

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "bench/registry.hpp"
@@ -26,7 +27,8 @@ namespace {
 // two, whose row stride would add cache-set conflicts on top of the line effect.
 size_t square_edge(size_t ws, size_t elem, size_t arrays = 1) {
   const size_t line = 64 / elem;
-  size_t n = static_cast<size_t>(std::sqrt(static_cast<double>(ws / (elem * arrays)))) / line * line;
+  size_t n =
+      static_cast<size_t>(std::sqrt(static_cast<double>(ws / (elem * arrays)))) / line * line;
   if ((n & (n - 1)) == 0) n -= line;
   return std::max(n, line);
 }
@@ -252,6 +254,155 @@ void add_matvec(const Config& cfg) {
         }
 }
 
+// Paired comparisons (see add_cpu_pair): the ratios the layout claims rest on, measured with
+// both kernels alternating on the same data so that the machine's drift cancels.
+template <class T>
+void add_pairs(const Config& cfg) {
+  struct ReducePair {
+    const char* subject;
+    cpu::Axis axis;
+    cpu::Method method;
+  };
+  // subjects against the contiguous row sum of a C-order matrix
+  const ReducePair reduces[] = {{"colsum_aware", cpu::Axis::Cols, cpu::Method::Aware},
+                                {"colsum_naive", cpu::Axis::Cols, cpu::Method::Naive}};
+  for (const Level& lvl : cfg.levels)
+    for (int threads : cfg.threads) {
+      const size_t n = square_edge(lvl.bytes, sizeof(T));
+      for (const ReducePair& rp : reduces) {
+        Name name("layout", "pair");
+        name.kv("subject", rp.subject).kv("ref", "rowsum_naive").kv("dtype", dtype_name<T>());
+        name.kv("order", "C").kv("n", n).kv("level", lvl.name).kv("threads", threads);
+        add_cpu_pair(name, [rp, n, threads, id = new_fixture_id()](benchmark::State& state) {
+          omp_set_num_threads(threads);
+          struct Fx : Fixture {
+            Buffer<T> a;
+            Buffer<acc_t<T>> rows, cols;
+          };
+          Fx* fx = fixture<Fx>(state, id, [&](Fx& f) {
+            f.a = Buffer<T>(n * n);
+            f.rows = Buffer<acc_t<T>>(n);
+            f.cols = Buffer<acc_t<T>>(n);
+            fill_uniform(f.a.data(), f.a.size(), 16);
+            std::string why;
+            for (cpu::Axis axis : {cpu::Axis::Rows, cpu::Axis::Cols}) {
+              std::vector<double> want, tol;
+              reference_sums(f.a.data(), n, n, Order::C, axis, &want, &tol);
+              Buffer<acc_t<T>>& out = axis == cpu::Axis::Rows ? f.rows : f.cols;
+              poison(out.data(), n);
+              cpu::reduce(f.a.data(), n, n, Order::C, axis,
+                          axis == cpu::Axis::Rows ? cpu::Method::Naive : rp.method, out.data());
+              if (!close_enough(out.data(), want.data(), tol.data(), n, &why)) break;
+            }
+            return why;
+          });
+          if (!fx) return;
+          const double bytes = static_cast<double>(fx->a.bytes());
+          pair_loop(
+              state, bytes, bytes,
+              [&] {
+                cpu::reduce(fx->a.data(), n, n, Order::C, cpu::Axis::Rows, cpu::Method::Naive,
+                            fx->rows.data());
+              },
+              [&] {
+                cpu::reduce(fx->a.data(), n, n, Order::C, cpu::Axis::Cols, rp.method,
+                            fx->cols.data());
+              });
+          set_working_set(state, bytes);
+          set_peak(state, *fx);
+          set_verified(state);
+        });
+      }
+
+      // the contiguous row sum against the plain read of the same bytes (f64, f32)
+      if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
+        Name name("layout", "pair");
+        name.kv("subject", "rowsum_naive").kv("ref", "read").kv("dtype", dtype_name<T>());
+        name.kv("order", "C").kv("n", n).kv("level", lvl.name).kv("threads", threads);
+        add_cpu_pair(name, [n, threads, id = new_fixture_id()](benchmark::State& state) {
+          omp_set_num_threads(threads);
+          struct Fx : Fixture {
+            Buffer<T> a;
+            Buffer<acc_t<T>> rows;
+          };
+          Fx* fx = fixture<Fx>(state, id, [&](Fx& f) {
+            f.a = Buffer<T>(n * n);
+            f.rows = Buffer<acc_t<T>>(n);
+            fill_uniform(f.a.data(), f.a.size(), 17);
+            std::vector<double> want, tol;
+            reference_sums(f.a.data(), n, n, Order::C, cpu::Axis::Rows, &want, &tol);
+            poison(f.rows.data(), n);
+            cpu::reduce(f.a.data(), n, n, Order::C, cpu::Axis::Rows, cpu::Method::Naive,
+                        f.rows.data());
+            std::string why;
+            close_enough(f.rows.data(), want.data(), tol.data(), n, &why);
+            double total = 0, abs = 0;
+            for (size_t i = 0; i < n * n; ++i) total += f.a[i], abs += std::fabs(f.a[i]);
+            const double got = cpu::stream_read(f.a.data(), n * n);
+            const double t = 2.0 * n * n * unit_roundoff<T>() * abs;
+            if (why.empty()) close_enough(&got, &total, &t, 1, &why);
+            return why;
+          });
+          if (!fx) return;
+          const double bytes = static_cast<double>(fx->a.bytes());
+          pair_loop(
+              state, bytes, bytes,
+              [&] { benchmark::DoNotOptimize(cpu::stream_read(fx->a.data(), n * n)); },
+              [&] {
+                cpu::reduce(fx->a.data(), n, n, Order::C, cpu::Axis::Rows, cpu::Method::Naive,
+                            fx->rows.data());
+              });
+          set_working_set(state, bytes);
+          set_peak(state, *fx);
+          set_verified(state);
+        });
+      }
+
+      // the C->F copies against a plain copy of the same bytes
+      const size_t m = square_edge(lvl.bytes, sizeof(T), 2);
+      for (const char* subject : {"to_fortran_blocked", "to_fortran_naive"}) {
+        const std::string sub = subject;
+        Name name("layout", "pair");
+        name.kv("subject", sub).kv("ref", "copy").kv("dtype", dtype_name<T>()).kv("n", m);
+        name.kv("level", lvl.name).kv("threads", threads);
+        add_cpu_pair(name, [sub, m, threads, id = new_fixture_id()](benchmark::State& state) {
+          omp_set_num_threads(threads);
+          struct Fx : Fixture {
+            Buffer<T> a, b, c;
+          };
+          auto convert = [&sub, m](Fx& f) {
+            if (sub == "to_fortran_blocked")
+              cpu::to_fortran_blocked(f.a.data(), f.b.data(), m, m);
+            else
+              cpu::to_fortran_naive(f.a.data(), f.b.data(), m, m);
+          };
+          Fx* fx = fixture<Fx>(state, id, [&](Fx& f) {
+            f.a = Buffer<T>(m * m);
+            f.b = Buffer<T>(m * m);
+            f.c = Buffer<T>(m * m);
+            fill_uniform(f.a.data(), f.a.size(), 18);
+            poison(f.b.data(), f.b.size());
+            convert(f);
+            cpu::stream_copy(f.a.data(), f.c.data(), m * m);
+            size_t bad = std::memcmp(f.a.data(), f.c.data(), f.a.bytes()) != 0;
+            for (size_t i = 0; i < m; ++i)
+              for (size_t j = 0; j < m; ++j)
+                bad += std::memcmp(&f.a[i * m + j], &f.b[j * m + i], sizeof(T)) != 0;
+            return bad ? std::to_string(bad) + " elements wrong" : std::string();
+          });
+          if (!fx) return;
+          const double bytes = 2.0 * static_cast<double>(fx->a.bytes());
+          pair_loop(
+              state, bytes, bytes, [&] { cpu::stream_copy(fx->a.data(), fx->c.data(), m * m); },
+              [&] { convert(*fx); });
+          set_working_set(state, bytes);
+          set_peak(state, *fx);
+          set_verified(state);
+        });
+      }
+    }
+}
+
 #ifdef DTYPEBENCH_HAVE_CUDA
 template <class T>
 void add_gpu_reduce(const Config& cfg) {
@@ -366,6 +517,7 @@ void add_cpu_for(const Config& cfg) {
   add_strided<T>(cfg);
   add_convert<T>(cfg);
   add_matvec<T>(cfg);
+  add_pairs<T>(cfg);
 }
 
 template <class T>
@@ -469,6 +621,8 @@ const FamilyRegistrar reg{
       "dtype: f64 f32 f16 bf16 (16-bit types accumulate in f32); level; threads",
       "gpu variants: gpu_rowsum_* gpu_colsum_* (coalesced strided), gpu_transpose_naive",
       "              gpu_transpose_tiled gpu_memcpy_d2d (levels L2 DRAM)",
+      "pairs: layout/pair/subject/ref (colsum_aware|colsum_naive vs rowsum_naive, rowsum_naive vs",
+      "       read, to_fortran_* vs copy): alternating runs, subject_over_ref_bw",
       "derived: layout/derived/dtype/level/threads: strided/contiguous ratios, breakeven_passes"},
      add_layout,
      derive_layout}};

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 #include "dtypebench/gpu.hpp"
 
@@ -48,6 +49,35 @@ benchmark::internal::Benchmark* add_cpu(const Name& name,
                                       [fn](benchmark::State& s) { guarded(s, [&] { fn(s); }); })
       ->UseRealTime()
       ->Unit(benchmark::kMicrosecond);
+}
+
+benchmark::internal::Benchmark* add_cpu_pair(const Name& name,
+                                             std::function<void(benchmark::State&)> fn) {
+  registered_names().push_back(name.str());
+  return benchmark::RegisterBenchmark(name.str().c_str(),
+                                      [fn](benchmark::State& s) { guarded(s, [&] { fn(s); }); })
+      ->UseManualTime()
+      ->MinTime(0.2)  // at least ~20 pairs at DRAM size for a stable median
+      ->Unit(benchmark::kMicrosecond);
+}
+
+namespace {
+double median_of(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+}  // namespace
+
+void report_pair(benchmark::State& state, const std::vector<double>& t_ref,
+                 const std::vector<double>& t_subject, double bytes_ref, double bytes_subject) {
+  std::vector<double> ratio(t_ref.size());
+  for (size_t i = 0; i < t_ref.size(); ++i)
+    ratio[i] = (bytes_subject / t_subject[i]) / (bytes_ref / t_ref[i]);
+  state.counters["subject_over_ref_bw"] = median_of(ratio);
+  state.counters["ref_bytes_per_s"] = bytes_ref / median_of(t_ref);
+  state.counters["subject_bytes_per_s"] = bytes_subject / median_of(t_subject);
+  state.counters["pairs"] = static_cast<double>(t_ref.size());
 }
 
 benchmark::internal::Benchmark* add_gpu(const Name& name,

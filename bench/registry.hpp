@@ -4,6 +4,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -81,6 +82,35 @@ std::vector<std::string>& registered_names();
 // Registers a CPU benchmark timed in wall-clock time (OpenMP threads run beside the main thread).
 benchmark::internal::Benchmark* add_cpu(const Name& name,
                                         std::function<void(benchmark::State&)> fn);
+// A paired comparison: each iteration times a reference kernel and a subject kernel back to back
+// (wall clock), so the machine's drift moves both sides alike; the ratio of their bandwidths is the
+// median over the pairs (`subject_over_ref_bw`). Used where a ratio is the result.
+benchmark::internal::Benchmark* add_cpu_pair(const Name& name,
+                                             std::function<void(benchmark::State&)> fn);
+void report_pair(benchmark::State& state, const std::vector<double>& t_ref,
+                 const std::vector<double>& t_subject, double bytes_ref, double bytes_subject);
+template <class Ref, class Subject>
+void pair_loop(benchmark::State& state, double bytes_ref, double bytes_subject, Ref&& ref,
+               Subject&& subject) {
+  using clock = std::chrono::steady_clock;
+  std::vector<double> tr, ts;
+  ref();
+  subject();  // warm: the first touch and the instruction caches are not part of either side
+  for (auto _ : state) {
+    const auto t0 = clock::now();
+    ref();
+    benchmark::ClobberMemory();
+    const auto t1 = clock::now();
+    subject();
+    benchmark::ClobberMemory();
+    const auto t2 = clock::now();
+    tr.push_back(std::chrono::duration<double>(t1 - t0).count());
+    ts.push_back(std::chrono::duration<double>(t2 - t1).count());
+    state.SetIterationTime(tr.back() + ts.back());
+  }
+  report_pair(state, tr, ts, bytes_ref, bytes_subject);
+}
+
 // Registers a GPU benchmark timed with CUDA events (manual time); it skips when there is no GPU.
 benchmark::internal::Benchmark* add_gpu(const Name& name,
                                         std::function<void(benchmark::State&)> fn);
