@@ -35,7 +35,7 @@ expect 0 "cache levels on this machine" --list
 expect 0 "does not fit" --levels=DRAM --dram-mib=100000000 '--benchmark_filter=^baseline/copy/dtype:f64' \
   --benchmark_repetitions=1 --benchmark_min_time=0.001
 # a tiny run writes JSON with context and verified counters
-"$bin" --levels=L1 --threads=1 '--benchmark_filter=^(baseline/triad|layout/(rowsum|colsum)_naive)' \
+"$bin" --levels=L1 --threads=1 '--benchmark_filter=^(baseline/triad|layout/(rowsum|colsum)_naive|layout/pair/subject:to_fortran_blocked/ref:copy/dtype:f64)' \
   --benchmark_min_time=0.001 --benchmark_repetitions=1 \
   --benchmark_out="$tmp/r.json" --benchmark_out_format=json >/dev/null 2>"$tmp/err" ||
   fail "tiny run failed: $(cat "$tmp/err")"
@@ -49,5 +49,9 @@ runs = [b for b in d["benchmarks"] if not b.get("error_occurred")]
 assert runs, "no runs"
 assert all(b.get("verified") == 1 for b in runs if b.get("label") != "derived"), "unverified run"
 assert any(b["name"].startswith("layout/derived/") for b in runs), "no derived entry"
+pairs = [b for b in runs if b["name"].startswith("layout/pair/")]
+assert pairs, "no paired entry"
+for b in pairs:  # the same bytes both ways: a ratio of bandwidths, the pairs counted
+    assert 0.01 < b["subject_over_ref_bw"] < 100 and b["pairs"] >= 1, b
 PY
 echo "cli ok"
