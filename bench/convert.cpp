@@ -604,7 +604,7 @@ void add_aos_soa(const Config& cfg) {
 
 template <class S, class D>
 void add_pair(const Config& cfg, const char* subject, const char* src_name, const char* dst_name) {
-  for (const Level& lvl : cfg.levels)
+  for (const Level& lvl : pair_levels(cfg))
     for (int threads : cfg.threads) {
       const size_t n = lvl.bytes / (sizeof(S) + sizeof(D));
       const size_t bytes = n * (sizeof(S) + sizeof(D));

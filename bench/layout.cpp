@@ -266,7 +266,7 @@ void add_pairs(const Config& cfg) {
   // subjects against the contiguous row sum of a C-order matrix
   const ReducePair reduces[] = {{"colsum_aware", cpu::Axis::Cols, cpu::Method::Aware},
                                 {"colsum_naive", cpu::Axis::Cols, cpu::Method::Naive}};
-  for (const Level& lvl : cfg.levels)
+  for (const Level& lvl : pair_levels(cfg))
     for (int threads : cfg.threads) {
       const size_t n = square_edge(lvl.bytes, sizeof(T));
       for (const ReducePair& rp : reduces) {

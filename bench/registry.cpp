@@ -61,6 +61,14 @@ benchmark::internal::Benchmark* add_cpu_pair(const Name& name,
       ->Unit(benchmark::kMicrosecond);
 }
 
+std::vector<Level> pair_levels(const Config& cfg) {
+  if (!cfg.quick) return cfg.levels;
+  std::vector<Level> out;
+  for (const Level& l : cfg.levels)
+    if (l.name == "DRAM") out.push_back(l);
+  return out;
+}
+
 namespace {
 double median_of(std::vector<double> v) {
   if (v.empty()) return 0;

@@ -87,6 +87,8 @@ benchmark::internal::Benchmark* add_cpu(const Name& name,
 // median over the pairs (`subject_over_ref_bw`). Used where a ratio is the result.
 benchmark::internal::Benchmark* add_cpu_pair(const Name& name,
                                              std::function<void(benchmark::State&)> fn);
+// The levels paired comparisons run at: every level of the run, DRAM only in a quick run.
+std::vector<Level> pair_levels(const Config& cfg);
 void report_pair(benchmark::State& state, const std::vector<double>& t_ref,
                  const std::vector<double>& t_subject, double bytes_ref, double bytes_subject);
 template <class Ref, class Subject>
