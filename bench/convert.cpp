@@ -435,12 +435,12 @@ void add_promote(const Config& cfg) {
           // the expression allocates its result, as NumPy does: f64 (8n) or f32 (4n) bytes
           auto eval = [&m, n](Fx& f, double* err_out) {
             if (m == "f64_temporaries") {
-              Buffer<double> out(n);
+              Buffer<double> out(n, false);  // allocated in the timed loop: plain pages
               cpu::axpy_promoted_f64(f.a.data(), f.x.data(), f.y.data(), out.data(), n);
               if (err_out) *err_out = out[n / 2];
               return out.bytes();
             }
-            Buffer<float> out(n);
+            Buffer<float> out(n, false);
             if (m == "fused")
               cpu::axpy_fused_f32(f.a.data(), f.x.data(), f.y.data(), out.data(), n);
             else

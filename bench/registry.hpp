@@ -95,10 +95,16 @@ template <class Ref, class Subject>
 void pair_loop(benchmark::State& state, double bytes_ref, double bytes_subject, Ref&& ref,
                Subject&& subject) {
   using clock = std::chrono::steady_clock;
+  auto seconds = [](clock::time_point a, clock::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
+  };
   std::vector<double> tr, ts;
-  ref();
-  subject();  // warm: the first touch and the instruction caches are not part of either side
   for (auto _ : state) {
+    // each timed run follows an untimed run of itself, so it starts from its own steady state
+    // (the caches full of its own dirty lines, as in a plain repeated benchmark), not from the
+    // other kernel's write-backs
+    ref();
+    benchmark::ClobberMemory();
     const auto t0 = clock::now();
     ref();
     benchmark::ClobberMemory();
@@ -106,8 +112,11 @@ void pair_loop(benchmark::State& state, double bytes_ref, double bytes_subject, 
     subject();
     benchmark::ClobberMemory();
     const auto t2 = clock::now();
-    tr.push_back(std::chrono::duration<double>(t1 - t0).count());
-    ts.push_back(std::chrono::duration<double>(t2 - t1).count());
+    subject();
+    benchmark::ClobberMemory();
+    const auto t3 = clock::now();
+    tr.push_back(seconds(t0, t1));
+    ts.push_back(seconds(t2, t3));
     state.SetIterationTime(tr.back() + ts.back());
   }
   report_pair(state, tr, ts, bytes_ref, bytes_subject);
