@@ -104,6 +104,39 @@ def run_ref_rounds(exe: Path, n: int, threads: int, reps: int, rounds: int, huge
     return statistics.median(rates), rates[0], rates[-1]
 
 
+def suite_rates(binary: str, threads: int, tmp: Path) -> dict[str, float]:
+    """One fresh measurement of the suite's f64 DRAM copy and triad (bytes/s) by running it."""
+    out = tmp / "suite.json"
+    cmd = [binary, "--levels=DRAM", f"--threads={threads}",
+           "--benchmark_filter=^baseline/(copy|triad)/dtype:f64/level:DRAM",
+           "--benchmark_repetitions=3", "--benchmark_min_time=0.1",
+           f"--benchmark_out={out}", "--benchmark_out_format=json"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise CheckError(f"{' '.join(cmd)} failed (exit {proc.returncode}): "
+                         f"{proc.stderr.strip()[-300:]}")
+    with open(out) as f:
+        entries = suite_entries(json.load(f), threads)
+    return {v: float(entries[v].get("bytes", 0.0)) for v in BYTES_PER_ELEMENT}
+
+
+def paired_rounds(binary: str, exe: Path, ns: dict[str, int], threads: int, reps: int,
+                  rounds: int, huge: bool,
+                  tmp: Path) -> dict[str, tuple[float, float, list[float], list[float]]]:
+    """Suite and reference measured back to back, round after round, so that a machine whose
+    bandwidth drifts moves both: per kernel the median suite rate, the median reference rate and
+    the per-round ratios."""
+    suite: dict[str, list[float]] = {v: [] for v in BYTES_PER_ELEMENT}
+    ref: dict[str, list[float]] = {v: [] for v in BYTES_PER_ELEMENT}
+    for _ in range(rounds):
+        s = suite_rates(binary, threads, tmp)
+        for v in BYTES_PER_ELEMENT:
+            suite[v].append(s[v])
+            ref[v].append(run_ref(exe, ns[v], threads, reps, huge)[f"{v}_bytes_per_s"])
+    return {v: (statistics.median(suite[v]), statistics.median(ref[v]),
+                [a / b for a, b in zip(suite[v], ref[v])], ref[v]) for v in BYTES_PER_ELEMENT}
+
+
 def compare(suite: float, ref: float, tolerance: float) -> tuple[float, bool]:
     ratio = suite / ref if ref > 0 else float("inf")
     return ratio, abs(ratio - 1.0) <= tolerance
@@ -123,6 +156,10 @@ def main(argv: Optional[list[str]] = None) -> int:
                    help="largest accepted |suite/ref - 1| (default: %(default)s)")
     p.add_argument("--huge-pages", action="store_true",
                    help="the reference asks for transparent huge pages, like dtypebench")
+    p.add_argument("--paired", metavar="BINARY",
+                   help="re-measure the suite with this dtypebench binary before each reference "
+                        "round and compare round by round (the median of the per-round ratios): "
+                        "robust on machines whose bandwidth drifts")
     args = p.parse_args(argv)
     try:
         with open(args.result) as f:
@@ -137,13 +174,25 @@ def main(argv: Optional[list[str]] = None) -> int:
         with tempfile.TemporaryDirectory(prefix="stream-ref-") as tmp:
             exe = build_ref(Path(tmp))
             rows = []
+            if args.paired:
+                ns = {v: working_set(entries[v], context) // 8 // ARRAYS[v]
+                      for v in BYTES_PER_ELEMENT}
+                paired = paired_rounds(args.paired, exe, ns, threads, args.reps,
+                                       max(args.rounds, 1), args.huge_pages, Path(tmp))
             for variant in ("copy", "triad"):
+                if args.paired:
+                    suite_med, ref_med, ratios, refs = paired[variant]
+                    ws = working_set(entries[variant], context)
+                    rows.append((variant, ws // 8 // ARRAYS[variant], ws, suite_med, None, ref_med,
+                                 min(refs), max(refs), statistics.median(ratios)))
+                    continue
                 ws = working_set(entries[variant], context)
                 n = ws // 8 // ARRAYS[variant]
                 ref, low, high = run_ref_rounds(exe, n, threads, args.reps, max(args.rounds, 1),
                                                 args.huge_pages, variant)
-                rows.append((variant, n, ws, float(entries[variant].get("bytes", 0.0)),
-                             suite_cv(doc, entries[variant]), ref, low, high))
+                suite = float(entries[variant].get("bytes", 0.0))
+                rows.append((variant, n, ws, suite, suite_cv(doc, entries[variant]), ref, low, high,
+                             suite / ref if ref > 0 else float("inf")))
     except OSError as e:
         print(f"stream-check: cannot read {e.filename or args.result}: {e.strerror}",
               file=sys.stderr)
@@ -158,12 +207,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(f"stream-check: {args.result} vs {' '.join(COMPILE)} scripts/stream_ref.c, "
           f"OMP_NUM_THREADS={threads}, OMP_PROC_BIND={os.environ.get('OMP_PROC_BIND', 'unset')}, "
           f"{'huge' if args.huge_pages else '4 KiB'} pages, "
-          f"median of {args.rounds} runs of {args.reps} reps")
+          f"median of {args.rounds} runs of {args.reps} reps"
+          + (f", paired with fresh runs of {args.paired}" if args.paired else ""))
     print(f"{'kernel':<6} {'N/array':>10} {'work set':>9} {'suite GB/s':>10} {'(cv)':>6} "
           f"{'ref GB/s':>9} {'(range)':>13} {'suite/ref':>9}")
     ok = True
-    for variant, n, ws, suite, cv, ref, low, high in rows:
-        ratio, within = compare(suite, ref, args.tolerance)
+    for variant, n, ws, suite, cv, ref, low, high, ratio in rows:
+        within = abs(ratio - 1.0) <= args.tolerance
         ok &= within
         cv_text = f"{cv:.0%}" if cv is not None else "-"
         spread = f"{low / 1e9:.1f}-{high / 1e9:.1f}"
