@@ -612,7 +612,7 @@ void add_pair(const Config& cfg, const char* subject, const char* src_name, cons
       Name name("convert", "pair");
       name.kv("subject", subject).kv("ref", "copy").kv("src", src_name).kv("dst", dst_name);
       name.kv("n", n).kv("level", lvl.name).kv("threads", threads);
-      add_cpu_pair(name, [=, id = new_fixture_id()](benchmark::State& state) {
+      add_cpu_pair(cfg, name, [=, id = new_fixture_id()](benchmark::State& state) {
         omp_set_num_threads(threads);
         struct Fx : Fixture {
           Buffer<S> s;

@@ -273,7 +273,7 @@ void add_pairs(const Config& cfg) {
         Name name("layout", "pair");
         name.kv("subject", rp.subject).kv("ref", "rowsum_naive").kv("dtype", dtype_name<T>());
         name.kv("order", "C").kv("n", n).kv("level", lvl.name).kv("threads", threads);
-        add_cpu_pair(name, [rp, n, threads, id = new_fixture_id()](benchmark::State& state) {
+        add_cpu_pair(cfg, name, [rp, n, threads, id = new_fixture_id()](benchmark::State& state) {
           omp_set_num_threads(threads);
           struct Fx : Fixture {
             Buffer<T> a;
@@ -319,7 +319,7 @@ void add_pairs(const Config& cfg) {
         Name name("layout", "pair");
         name.kv("subject", "rowsum_naive").kv("ref", "read").kv("dtype", dtype_name<T>());
         name.kv("order", "C").kv("n", n).kv("level", lvl.name).kv("threads", threads);
-        add_cpu_pair(name, [n, threads, id = new_fixture_id()](benchmark::State& state) {
+        add_cpu_pair(cfg, name, [n, threads, id = new_fixture_id()](benchmark::State& state) {
           omp_set_num_threads(threads);
           struct Fx : Fixture {
             Buffer<T> a;
@@ -365,7 +365,7 @@ void add_pairs(const Config& cfg) {
         Name name("layout", "pair");
         name.kv("subject", sub).kv("ref", "copy").kv("dtype", dtype_name<T>()).kv("n", m);
         name.kv("level", lvl.name).kv("threads", threads);
-        add_cpu_pair(name, [sub, m, threads, id = new_fixture_id()](benchmark::State& state) {
+        add_cpu_pair(cfg, name, [sub, m, threads, id = new_fixture_id()](benchmark::State& state) {
           omp_set_num_threads(threads);
           struct Fx : Fixture {
             Buffer<T> a, b, c;

@@ -51,13 +51,13 @@ benchmark::internal::Benchmark* add_cpu(const Name& name,
       ->Unit(benchmark::kMicrosecond);
 }
 
-benchmark::internal::Benchmark* add_cpu_pair(const Name& name,
+benchmark::internal::Benchmark* add_cpu_pair(const Config& cfg, const Name& name,
                                              std::function<void(benchmark::State&)> fn) {
   registered_names().push_back(name.str());
   return benchmark::RegisterBenchmark(name.str().c_str(),
                                       [fn](benchmark::State& s) { guarded(s, [&] { fn(s); }); })
       ->UseManualTime()
-      ->MinTime(0.2)  // at least ~20 pairs at DRAM size for a stable median
+      ->MinTime(cfg.quick ? 0.1 : 0.2)  // 10-20 pairs at DRAM size for a stable median
       ->Unit(benchmark::kMicrosecond);
 }
 

@@ -85,7 +85,7 @@ benchmark::internal::Benchmark* add_cpu(const Name& name,
 // A paired comparison: each iteration times a reference kernel and a subject kernel back to back
 // (wall clock), so the machine's drift moves both sides alike; the ratio of their bandwidths is the
 // median over the pairs (`subject_over_ref_bw`). Used where a ratio is the result.
-benchmark::internal::Benchmark* add_cpu_pair(const Name& name,
+benchmark::internal::Benchmark* add_cpu_pair(const Config& cfg, const Name& name,
                                              std::function<void(benchmark::State&)> fn);
 // The levels paired comparisons run at: every level of the run, DRAM only in a quick run.
 std::vector<Level> pair_levels(const Config& cfg);
