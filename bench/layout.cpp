@@ -56,6 +56,20 @@ void reference_sums(const T* a, size_t rows, size_t cols, Order o, cpu::Axis axi
     (*tol)[r] = 2.0 * terms * unit_roundoff<acc_t<T>>() * abs[r] + 1e-30;
 }
 
+// Poisons out, runs the reduction once on the n x n matrix a (order o) and compares it with the
+// fp64 reference; returns the failure ("" when it matched).
+template <class T>
+std::string check_reduce(const T* a, size_t n, Order o, cpu::Axis axis, cpu::Method m,
+                         acc_t<T>* out) {
+  std::vector<double> want, tol;
+  reference_sums(a, n, n, o, axis, &want, &tol);
+  poison(out, n);
+  cpu::reduce(a, n, n, o, axis, m, out);
+  std::string why;
+  close_enough(out, want.data(), tol.data(), n, &why);
+  return why;
+}
+
 struct ReduceVariant {
   const char* name;
   cpu::Axis axis;
@@ -89,13 +103,7 @@ void add_reduce(const Config& cfg) {
               f.a = Buffer<T>(n * n);
               f.out = Buffer<acc_t<T>>(n);
               fill_uniform(f.a.data(), f.a.size(), 11);
-              std::vector<double> want, tol;
-              reference_sums(f.a.data(), n, n, o, rv.axis, &want, &tol);
-              poison(f.out.data(), n);
-              cpu::reduce(f.a.data(), n, n, o, rv.axis, rv.method, f.out.data());
-              std::string why;
-              close_enough(f.out.data(), want.data(), tol.data(), n, &why);
-              return why;
+              return check_reduce(f.a.data(), n, o, rv.axis, rv.method, f.out.data());
             });
             if (!fx) return;
             for (auto _ : state) {
@@ -284,17 +292,11 @@ void add_pairs(const Config& cfg) {
             f.rows = Buffer<acc_t<T>>(n);
             f.cols = Buffer<acc_t<T>>(n);
             fill_uniform(f.a.data(), f.a.size(), 16);
-            std::string why;
-            for (cpu::Axis axis : {cpu::Axis::Rows, cpu::Axis::Cols}) {
-              std::vector<double> want, tol;
-              reference_sums(f.a.data(), n, n, Order::C, axis, &want, &tol);
-              Buffer<acc_t<T>>& out = axis == cpu::Axis::Rows ? f.rows : f.cols;
-              poison(out.data(), n);
-              cpu::reduce(f.a.data(), n, n, Order::C, axis,
-                          axis == cpu::Axis::Rows ? cpu::Method::Naive : rp.method, out.data());
-              if (!close_enough(out.data(), want.data(), tol.data(), n, &why)) break;
-            }
-            return why;
+            const std::string why = check_reduce(f.a.data(), n, Order::C, cpu::Axis::Rows,
+                                                 cpu::Method::Naive, f.rows.data());
+            return why.empty() ? check_reduce(f.a.data(), n, Order::C, cpu::Axis::Cols, rp.method,
+                                              f.cols.data())
+                               : why;
           });
           if (!fx) return;
           const double bytes = static_cast<double>(fx->a.bytes());
@@ -329,13 +331,8 @@ void add_pairs(const Config& cfg) {
             f.a = Buffer<T>(n * n);
             f.rows = Buffer<acc_t<T>>(n);
             fill_uniform(f.a.data(), f.a.size(), 17);
-            std::vector<double> want, tol;
-            reference_sums(f.a.data(), n, n, Order::C, cpu::Axis::Rows, &want, &tol);
-            poison(f.rows.data(), n);
-            cpu::reduce(f.a.data(), n, n, Order::C, cpu::Axis::Rows, cpu::Method::Naive,
-                        f.rows.data());
-            std::string why;
-            close_enough(f.rows.data(), want.data(), tol.data(), n, &why);
+            std::string why = check_reduce(f.a.data(), n, Order::C, cpu::Axis::Rows,
+                                           cpu::Method::Naive, f.rows.data());
             double total = 0, abs = 0;
             for (size_t i = 0; i < n * n; ++i) total += f.a[i], abs += std::fabs(f.a[i]);
             const double got = cpu::stream_read(f.a.data(), n * n);
