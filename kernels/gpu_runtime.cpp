@@ -126,7 +126,12 @@ void flush_l2() {
 EventTimer::EventTimer() {
   cudaEvent_t a, b;
   DB_CUDA_CHECK(cudaEventCreate(&a));
-  DB_CUDA_CHECK(cudaEventCreate(&b));
+  try {
+    DB_CUDA_CHECK(cudaEventCreate(&b));
+  } catch (...) {
+    cudaEventDestroy(a);  // the destructor does not run for a throwing constructor
+    throw;
+  }
   start_ = a;
   stop_ = b;
 }
