@@ -4,7 +4,9 @@
 #include "dtypebench/memory.hpp"
 
 #ifdef DTYPEBENCH_HAVE_CUDA
+#ifdef DTYPEBENCH_HAVE_CUBLAS
 #include <cublas_v2.h>
+#endif
 
 #include "dtypebench/cuda_check.hpp"
 #ifdef DTYPEBENCH_HAVE_CUDNN
@@ -50,12 +52,14 @@ DeviceInfo probe() {
   d.mem_bw_bytes_per_s = 2.0 * d.mem_clock_khz * 1e3 * d.bus_width_bits / 8.0;
   cudaDriverGetVersion(&d.driver_version);
   cudaRuntimeGetVersion(&d.runtime_version);
+#ifdef DTYPEBENCH_HAVE_CUBLAS
   int major = 0, minor = 0, patch = 0;
   if (cublasGetProperty(MAJOR_VERSION, &major) == CUBLAS_STATUS_SUCCESS &&
       cublasGetProperty(MINOR_VERSION, &minor) == CUBLAS_STATUS_SUCCESS &&
       cublasGetProperty(PATCH_LEVEL, &patch) == CUBLAS_STATUS_SUCCESS) {
     d.cublas_version = major * 10000 + minor * 100 + patch;
   }
+#endif
 #ifdef DTYPEBENCH_HAVE_CUDNN
   d.cudnn_version = static_cast<int>(cudnnGetVersion());
 #endif
