@@ -170,10 +170,10 @@ TYPED_TEST(LayoutTest, GpuReduceAndTranspose) {
         EXPECT_TRUE(close_enough(got.data(), want.data(), tol.data(), nout, &why))
             << rows << "x" << cols << ": " << why;
       }
-    for (bool tiled : {false, true}) {
+    for (int tile : {0, 32, 64}) {  // 0: the naive kernel
       gpu::memset_device(b.data(), 0xff, b.bytes());
-      if (tiled)
-        cuda::transpose_tiled(a.data(), b.data(), rows, cols);
+      if (tile)
+        cuda::transpose_tiled(a.data(), b.data(), rows, cols, tile);
       else
         cuda::transpose_naive(a.data(), b.data(), rows, cols);
       gpu::copy_to_host(hb.data(), b.data(), b.bytes());
@@ -181,7 +181,7 @@ TYPED_TEST(LayoutTest, GpuReduceAndTranspose) {
       for (size_t i = 0; i < rows; ++i)
         for (size_t j = 0; j < cols; ++j)
           bad += std::memcmp(&ha[i * cols + j], &hb[j * rows + i], sizeof(T)) != 0;
-      EXPECT_EQ(bad, 0u) << rows << "x" << cols << (tiled ? " tiled" : " naive");
+      EXPECT_EQ(bad, 0u) << rows << "x" << cols << " tile " << tile;
     }
   }
 }

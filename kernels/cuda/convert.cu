@@ -26,9 +26,11 @@ namespace {
 
 using namespace detail;
 
-// elements per thread: 16 bytes of the narrower type, so neither side moves less than a vector
+// elements per thread: 16 bytes of the destination, one vector store. (16 bytes of the narrower
+// side made f16->f32 write 32 bytes per thread in two half-warp-strided stores: 0.64x of copy on
+// an H200, against 0.97x for the narrowing casts)
 template <class S, class D>
-constexpr int kPackWidth = 16 / (sizeof(S) < sizeof(D) ? sizeof(S) : sizeof(D));
+constexpr int kPackWidth = 16 / sizeof(D);
 
 // one element, round to nearest even; NaN stays NaN (the device writes its canonical NaN)
 __device__ __forceinline__ void cvt(double x, float& y) { y = __double2float_rn(x); }

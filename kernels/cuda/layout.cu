@@ -4,7 +4,8 @@
 //   reduce_cols_coalesced_kernel  column sums, one thread per column walking down the rows
 //   reduce_cols_strided_kernel    column sums, one warp per column: lanes are a row apart
 //   transpose_naive_kernel        b[j][i] = a[i][j]: coalesced reads, writes a row of b apart
-//   transpose_tiled_kernel        32x32 shared tile padded to 33 columns: both sides coalesced
+//   transpose_tiled_kernel        T x T shared tile (T = 32 or 64) padded by one column: both sides
+//                                 coalesced
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -106,29 +107,36 @@ __global__ void transpose_naive_kernel(const D* __restrict__ a, D* __restrict__ 
   }
 }
 
-// the 33rd column shifts each tile row by one bank, so reading a tile column hits 32 banks; 8-byte
-// types take the two wavefronts they need anyway, 16-bit types share words and see a 2-way clash
-// on one bank for odd r
-template <class D>
+// the extra column shifts each tile row by one bank, so reading a tile column hits 32 banks; 8-byte
+// types take the two wavefronts they need anyway, 16-bit types share words and see a 2-way clash.
+// A 32x8 block moves a T x T tile: (T/32) x (T/8) elements per thread, so a 64-edge tile keeps
+// four times the loads of the 32-edge one in flight per thread
+template <class D, int T>
 __global__ void transpose_tiled_kernel(const D* __restrict__ a, D* __restrict__ b, size_t rows,
                                        size_t cols) {
-  __shared__ D tile[kTile][kTile + 1];
-  const size_t j0 = static_cast<size_t>(blockIdx.x) * kTile;
+  __shared__ D tile[T][T + 1];
+  const size_t j0 = static_cast<size_t>(blockIdx.x) * T;
   const int tx = threadIdx.x, ty = threadIdx.y;
   // the loop bound depends on the block only, so every thread reaches each __syncthreads
-  for (size_t i0 = static_cast<size_t>(blockIdx.y) * kTile; i0 < rows;
-       i0 += static_cast<size_t>(gridDim.y) * kTile) {
+  for (size_t i0 = static_cast<size_t>(blockIdx.y) * T; i0 < rows;
+       i0 += static_cast<size_t>(gridDim.y) * T) {
     // lanes walk along a row of a
-    for (int r = ty; r < kTile; r += kTileRows) {
-      const size_t i = i0 + r, j = j0 + tx;
-      if (i < rows && j < cols) tile[r][tx] = a[i * cols + j];
-    }
+#pragma unroll
+    for (int r = ty; r < T; r += kTileRows)
+#pragma unroll
+      for (int c = tx; c < T; c += 32) {
+        const size_t i = i0 + r, j = j0 + c;
+        if (i < rows && j < cols) tile[r][c] = a[i * cols + j];
+      }
     __syncthreads();
     // lanes walk along a row of b, which is down a column of the tile
-    for (int r = ty; r < kTile; r += kTileRows) {
-      const size_t j = j0 + r, i = i0 + tx;
-      if (j < cols && i < rows) b[j * rows + i] = tile[tx][r];
-    }
+#pragma unroll
+    for (int r = ty; r < T; r += kTileRows)
+#pragma unroll
+      for (int c = tx; c < T; c += 32) {
+        const size_t j = j0 + r, i = i0 + c;
+        if (j < cols && i < rows) b[j * rows + i] = tile[c][r];
+      }
     // the next tile overwrites this one
     __syncthreads();
   }
@@ -172,22 +180,26 @@ void transpose_naive(const T* a, T* b, size_t rows, size_t cols) {
 }
 
 template <class T>
-void transpose_tiled(const T* a, T* b, size_t rows, size_t cols) {
+void transpose_tiled(const T* a, T* b, size_t rows, size_t cols, int tile) {
   using D = dev_t<T>;
   if (rows == 0 || cols == 0) return;
-  const dim3 block(kTile, kTileRows);
-  const dim3 grid(ceil_div(cols, kTile), std::min(ceil_div(rows, kTile), kMaxGridY));
-  transpose_tiled_kernel<D>
-      <<<grid, block>>>(reinterpret_cast<const D*>(a), reinterpret_cast<D*>(b), rows, cols);
+  if (tile == 0) tile = sizeof(T) >= 8 ? 32 : 64;
+  if (tile != 32 && tile != 64) throw gpu::CudaError("transpose_tiled: tile must be 32 or 64");
+  const dim3 block(32, kTileRows);
+  const dim3 grid(ceil_div(cols, tile), std::min(ceil_div(rows, tile), kMaxGridY));
+  const D* da = reinterpret_cast<const D*>(a);
+  D* db = reinterpret_cast<D*>(b);
+  if (tile == 32)
+    transpose_tiled_kernel<D, 32><<<grid, block>>>(da, db, rows, cols);
+  else
+    transpose_tiled_kernel<D, 64><<<grid, block>>>(da, db, rows, cols);
   gpu::check_last_launch("transpose_tiled");
 }
-
-// explicit instantiations
 
 #define DTYPEBENCH_CUDA_LAYOUT(T)                                             \
   template void reduce<T>(const T*, size_t, size_t, Axis, Access, acc_t<T>*); \
   template void transpose_naive<T>(const T*, T*, size_t, size_t);             \
-  template void transpose_tiled<T>(const T*, T*, size_t, size_t);
+  template void transpose_tiled<T>(const T*, T*, size_t, size_t, int);
 DTYPEBENCH_CUDA_LAYOUT(double)
 DTYPEBENCH_CUDA_LAYOUT(float)
 DTYPEBENCH_CUDA_LAYOUT(dtypebench::half)

@@ -6,7 +6,7 @@
 //   reduce Cols/Coalesced  one thread per column walking down: neighbours read neighbours
 //   reduce Cols/Strided    one warp per column, lanes a row apart
 //   transpose naive        b[j][i] = a[i][j], coalesced reads, scattered writes
-//   transpose tiled        32x32 shared-memory tile padded to 33 columns (no bank conflicts)
+//   transpose tiled        T x T shared-memory tile (T = 32 or 64) padded by one column
 // Launchers run on the default stream and throw gpu::CudaError; they do not synchronize.
 #pragma once
 
@@ -26,8 +26,9 @@ void reduce(const T* a, size_t rows, size_t cols, Axis axis, Access access, acc_
 // b (cols x rows, C order) := transpose of a (rows x cols, C order)
 template <class T>
 void transpose_naive(const T* a, T* b, size_t rows, size_t cols);
+// tile: 32 or 64 (0: 64 for types up to 4 bytes, 32 for 8-byte types)
 template <class T>
-void transpose_tiled(const T* a, T* b, size_t rows, size_t cols);
+void transpose_tiled(const T* a, T* b, size_t rows, size_t cols, int tile = 0);
 
 }  // namespace cuda
 }  // namespace dtypebench
