@@ -459,8 +459,8 @@ void add_gpu_reduce(const Config& cfg) {
 
 template <class T>
 void add_gpu_transpose(const Config& cfg) {
-  for (const char* variant :
-       {"gpu_transpose_naive", "gpu_transpose_tiled32", "gpu_transpose_tiled64", "gpu_memcpy_d2d"})
+  for (const char* variant : {"gpu_transpose_naive", "gpu_transpose_tiled32",
+                              "gpu_transpose_tiled64", "gpu_transpose_vec", "gpu_memcpy_d2d"})
     for (const Level& lvl : gpu_levels(cfg)) {
       const std::string v = variant;
       const int tile = v == "gpu_transpose_tiled32" ? 32 : 64;
@@ -479,6 +479,7 @@ void add_gpu_transpose(const Config& cfg) {
           if (v == "gpu_transpose_naive") cuda::transpose_naive(f.a.data(), f.b.data(), n, n);
           if (v.rfind("gpu_transpose_tiled", 0) == 0)
             cuda::transpose_tiled(f.a.data(), f.b.data(), n, n, tile);
+          if (v == "gpu_transpose_vec") cuda::transpose_vec(f.a.data(), f.b.data(), n, n);
           if (v == "gpu_memcpy_d2d") cuda::d2d_copy(f.b.data(), f.a.data(), f.a.bytes());
         };
         Fx* fx = fixture<Fx>(state, id, [&](Fx& f) {
@@ -596,8 +597,8 @@ std::vector<Derived> derive_layout(const Results& results) {
           d.values[std::string("stride") + s + "_over_stride1"] = t[key] / t["strided/1"];
       }
     if (has("gpu_memcpy_d2d")) {
-      for (const char* tile : {"32", "64"}) {
-        const std::string v = std::string("gpu_transpose_tiled") + tile;
+      for (const char* tile : {"tiled32", "tiled64", "vec"}) {
+        const std::string v = std::string("gpu_transpose_") + tile;
         if (has(v.c_str())) d.values[v + "_over_copy_bw"] = t["gpu_memcpy_d2d"] / t[v];
       }
       if (has("gpu_transpose_naive"))
@@ -624,7 +625,7 @@ const FamilyRegistrar reg{
       "             matvec_dot matvec_axpy (order C F)",
       "dtype: f64 f32 f16 bf16 (16-bit types accumulate in f32); level; threads",
       "gpu variants: gpu_rowsum_* gpu_colsum_* (coalesced strided), gpu_transpose_naive",
-      "              gpu_transpose_tiled (tile 32 64) gpu_memcpy_d2d (levels L2 DRAM)",
+      "              gpu_transpose_tiled (tile 32 64) gpu_transpose_vec gpu_memcpy_d2d (L2 DRAM)",
       "pairs: layout/pair/subject/ref (colsum_aware|colsum_naive vs rowsum_naive, rowsum_naive vs",
       "       read, to_fortran_* vs copy): alternating runs, subject_over_ref_bw",
       "derived: layout/derived/dtype/level/threads: strided/contiguous ratios, breakeven_passes"},

@@ -146,7 +146,11 @@ TYPED_TEST(LayoutTest, GpuReduceAndTranspose) {
   DB_REQUIRE_GPU();
   using T = TypeParam;
   const double u = unit_roundoff<acc_t<T>>();
-  for (auto [rows, cols] : kShapes) {
+  // plus 16-byte aligned shapes with full and edge tiles, for the vectorized path
+  std::vector<std::pair<size_t, size_t>> shapes(std::begin(kShapes), std::end(kShapes));
+  shapes.push_back({256, 384});
+  shapes.push_back({200, 136});
+  for (auto [rows, cols] : shapes) {
     Buffer<T> ha(rows * cols), hb(rows * cols);
     fill_uniform(ha.data(), ha.size(), test::fresh_seed());
     gpu::DeviceBuffer<T> a(rows * cols), b(rows * cols);

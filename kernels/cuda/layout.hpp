@@ -29,6 +29,9 @@ void transpose_naive(const T* a, T* b, size_t rows, size_t cols);
 // tile: 32 or 64 (0: 64 for types up to 4 bytes, 32 for 8-byte types)
 template <class T>
 void transpose_tiled(const T* a, T* b, size_t rows, size_t cols, int tile = 0);
+// the tile with 16-byte vector loads and stores (element path for unaligned or edge tiles)
+template <class T>
+void transpose_vec(const T* a, T* b, size_t rows, size_t cols);
 
 }  // namespace cuda
 }  // namespace dtypebench
