@@ -353,6 +353,12 @@ TEST(Convert, GpuConversionsMatchTheHostRules) {
     else
       ASSERT_EQ(f32_bits(hf[i]), f32_bits(want)) << i;
   }
+  // pointers off the 16-byte grid take the element-by-element kernel
+  gpu::memset_device(h.data(), 0xff, h.bytes());
+  cuda::convert(f.data() + 1, h.data() + 1, n - 1);
+  gpu::copy_to_host(hh.data(), h.data(), h.bytes());
+  for (size_t i = 1; i < n; ++i)
+    ASSERT_TRUE(same_f16(hh[i].bits, f32_to_f16_bits_portable(in[i]))) << "offset " << in[i];
   // f64 -> f32 on the device and straight from pinned host memory
   std::vector<double> d(n);
   for (size_t i = 0; i < n; ++i) d[i] = uniform_at(9, i, -1e6, 1e6);
