@@ -126,24 +126,11 @@ struct Vec<4> {
   static V perm(V a, __m512i idx, V b) { return _mm512_permutex2var_ps(a, idx, b); }
   static __m512i index(const int* x) { return _mm512_loadu_si512(x); }
 };
-template <>
-struct Vec<2> {
-  using V = __m512i;
-  static V load(const void* p) { return _mm512_loadu_si512(p); }
-  static void store(void* p, V v) { _mm512_storeu_si512(p, v); }
-  static void stream(void* p, V v) { _mm512_stream_si512(static_cast<__m512i*>(p), v); }
-  static V perm(V a, __m512i idx, V b) { return _mm512_permutex2var_epi16(a, idx, b); }
-  static __m512i index(const int* x) {
-    int16_t t[32];
-    for (int i = 0; i < 32; ++i) t[i] = static_cast<int16_t>(x[i]);
-    return _mm512_loadu_si512(t);
-  }
-};
-
 template <int S>
 class BlockTranspose {
  public:
   static constexpr int K = 64 / S;
+  static constexpr int KI = K, KJ = K;  // source rows x columns per block
   BlockTranspose() {
     int s = 0;
     for (int d = K / 2; d >= 1; d /= 2, ++s) {
@@ -186,6 +173,71 @@ class BlockTranspose {
 
  private:
   __m512i lo_[6], hi_[6];
+};
+
+// 16-bit elements as 32-bit words: 32 source rows x 16 columns, rows 2r and 2r + 1 interleaved into
+// one word per column (row 2r in the low half), then a 16 x 16 word transpose: each result row is
+// the 32 halves of one source column, a whole 64-byte line. (A 32 x 32 transpose of halves in 32
+// zmm registers spilled and ran at ~0.67x of the copy; this at ~0.76x.)
+template <>
+class BlockTranspose<2> {
+ public:
+  static constexpr int KI = 32, KJ = 16;
+  BlockTranspose() {
+    int s = 0;
+    for (int d = 8; d >= 1; d /= 2, ++s) {
+      int lo[16], hi[16];
+      for (int c = 0; c < 16; ++c) {
+        lo[c] = (c & d) ? 16 + c - d : c;
+        hi[c] = (c & d) ? 16 + c : c + d;
+      }
+      lo_[s] = _mm512_loadu_si512(lo);
+      hi_[s] = _mm512_loadu_si512(hi);
+    }
+    int16_t x[32];
+    for (int c = 0; c < 16; ++c) {
+      x[2 * c] = static_cast<int16_t>(c);
+      x[2 * c + 1] = static_cast<int16_t>(32 + c);  // the second source's halves
+    }
+    interleave_ = _mm512_loadu_si512(x);
+  }
+  void operator()(const void* src, size_t src_stride, void* dst, size_t dst_stride,
+                  bool nt = false) const {
+    const uint16_t* a = static_cast<const uint16_t*>(src);
+    uint16_t* b = static_cast<uint16_t*>(dst);
+    __m512i w[16];
+#pragma GCC unroll 16
+    for (int r = 0; r < 16; ++r) {
+      // 16 halves of each row in the low half of a zmm (the permute never reads the high half)
+      const __m512i l = _mm512_castsi256_si512(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 2 * r * src_stride)));
+      const __m512i h = _mm512_castsi256_si512(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + (2 * r + 1) * src_stride)));
+      w[r] = _mm512_permutex2var_epi16(l, interleave_, h);
+    }
+    int s = 0;
+#pragma GCC unroll 4
+    for (int d = 8; d >= 1; d /= 2, ++s)
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; ++i)
+        if (!(i & d)) {
+          const __m512i x = _mm512_permutex2var_epi32(w[i], lo_[s], w[i + d]);
+          w[i + d] = _mm512_permutex2var_epi32(w[i], hi_[s], w[i + d]);
+          w[i] = x;
+        }
+    if (nt) {
+#pragma GCC unroll 16
+      for (int c = 0; c < 16; ++c)
+        _mm512_stream_si512(reinterpret_cast<__m512i*>(b + c * dst_stride), w[c]);
+    } else {
+#pragma GCC unroll 16
+      for (int c = 0; c < 16; ++c)
+        _mm512_storeu_si512(reinterpret_cast<__m512i*>(b + c * dst_stride), w[c]);
+    }
+  }
+
+ private:
+  __m512i lo_[4], hi_[4], interleave_;
 };
 #endif
 
@@ -250,41 +302,42 @@ void to_fortran_naive(const T* a, T* b, size_t rows, size_t cols) {
 template <class T>
 void to_fortran_blocked(const T* a, T* b, size_t rows, size_t cols, Stores stores) {
   // outer tiles of 128 x 128 stay in L2 and give the prefetchers 128 streams of whole lines;
-  // inside, K x K register transposes (K = 64 / sizeof(T)) load and store full 64-byte rows
+  // inside, register transposes (K x K, K = 64 / sizeof(T); 32 x 16 for 16-bit types) store
+  // full 64-byte rows
   constexpr size_t B = 128;
 #ifdef DTYPEBENCH_SIMD_TRANSPOSE
   static const BlockTranspose<sizeof(T)> block;
-  constexpr size_t K = BlockTranspose<sizeof(T)>::K;
+  constexpr size_t KI = BlockTranspose<sizeof(T)>::KI, KJ = BlockTranspose<sizeof(T)>::KJ;
 #else
-  constexpr size_t K = 8;
+  constexpr size_t KI = 8, KJ = 8;
 #endif
-  constexpr size_t kAhead = K >= 16 ? 1 : 2;  // prefetch distance in blocks: 16 to 32 rows
+  constexpr size_t kAhead = KI >= 16 ? 1 : 2;  // prefetch distance in blocks: 16 to 32 rows
   // stores that bypass the caches when the destination cannot stay in them anyway: a 64-byte
   // block row is a whole line, so no read-for-ownership is needed (0.6x -> 0.9x copy at DRAM)
-  // (every destination row of a block must start on a line: rows a multiple of K)
+  // (every destination row of a block must start on a line: rows a multiple of KI)
   const bool stream =
-      rows % K == 0 &&
+      rows % KI == 0 &&
       (stores == Stores::Streaming ||
        (stores == Stores::Auto && 2 * rows * cols * sizeof(T) > cpu_info().l3_bytes));
 #pragma omp parallel for collapse(2) schedule(static)
   for (size_t jj = 0; jj < cols; jj += B)
     for (size_t ii = 0; ii < rows; ii += B) {
       const size_t ie = std::min(ii + B, rows), je = std::min(jj + B, cols);
-      for (size_t j0 = jj; j0 < je; j0 += K)
-        for (size_t i0 = ii; i0 < ie; i0 += K) {
-          // the source rows of the block two steps ahead: the walk goes down 128 rows at once,
-          // which the hardware prefetchers do not follow (+10% of copy bandwidth at DRAM size);
-          // both ends of each 64-byte segment, which straddles two lines when rows are unaligned
-          size_t pi = i0 + kAhead * K, pj = j0;
-          if (pi >= ie) pi -= ie - ii, pj += K;
+      for (size_t j0 = jj; j0 < je; j0 += KJ)
+        for (size_t i0 = ii; i0 < ie; i0 += KI) {
+          // the source rows of the block ahead: the walk goes down 128 rows at once, which the
+          // hardware prefetchers do not follow (+10% of copy bandwidth at DRAM size); both ends
+          // of each row segment, which straddles two lines when rows are unaligned
+          size_t pi = i0 + kAhead * KI, pj = j0;
+          if (pi >= ie) pi -= ie - ii, pj += KJ;
           if (pj < je)
-            for (size_t r = pi; r < std::min(pi + K, ie); ++r) {
+            for (size_t r = pi; r < std::min(pi + KI, ie); ++r) {
               __builtin_prefetch(a + r * cols + pj);
-              __builtin_prefetch(a + r * cols + std::min(pj + K, cols) - 1);
+              __builtin_prefetch(a + r * cols + std::min(pj + KJ, cols) - 1);
             }
-          const size_t i1 = std::min(i0 + K, ie), j1 = std::min(j0 + K, je);
+          const size_t i1 = std::min(i0 + KI, ie), j1 = std::min(j0 + KJ, je);
 #ifdef DTYPEBENCH_SIMD_TRANSPOSE
-          if (i1 - i0 == K && j1 - j0 == K) {
+          if (i1 - i0 == KI && j1 - j0 == KJ) {
             T* dst = b + j0 * rows + i0;
             block(a + i0 * cols + j0, cols, dst, rows,
                   stream && reinterpret_cast<uintptr_t>(dst) % 64 == 0);
