@@ -459,27 +459,31 @@ void add_gpu_reduce(const Config& cfg) {
 
 template <class T>
 void add_gpu_transpose(const Config& cfg) {
-  for (const char* variant : {"gpu_transpose_naive", "gpu_transpose_tiled32",
-                              "gpu_transpose_tiled64", "gpu_transpose_vec", "gpu_memcpy_d2d"})
+  // (variant, its parameter: tile edge or rows per thread, 0 for none)
+  const std::pair<const char*, int> variants[] = {
+      {"gpu_transpose_naive", 0}, {"gpu_transpose_tiled", 32}, {"gpu_transpose_tiled", 64},
+      {"gpu_transpose_vec", 0},   {"gpu_transpose_regs", 8},   {"gpu_transpose_regs", 16},
+      {"gpu_memcpy_d2d", 0}};
+  for (const auto& [variant, param] : variants)
     for (const Level& lvl : gpu_levels(cfg)) {
       const std::string v = variant;
-      const int tile = v == "gpu_transpose_tiled32" ? 32 : 64;
       const size_t n = square_edge(lvl.bytes, sizeof(T), 2);
-      Name name("layout", v.rfind("gpu_transpose_tiled", 0) == 0 ? "gpu_transpose_tiled" : v);
+      Name name("layout", v);
       name.kv("dtype", dtype_name<T>());
-      if (v.rfind("gpu_transpose_tiled", 0) == 0) name.kv("tile", tile);
+      if (v == "gpu_transpose_tiled") name.kv("tile", param);
+      if (v == "gpu_transpose_regs") name.kv("rows_per_thread", param);
       name.kv("n", n).kv("level", lvl.name);
       const bool flush = cfg.flush_l2;
-      add_gpu(name, [v, n, tile, flush, id = new_fixture_id()](benchmark::State& state) {
+      add_gpu(name, [v, p = param, n, flush, id = new_fixture_id()](benchmark::State& state) {
         struct Fx : Fixture {
           gpu::DeviceBuffer<T> a, b;
           size_t device_peak = 0;
         };
-        auto launch = [&v, n, tile](Fx& f) {
+        auto launch = [&v, n, p](Fx& f) {
           if (v == "gpu_transpose_naive") cuda::transpose_naive(f.a.data(), f.b.data(), n, n);
-          if (v.rfind("gpu_transpose_tiled", 0) == 0)
-            cuda::transpose_tiled(f.a.data(), f.b.data(), n, n, tile);
+          if (v == "gpu_transpose_tiled") cuda::transpose_tiled(f.a.data(), f.b.data(), n, n, p);
           if (v == "gpu_transpose_vec") cuda::transpose_vec(f.a.data(), f.b.data(), n, n);
+          if (v == "gpu_transpose_regs") cuda::transpose_regs(f.a.data(), f.b.data(), n, n, p);
           if (v == "gpu_memcpy_d2d") cuda::d2d_copy(f.b.data(), f.a.data(), f.a.bytes());
         };
         Fx* fx = fixture<Fx>(state, id, [&](Fx& f) {
@@ -566,6 +570,7 @@ std::vector<Derived> derive_layout(const Results& results) {
     if (kv.count("order")) v += "/" + kv["order"];
     if (kv["variant"] == "strided") v += "/" + kv["stride"];
     if (kv.count("tile")) v += kv["tile"];
+    if (kv.count("rows_per_thread")) v += kv["rows_per_thread"];
     per_elem[{kv["dtype"], kv["level"], kv["threads"]}][v] = r.seconds / elems;
   }
   std::vector<Derived> out;
@@ -597,7 +602,7 @@ std::vector<Derived> derive_layout(const Results& results) {
           d.values[std::string("stride") + s + "_over_stride1"] = t[key] / t["strided/1"];
       }
     if (has("gpu_memcpy_d2d")) {
-      for (const char* tile : {"tiled32", "tiled64", "vec"}) {
+      for (const char* tile : {"tiled32", "tiled64", "vec", "regs8", "regs16"}) {
         const std::string v = std::string("gpu_transpose_") + tile;
         if (has(v.c_str())) d.values[v + "_over_copy_bw"] = t["gpu_memcpy_d2d"] / t[v];
       }
@@ -625,7 +630,8 @@ const FamilyRegistrar reg{
       "             matvec_dot matvec_axpy (order C F)",
       "dtype: f64 f32 f16 bf16 (16-bit types accumulate in f32); level; threads",
       "gpu variants: gpu_rowsum_* gpu_colsum_* (coalesced strided), gpu_transpose_naive",
-      "              gpu_transpose_tiled (tile 32 64) gpu_transpose_vec gpu_memcpy_d2d (L2 DRAM)",
+      "              gpu_transpose_tiled (tile 32 64) gpu_transpose_vec",
+      "              gpu_transpose_regs (rows_per_thread 8 16) gpu_memcpy_d2d (L2 DRAM)",
       "pairs: layout/pair/subject/ref (colsum_aware|colsum_naive vs rowsum_naive, rowsum_naive vs",
       "       read, to_fortran_* vs copy): alternating runs, subject_over_ref_bw",
       "derived: layout/derived/dtype/level/threads: strided/contiguous ratios, breakeven_passes"},

@@ -16,6 +16,7 @@
 
 #include "bench/registry.hpp"
 #include "dtypebench/context.hpp"
+#include "dtypebench/gpu.hpp"
 #include "dtypebench/memory.hpp"
 
 namespace db = dtypebench;
@@ -150,7 +151,13 @@ void check_filter(const std::string& filter) {
   }
   for (const std::string& n : bench::registered_names())
     if (std::regex_search(n, re) != negate) return;
-  throw UsageError("no benchmark matches '" + filter + "' (see --list for the families and names)");
+  // without a GPU the GPU benchmarks are never registered, so a GPU filter lands here: say why
+  const std::string no_gpu =
+      db::gpu::device().available
+          ? ""
+          : "; GPU benchmarks are not registered here: " + db::gpu::device().reason;
+  throw UsageError("no benchmark matches '" + filter + "' (see --list for the families and names" +
+                   no_gpu + ")");
 }
 
 // The first DRAM-sized benchmark of a process ran up to 25% slow on our VM (page allocation,

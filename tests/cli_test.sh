@@ -16,6 +16,10 @@ expect() {  # expect STATUS PATTERN ARGS...
 expect 2 "unknown family 'nosuch'" --family=nosuch
 expect 2 "no benchmark matches" --benchmark_filter=nosuchbenchmark
 expect 2 "not a valid regex" '--benchmark_filter=(('
+# without a GPU a GPU-only filter matches nothing and the line says why
+if ! nvidia-smi -L >/dev/null 2>&1; then
+  expect 2 "GPU benchmarks are not registered here: no CUDA device" '--benchmark_filter=^layout/gpu_transpose'
+fi
 expect 2 "needs a positive integer" --dram-mib=abc
 expect 2 "needs a positive integer" --dram-mib=0
 expect 2 "unknown cache level 'L9'" --levels=L9

@@ -4,6 +4,10 @@
 #include <omp.h>
 
 #include <cmath>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -11,6 +15,7 @@
 #include "dtypebench/fill.hpp"
 #include "dtypebench/memory.hpp"
 #include "kernels/cpu/layout.hpp"
+#include "kernels/cuda/transpose_regs.cuh"
 #include "tests/test_util.hpp"
 #ifdef DTYPEBENCH_HAVE_CUDA
 #include "kernels/cuda/layout.hpp"
@@ -141,6 +146,60 @@ TYPED_TEST(LayoutTest, MatvecBothFormsBothOrders) {
         }
 }
 
+// b (cols x rows) against the transpose of a, bit for bit; "" or how many elements differ
+template <class T>
+std::string transpose_mismatch(const T* a, const T* b, size_t rows, size_t cols) {
+  size_t bad = 0;
+  for (size_t i = 0; i < rows; ++i)
+    for (size_t j = 0; j < cols; ++j)
+      bad += std::memcmp(&a[i * cols + j], &b[j * rows + i], sizeof(T)) != 0;
+  return bad ? std::to_string(bad) + " of " + std::to_string(rows * cols) + " wrong" : "";
+}
+
+// 16-byte-vector shapes: whole blocks, edge blocks (rows or columns a multiple of the vector but
+// not of the block), and one past the vector grid
+const std::pair<size_t, size_t> kVectorShapes[] = {{256, 384}, {200, 136}, {264, 40}, {48, 1032}};
+
+// The GPU kernel's per-thread code, compiled for the host and run for every thread of its grid:
+// the index arithmetic, the edge path and the in-register transposes, without a GPU. A grid one
+// block high makes the threads loop down the rows; an offset pointer takes the element path.
+template <class T, int H>
+void check_transpose_regs_on_host() {
+  using U = std::conditional_t<sizeof(T) == 8, uint64_t,
+                               std::conditional_t<sizeof(T) == 4, uint32_t, uint16_t>>;
+  std::vector<std::pair<size_t, size_t>> shapes(std::begin(kShapes), std::end(kShapes));
+  shapes.insert(shapes.end(), std::begin(kVectorShapes), std::end(kVectorShapes));
+  for (auto [rows, cols] : shapes)
+    for (unsigned max_y : {cuda::regs::kMaxGridY, 1u})
+      for (size_t offset : {0, 1}) {
+        Buffer<T> a(rows * cols + offset), b(rows * cols + offset);
+        fill_uniform(a.data(), a.size(), test::fresh_seed());
+        poison(b.data(), b.size());
+        const U* ua = reinterpret_cast<const U*>(a.data() + offset);
+        U* ub = reinterpret_cast<U*>(b.data() + offset);
+        const bool vectors = cuda::regs::vectors_fit<U>(ua, ub, rows, cols);
+        if (offset == 0 && rows % (16 / sizeof(T)) == 0 && cols % (16 / sizeof(T)) == 0) {
+          ASSERT_TRUE(vectors) << rows << "x" << cols;  // the register path is the one tested
+        }
+        const cuda::regs::Dims g = cuda::regs::grid<U, H>(rows, cols, max_y);
+        for (unsigned by = 0; by < g.y; ++by)
+          for (unsigned bx = 0; bx < g.x; ++bx)
+            for (unsigned ty = 0; ty < cuda::regs::kThreadsY; ++ty)
+              for (unsigned tx = 0; tx < cuda::regs::kThreadsX; ++tx)
+                cuda::regs::transpose_thread<U, H>(ua, ub, rows, cols, vectors, bx, by, tx, ty,
+                                                   g.y);
+        const std::string why =
+            transpose_mismatch(a.data() + offset, b.data() + offset, rows, cols);
+        EXPECT_EQ(why, "") << rows << "x" << cols << " H " << H << " grid.y cap " << max_y
+                           << " offset " << offset;
+      }
+}
+
+TYPED_TEST(LayoutTest, RegisterTransposeThreadsOnHost) {
+  check_transpose_regs_on_host<TypeParam, 8>();
+  check_transpose_regs_on_host<TypeParam, 16>();
+}
+
 #ifdef DTYPEBENCH_HAVE_CUDA
 TYPED_TEST(LayoutTest, GpuReduceAndTranspose) {
   DB_REQUIRE_GPU();
@@ -148,8 +207,7 @@ TYPED_TEST(LayoutTest, GpuReduceAndTranspose) {
   const double u = unit_roundoff<acc_t<T>>();
   // plus 16-byte aligned shapes with full and edge tiles, for the vectorized path
   std::vector<std::pair<size_t, size_t>> shapes(std::begin(kShapes), std::end(kShapes));
-  shapes.push_back({256, 384});
-  shapes.push_back({200, 136});
+  shapes.insert(shapes.end(), std::begin(kVectorShapes), std::end(kVectorShapes));
   for (auto [rows, cols] : shapes) {
     Buffer<T> ha(rows * cols), hb(rows * cols);
     fill_uniform(ha.data(), ha.size(), test::fresh_seed());
@@ -174,18 +232,19 @@ TYPED_TEST(LayoutTest, GpuReduceAndTranspose) {
         EXPECT_TRUE(close_enough(got.data(), want.data(), tol.data(), nout, &why))
             << rows << "x" << cols << ": " << why;
       }
-    for (int tile : {0, 32, 64}) {  // 0: the naive kernel
+    const std::pair<const char*, std::function<void()>> kernels[] = {
+        {"naive", [&] { cuda::transpose_naive(a.data(), b.data(), rows, cols); }},
+        {"tiled32", [&] { cuda::transpose_tiled(a.data(), b.data(), rows, cols, 32); }},
+        {"tiled64", [&] { cuda::transpose_tiled(a.data(), b.data(), rows, cols, 64); }},
+        {"vec", [&] { cuda::transpose_vec(a.data(), b.data(), rows, cols); }},
+        {"regs8", [&] { cuda::transpose_regs(a.data(), b.data(), rows, cols, 8); }},
+        {"regs16", [&] { cuda::transpose_regs(a.data(), b.data(), rows, cols, 16); }}};
+    for (const auto& [kernel, run] : kernels) {
       gpu::memset_device(b.data(), 0xff, b.bytes());
-      if (tile)
-        cuda::transpose_tiled(a.data(), b.data(), rows, cols, tile);
-      else
-        cuda::transpose_naive(a.data(), b.data(), rows, cols);
+      run();
       gpu::copy_to_host(hb.data(), b.data(), b.bytes());
-      size_t bad = 0;
-      for (size_t i = 0; i < rows; ++i)
-        for (size_t j = 0; j < cols; ++j)
-          bad += std::memcmp(&ha[i * cols + j], &hb[j * rows + i], sizeof(T)) != 0;
-      EXPECT_EQ(bad, 0u) << rows << "x" << cols << " tile " << tile;
+      EXPECT_EQ(transpose_mismatch(ha.data(), hb.data(), rows, cols), "")
+          << rows << "x" << cols << " " << kernel;
     }
   }
 }

@@ -57,6 +57,10 @@ inline unsigned stream_grid(size_t work) {
   return std::min(ceil_div(work, kBlock), full);
 }
 
+// One st.global.v4 for certain: nvcc splits a uint4 assembled from scalars into four 4-byte
+// stores (the PTX of the shared-memory transposes showed st.global.u32 where a v4 was written)
+__device__ __forceinline__ void store16(void* p, uint4 v) { __stwb(static_cast<uint4*>(p), v); }
+
 inline bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
 }  // namespace detail

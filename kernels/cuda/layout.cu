@@ -8,15 +8,19 @@
 //                                 coalesced
 //   transpose_vec_kernel          the tile with 16-byte loads and stores on both sides
 //   transpose_pairs_kernel        16-bit: the same with the tile holding row pairs in 32-bit words
+//   transpose_regs_kernel         no shared memory: each thread transposes an H x (16 bytes) block
+//                                 in registers (kernels/cuda/transpose_regs.cuh)
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 #include <algorithm>
+#include <type_traits>
 
 #include "dtypebench/cuda_check.hpp"
 #include "dtypebench/gpu.hpp"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/layout.hpp"
+#include "kernels/cuda/transpose_regs.cuh"
 
 namespace dtypebench {
 namespace cuda {
@@ -40,10 +44,6 @@ __device__ __forceinline__ A warp_sum(A v) {
 #pragma unroll
   for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
   return v;
-}
-
-__device__ __forceinline__ size_t global_tid() {
-  return static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
 }
 
 // kernels
@@ -183,7 +183,7 @@ __global__ void __launch_bounds__(NT)
         D* e = reinterpret_cast<D*>(&w);
 #pragma unroll
         for (int k = 0; k < V; ++k) e[k] = tile[rv + k][c];
-        *reinterpret_cast<uint4*>(b + (j0 + c) * rows + i0 + rv) = w;
+        store16(b + (j0 + c) * rows + i0 + rv, w);
       } else {
         for (int k = 0; k < V; ++k)
           if (j0 + c < cols && i0 + rv + k < rows)
@@ -241,7 +241,7 @@ __global__ void __launch_bounds__(NT)
         w.y = tile[rv / 2 + 1][c];
         w.z = tile[rv / 2 + 2][c];
         w.w = tile[rv / 2 + 3][c];
-        *reinterpret_cast<uint4*>(b + (j0 + c) * rows + i0 + rv) = w;
+        store16(b + (j0 + c) * rows + i0 + rv, w);
       }
     } else {
       for (int idx = t; idx < S * S; idx += NT) {
@@ -251,6 +251,21 @@ __global__ void __launch_bounds__(NT)
     }
     __syncthreads();
   }
+}
+
+template <class U, int H>
+__global__ void __launch_bounds__(regs::kThreadsX* regs::kThreadsY)
+    transpose_regs_kernel(const U* __restrict__ a, U* __restrict__ b, size_t rows, size_t cols,
+                          bool vectors) {
+  regs::transpose_thread<U, H>(a, b, rows, cols, vectors, blockIdx.x, blockIdx.y, threadIdx.x,
+                               threadIdx.y, gridDim.y);
+}
+
+template <class U, int H>
+void launch_transpose_regs(const U* a, U* b, size_t rows, size_t cols) {
+  const regs::Dims g = regs::grid<U, H>(rows, cols);
+  transpose_regs_kernel<U, H><<<dim3(g.x, g.y), dim3(regs::kThreadsX, regs::kThreadsY)>>>(
+      a, b, rows, cols, regs::vectors_fit<U>(a, b, rows, cols));
 }
 
 }  // namespace
@@ -328,11 +343,30 @@ void transpose_vec(const T* a, T* b, size_t rows, size_t cols) {
   gpu::check_last_launch("transpose_vec");
 }
 
+template <class T>
+void transpose_regs(const T* a, T* b, size_t rows, size_t cols, int rows_per_thread) {
+  if (rows == 0 || cols == 0) return;
+  // only the bits move: elements as unsigned integers of their size
+  using U = std::conditional_t<sizeof(T) == 8, uint64_t,
+                               std::conditional_t<sizeof(T) == 4, uint32_t, uint16_t>>;
+  static_assert(sizeof(U) == sizeof(T), "elements of 2, 4 or 8 bytes");
+  const U* ua = reinterpret_cast<const U*>(a);
+  U* ub = reinterpret_cast<U*>(b);
+  if (rows_per_thread == 8)
+    launch_transpose_regs<U, 8>(ua, ub, rows, cols);
+  else if (rows_per_thread == 16)
+    launch_transpose_regs<U, 16>(ua, ub, rows, cols);
+  else
+    throw gpu::CudaError("transpose_regs: rows_per_thread must be 8 or 16");
+  gpu::check_last_launch("transpose_regs");
+}
+
 #define DTYPEBENCH_CUDA_LAYOUT(T)                                             \
   template void reduce<T>(const T*, size_t, size_t, Axis, Access, acc_t<T>*); \
   template void transpose_naive<T>(const T*, T*, size_t, size_t);             \
   template void transpose_tiled<T>(const T*, T*, size_t, size_t, int);        \
-  template void transpose_vec<T>(const T*, T*, size_t, size_t);
+  template void transpose_vec<T>(const T*, T*, size_t, size_t);               \
+  template void transpose_regs<T>(const T*, T*, size_t, size_t, int);
 DTYPEBENCH_CUDA_LAYOUT(double)
 DTYPEBENCH_CUDA_LAYOUT(float)
 DTYPEBENCH_CUDA_LAYOUT(dtypebench::half)

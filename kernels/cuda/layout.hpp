@@ -7,6 +7,8 @@
 //   reduce Cols/Strided    one warp per column, lanes a row apart
 //   transpose naive        b[j][i] = a[i][j], coalesced reads, scattered writes
 //   transpose tiled        T x T shared-memory tile (T = 32 or 64) padded by one column
+//   transpose vec          the tile with 16-byte loads and stores
+//   transpose regs         no tile: each thread transposes rows_per_thread x 16 bytes in registers
 // Launchers run on the default stream and throw gpu::CudaError; they do not synchronize.
 #pragma once
 
@@ -32,6 +34,9 @@ void transpose_tiled(const T* a, T* b, size_t rows, size_t cols, int tile = 0);
 // the tile with 16-byte vector loads and stores (element path for unaligned or edge tiles)
 template <class T>
 void transpose_vec(const T* a, T* b, size_t rows, size_t cols);
+// rows_per_thread: 8 or 16 (16-byte loads in flight per thread)
+template <class T>
+void transpose_regs(const T* a, T* b, size_t rows, size_t cols, int rows_per_thread = 8);
 
 }  // namespace cuda
 }  // namespace dtypebench
