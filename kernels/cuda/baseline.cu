@@ -1,6 +1,6 @@
 // Baseline family on the GPU: the ceilings every other kernel is measured against.
 //   read_kernel   grid-stride sum in double, warp shuffle + shared-memory block reduction, one
-//                 atomicAdd per block; 16-byte packed loads when the pointer allows
+//                 partial per block (no atomics, no zeroing); 16-byte packed loads when aligned
 //   copy_kernel   grid-stride b = a, 16-byte packed loads/stores when aligned, scalar tail
 //   triad_kernel  grid-stride a = b + q * c (STREAM triad), packed like copy
 //   fma_kernel    8 independent register chains x = x*m + c per thread: FMA peak per precision
@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "dtypebench/cuda_check.hpp"
 #include "dtypebench/gpu.hpp"
@@ -98,7 +99,7 @@ __global__ void read_kernel(const T* __restrict__ a, size_t n, double* out) {
   if (warp == 0) {
     s = lane < static_cast<int>(blockDim.x / 32) ? warp_sums[lane] : 0.0;
     s = warp_sum(s);
-    if (lane == 0) atomicAdd(out, s);
+    if (lane == 0) out[blockIdx.x] = s;
   }
 }
 
@@ -166,17 +167,28 @@ void d2d_copy(void* dst, const void* src, size_t bytes) {
   DB_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice));
 }
 
+size_t read_blocks() { return stream_grid(~size_t(0) / 2); }
+
 template <class T>
-void read(const T* a, size_t n, double* out) {
-  DB_CUDA_CHECK(cudaMemsetAsync(out, 0, sizeof(double)));
-  if (n == 0) return;
+size_t read(const T* a, size_t n, double* out) {
+  if (n == 0) return 0;
   constexpr int W = kPackWidth<T>;
+  const unsigned grid = aligned16(a) ? stream_grid(ceil_div(n, W)) : stream_grid(n);
   if (aligned16(a)) {
-    read_kernel<T, W><<<stream_grid(ceil_div(n, W)), kBlock>>>(a, n, out);
+    read_kernel<T, W><<<grid, kBlock>>>(a, n, out);
   } else {
-    read_kernel<T, 1><<<stream_grid(n), kBlock>>>(a, n, out);
+    read_kernel<T, 1><<<grid, kBlock>>>(a, n, out);
   }
   gpu::check_last_launch("read");
+  return grid;
+}
+
+double read_total(const double* out, size_t k) {
+  std::vector<double> partial(k);
+  gpu::copy_to_host(partial.data(), out, k * sizeof(double));
+  double s = 0;
+  for (double x : partial) s += x;
+  return s;
 }
 
 template <class T>
@@ -241,9 +253,9 @@ double fma_peak(FmaPrecision p, int blocks, int steps, float m, float c, float* 
 
 // explicit instantiations
 
-#define DTYPEBENCH_CUDA_BASELINE(T)                 \
-  template void read<T>(const T*, size_t, double*); \
-  template void copy<T>(const T*, T*, size_t);      \
+#define DTYPEBENCH_CUDA_BASELINE(T)                   \
+  template size_t read<T>(const T*, size_t, double*); \
+  template void copy<T>(const T*, T*, size_t);        \
   template void triad<T>(T*, const T*, const T*, T, size_t);
 DTYPEBENCH_CUDA_BASELINE(double)
 DTYPEBENCH_CUDA_BASELINE(float)

@@ -11,10 +11,13 @@ namespace cuda {
 // cudaMemcpyAsync device-to-device: the copy engine's ceiling, the reference for every kernel.
 void d2d_copy(void* dst, const void* src, size_t bytes);
 
-// *out (device, one double) := sum of a[0..n); grid-stride loads, block reduction, one atomic
-// per block. *out is zeroed by the launcher.
+// Per-block sums of a[0..n) (grid-stride loads, block reduction): out[0..k) for the k returned,
+// k <= read_blocks(). No atomics and no zeroing launch, so timing it times the one kernel;
+// read_total adds the partials on the host.
+size_t read_blocks();
 template <class T>
-void read(const T* a, size_t n, double* out);
+size_t read(const T* a, size_t n, double* out);
+double read_total(const double* out, size_t k);
 template <class T>
 void copy(const T* a, T* b, size_t n);
 // a = b + q * c
