@@ -301,9 +301,8 @@ void to_fortran_naive(const T* a, T* b, size_t rows, size_t cols) {
 
 template <class T>
 void to_fortran_blocked(const T* a, T* b, size_t rows, size_t cols, Stores stores) {
-  // outer tiles of 128 x 128 stay in L2 and give the prefetchers 128 streams of whole lines;
-  // inside, register transposes (K x K, K = 64 / sizeof(T); 32 x 16 for 16-bit types) store
-  // full 64-byte rows
+  // outer tiles of 128 x 128 stay in L2; inside, register transposes (K x K, K = 64 / sizeof(T);
+  // 32 x 16 for 16-bit types) store full 64-byte rows
   constexpr size_t B = 128;
 #ifdef DTYPEBENCH_SIMD_TRANSPOSE
   static const BlockTranspose<sizeof(T)> block;
@@ -311,7 +310,7 @@ void to_fortran_blocked(const T* a, T* b, size_t rows, size_t cols, Stores store
 #else
   constexpr size_t KI = 8, KJ = 8;
 #endif
-  constexpr size_t kAhead = KI >= 16 ? 1 : 2;  // prefetch distance in blocks: 16 to 32 rows
+  constexpr size_t kLine = 64 / sizeof(T);  // elements per cache line
   // stores that bypass the caches when the destination cannot stay in them anyway: a 64-byte
   // block row is a whole line, so no read-for-ownership is needed (0.6x -> 0.9x copy at DRAM)
   // (every destination row of a block must start on a line: rows a multiple of KI)
@@ -319,22 +318,33 @@ void to_fortran_blocked(const T* a, T* b, size_t rows, size_t cols, Stores store
       rows % KI == 0 &&
       (stores == Stores::Streaming ||
        (stores == Stores::Auto && 2 * rows * cols * sizeof(T) > cpu_info().l3_bytes));
-#pragma omp parallel for collapse(2) schedule(static)
-  for (size_t jj = 0; jj < cols; jj += B)
-    for (size_t ii = 0; ii < rows; ii += B) {
+  const size_t tiles_i = (rows + B - 1) / B, tiles = tiles_i * ((cols + B - 1) / B);
+  const bool straddle = (cols * sizeof(T)) % 64 != 0 || reinterpret_cast<uintptr_t>(a) % 64 != 0;
+#pragma omp parallel
+  {
+    // each thread walks a contiguous run of tiles, down the rows first
+    const auto [t0, t1] = thread_range(tiles);
+    for (size_t t = t0; t < t1; ++t) {
+      const size_t ii = t % tiles_i * B, jj = t / tiles_i * B;
       const size_t ie = std::min(ii + B, rows), je = std::min(jj + B, cols);
+      // the next tile's source lines go to L2 a slice per block of this tile, in the order they
+      // will be used (a line of columns down all rows, then the next): the walk jumps 128 rows
+      // at a time, which the hardware prefetchers do not follow, and a block or two ahead was
+      // too late for DRAM
+      const size_t tn = t + 1 < t1 ? t + 1 : t;
+      const size_t in = tn % tiles_i * B, jn = tn / tiles_i * B;
+      const size_t rn = std::min(in + B, rows) - in, cn = std::min(jn + B, cols) - jn;
+      // lines per row: one more when rows do not start on a line
+      const size_t per_row = (cn + kLine - 1) / kLine + straddle;
+      const size_t steps = ((ie - ii + KI - 1) / KI) * ((je - jj + KJ - 1) / KJ);
+      const size_t per_step = tn == t ? 0 : (rn * per_row + steps - 1) / steps;
+      size_t pr = 0, pc = 0;  // the next line to prefetch: row pr, line pc of the next tile
       for (size_t j0 = jj; j0 < je; j0 += KJ)
         for (size_t i0 = ii; i0 < ie; i0 += KI) {
-          // the source rows of the block ahead: the walk goes down 128 rows at once, which the
-          // hardware prefetchers do not follow (+10% of copy bandwidth at DRAM size); both ends
-          // of each row segment, which straddles two lines when rows are unaligned
-          size_t pi = i0 + kAhead * KI, pj = j0;
-          if (pi >= ie) pi -= ie - ii, pj += KJ;
-          if (pj < je)
-            for (size_t r = pi; r < std::min(pi + KI, ie); ++r) {
-              __builtin_prefetch(a + r * cols + pj);
-              __builtin_prefetch(a + r * cols + std::min(pj + KJ, cols) - 1);
-            }
+          for (size_t q = 0; q < per_step && pc < per_row; ++q) {
+            __builtin_prefetch(a + (in + pr) * cols + std::min(jn + pc * kLine, jn + cn - 1), 0, 2);
+            if (++pr == rn) pr = 0, ++pc;
+          }
           const size_t i1 = std::min(i0 + KI, ie), j1 = std::min(j0 + KJ, je);
 #ifdef DTYPEBENCH_SIMD_TRANSPOSE
           if (i1 - i0 == KI && j1 - j0 == KJ) {
@@ -347,6 +357,7 @@ void to_fortran_blocked(const T* a, T* b, size_t rows, size_t cols, Stores store
           transpose_scalar(a, b, rows, cols, i0, i1, j0, j1);
         }
     }
+  }
   if (stream) _mm_sfence();
 }
 
