@@ -265,16 +265,25 @@ void reduce(const T* a, size_t rows, size_t cols, Order o, Axis axis, Method m, 
     for (size_t r = 0; r < nout; ++r) out[r] = sum_strided_run(a + r * step, ninner, stride);
     return;
   }
-  // aware: walk storage order; each stored line adds into the whole output vector. threads own
-  // disjoint output ranges, so no reduction is needed and each walks contiguous segments.
+  // aware: walk storage order; each stored line adds into the whole output vector. Each thread
+  // reads a contiguous run of lines, as the row sum does, into its own vector (thread 0's is
+  // out), and the vectors are added at the end: n x threads more work against n^2. (Threads
+  // owning output ranges instead walked half-lines and jumped: 0.7x the row sum at DRAM.)
+  const size_t nt = static_cast<size_t>(omp_get_max_threads());
+  std::vector<acc_t<T>> partial((nt - 1) * nout);
 #pragma omp parallel
   {
-    const auto [lo, hi] = thread_range(nout);
-    for (size_t r = lo; r < hi; ++r) out[r] = 0;
-    size_t line = 0;
-    for (; line + 4 <= ninner; line += 4)
-      accumulate_4runs(a + line * nout + lo, nout, hi - lo, out + lo);
-    for (; line < ninner; ++line) accumulate_run(a + line * nout + lo, hi - lo, out + lo);
+    const size_t t = static_cast<size_t>(omp_get_thread_num());
+    acc_t<T>* mine = t == 0 ? out : partial.data() + (t - 1) * nout;
+    std::fill(mine, mine + nout, acc_t<T>(0));
+    const auto [lo, hi] = thread_range(ninner);
+    size_t line = lo;
+    for (; line + 4 <= hi; line += 4) accumulate_4runs(a + line * nout, nout, nout, mine);
+    for (; line < hi; ++line) accumulate_run(a + line * nout, nout, mine);
+#pragma omp barrier
+    const auto [c0, c1] = thread_range(nout);
+    for (size_t u = 1; u < static_cast<size_t>(omp_get_num_threads()); ++u)
+      accumulate_run(partial.data() + (u - 1) * nout + c0, c1 - c0, out + c0);
   }
 }
 
