@@ -86,7 +86,7 @@ DB_HD void store16(void* p, const Vec& v) {
 
 // in[k] = row k of the H x V block; out[m * (H / V) + q] = elements q*V .. q*V + V - 1 of row m of
 // the transposed block. Elements of 4 and 8 bytes only move whole words (register renaming);
-// 16-bit ones pair two rows' halves in a word (one PRMT each, 4 per output word pair).
+// 16-bit ones pair two rows' halves in each output word (a byte permute or a shift and mask).
 template <class U, int H>
 DB_HD void transpose_block(const Vec (&in)[H], Vec (&out)[H]) {
   constexpr int V = elems_per_vec<U>;
