@@ -16,17 +16,15 @@ namespace dtypebench {
 namespace bench {
 namespace {
 
-enum class Stream { Read, Copy, Scale, Add, Triad };
+enum class Stream { Read, Copy, CopyNt, Scale, Add, Triad };
 struct StreamKind {
   Stream kind;
   const char* name;
   int arrays;  // arrays touched: the minimum bytes moved is arrays * n * sizeof(T)
 };
-constexpr StreamKind kStreams[] = {{Stream::Read, "read", 1},
-                                   {Stream::Copy, "copy", 2},
-                                   {Stream::Scale, "scale", 2},
-                                   {Stream::Add, "add", 3},
-                                   {Stream::Triad, "triad", 3}};
+constexpr StreamKind kStreams[] = {{Stream::Read, "read", 1},      {Stream::Copy, "copy", 2},
+                                   {Stream::CopyNt, "copy_nt", 2}, {Stream::Scale, "scale", 2},
+                                   {Stream::Add, "add", 3},        {Stream::Triad, "triad", 3}};
 
 template <class T>
 void run_stream(T* a, T* b, T* c, size_t n, Stream k, T* sink) {
@@ -37,6 +35,9 @@ void run_stream(T* a, T* b, T* c, size_t n, Stream k, T* sink) {
       break;
     case Stream::Copy:
       cpu::stream_copy(a, b, n);
+      break;
+    case Stream::CopyNt:
+      cpu::stream_copy_nt(a, b, n);
       break;
     case Stream::Scale:
       cpu::stream_scale(a, b, q, n);
@@ -75,15 +76,15 @@ std::string check_stream(Stream k, size_t n, StreamFx<T>& f) {
   std::vector<double> want(n), tol(n);
   for (size_t i = 0; i < n; ++i) {
     const double x = f.a[i], y = f.b[i], z = k == Stream::Add || k == Stream::Triad ? f.c[i] : 0;
-    want[i] = k == Stream::Copy    ? x
-              : k == Stream::Scale ? 3 * x
-              : k == Stream::Add   ? x + y
-                                   : y + 3 * z;
+    want[i] = k == Stream::Copy || k == Stream::CopyNt ? x
+              : k == Stream::Scale                     ? 3 * x
+              : k == Stream::Add                       ? x + y
+                                                       : y + 3 * z;
     tol[i] = 2 * unit_roundoff<T>() * (std::fabs(y) + 3 * std::fabs(z) + 3 * std::fabs(x));
   }
-  T* out = k == Stream::Copy || k == Stream::Scale ? f.b.data()
-           : k == Stream::Add                      ? f.c.data()
-                                                   : f.a.data();
+  T* out = k == Stream::Copy || k == Stream::CopyNt || k == Stream::Scale ? f.b.data()
+           : k == Stream::Add                                             ? f.c.data()
+                                                                          : f.a.data();
   poison(out, n);
   run_stream(f.a.data(), f.b.data(), f.c.data(), n, k, &sink);
   close_enough(out, want.data(), tol.data(), n, &why);
@@ -303,7 +304,8 @@ void add_baseline(const Config& cfg) {
 const FamilyRegistrar reg{
     {"baseline",
      "bandwidth (read/copy/scale/add/triad) and FMA ceilings, CPU and GPU",
-     {"cpu variants: read copy scale add triad (dtype f64 f32, level, threads)",
+     {"cpu variants: read copy copy_nt scale add triad (dtype f64 f32, level, threads);",
+      "              copy_nt: non-temporal stores, no read-for-ownership of the destination",
       "cpu peaks: fma_peak (f64 f32), bf16_dot_peak (AVX512-BF16)",
       "gpu variants: gpu_memcpy_d2d gpu_copy gpu_read gpu_triad (f64 f32; "
       "levels L2 DRAM)",

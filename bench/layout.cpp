@@ -355,47 +355,63 @@ void add_pairs(const Config& cfg) {
         });
       }
 
-      // the C->F copies against a plain copy of the same bytes
+      // the C->F copies against a plain copy of the same bytes, and the blocked one (which
+      // streams its stores past the LLC) against a copy that does too
       const size_t m = square_edge(lvl.bytes, sizeof(T), 2);
-      for (const char* subject : {"to_fortran_blocked", "to_fortran_naive"}) {
+      const std::pair<const char*, const char*> combos[] = {{"to_fortran_blocked", "copy"},
+                                                            {"to_fortran_naive", "copy"},
+                                                            {"to_fortran_blocked", "copy_nt"}};
+      for (const auto& [subject, reference] : combos) {
         const std::string sub = subject;
+        const bool nt = std::string(reference) == "copy_nt";
         Name name("layout", "pair");
-        name.kv("subject", sub).kv("ref", "copy").kv("dtype", dtype_name<T>()).kv("n", m);
+        name.kv("subject", sub).kv("ref", reference).kv("dtype", dtype_name<T>()).kv("n", m);
         name.kv("level", lvl.name).kv("threads", threads);
-        add_cpu_pair(cfg, name, [sub, m, threads, id = new_fixture_id()](benchmark::State& state) {
-          omp_set_num_threads(threads);
-          struct Fx : Fixture {
-            Buffer<T> a, b, c;
-          };
-          auto convert = [&sub, m](Fx& f) {
-            if (sub == "to_fortran_blocked")
-              cpu::to_fortran_blocked(f.a.data(), f.b.data(), m, m);
-            else
-              cpu::to_fortran_naive(f.a.data(), f.b.data(), m, m);
-          };
-          Fx* fx = fixture<Fx>(state, id, [&](Fx& f) {
-            f.a = Buffer<T>(m * m);
-            f.b = Buffer<T>(m * m);
-            f.c = Buffer<T>(m * m);
-            fill_uniform(f.a.data(), f.a.size(), 18);
-            poison(f.b.data(), f.b.size());
-            convert(f);
-            cpu::stream_copy(f.a.data(), f.c.data(), m * m);
-            size_t bad = std::memcmp(f.a.data(), f.c.data(), f.a.bytes()) != 0;
-            for (size_t i = 0; i < m; ++i)
-              for (size_t j = 0; j < m; ++j)
-                bad += std::memcmp(&f.a[i * m + j], &f.b[j * m + i], sizeof(T)) != 0;
-            return bad ? std::to_string(bad) + " elements wrong" : std::string();
-          });
-          if (!fx) return;
-          const double bytes = 2.0 * static_cast<double>(fx->a.bytes());
-          pair_loop(
-              state, bytes, bytes, [&] { cpu::stream_copy(fx->a.data(), fx->c.data(), m * m); },
-              [&] { convert(*fx); });
-          set_working_set(state, bytes);
-          set_peak(state, *fx);
-          set_verified(state);
-        });
+        add_cpu_pair(cfg, name,
+                     [sub, nt, m, threads, id = new_fixture_id()](benchmark::State& state) {
+                       omp_set_num_threads(threads);
+                       struct Fx : Fixture {
+                         Buffer<T> a, b, c;
+                       };
+                       auto convert = [&sub, m](Fx& f) {
+                         if (sub == "to_fortran_blocked")
+                           cpu::to_fortran_blocked(f.a.data(), f.b.data(), m, m);
+                         else
+                           cpu::to_fortran_naive(f.a.data(), f.b.data(), m, m);
+                       };
+                       Fx* fx = fixture<Fx>(state, id, [&](Fx& f) {
+                         f.a = Buffer<T>(m * m);
+                         f.b = Buffer<T>(m * m);
+                         f.c = Buffer<T>(m * m);
+                         fill_uniform(f.a.data(), f.a.size(), 18);
+                         poison(f.b.data(), f.b.size());
+                         convert(f);
+                         poison(f.c.data(), f.c.size());
+                         if (nt)
+                           cpu::stream_copy_nt(f.a.data(), f.c.data(), m * m);
+                         else
+                           cpu::stream_copy(f.a.data(), f.c.data(), m * m);
+                         size_t bad = std::memcmp(f.a.data(), f.c.data(), f.a.bytes()) != 0;
+                         for (size_t i = 0; i < m; ++i)
+                           for (size_t j = 0; j < m; ++j)
+                             bad += std::memcmp(&f.a[i * m + j], &f.b[j * m + i], sizeof(T)) != 0;
+                         return bad ? std::to_string(bad) + " elements wrong" : std::string();
+                       });
+                       if (!fx) return;
+                       const double bytes = 2.0 * static_cast<double>(fx->a.bytes());
+                       pair_loop(
+                           state, bytes, bytes,
+                           [&] {
+                             if (nt)
+                               cpu::stream_copy_nt(fx->a.data(), fx->c.data(), m * m);
+                             else
+                               cpu::stream_copy(fx->a.data(), fx->c.data(), m * m);
+                           },
+                           [&] { convert(*fx); });
+                       set_working_set(state, bytes);
+                       set_peak(state, *fx);
+                       set_verified(state);
+                     });
       }
     }
 }
@@ -633,7 +649,8 @@ const FamilyRegistrar reg{
       "              gpu_transpose_tiled (tile 32 64) gpu_transpose_vec",
       "              gpu_transpose_regs (rows_per_thread 8 16) gpu_memcpy_d2d (L2 DRAM)",
       "pairs: layout/pair/subject/ref (colsum_aware|colsum_naive vs rowsum_naive, rowsum_naive vs",
-      "       read, to_fortran_* vs copy): alternating runs, subject_over_ref_bw",
+      "       read, to_fortran_* vs copy, to_fortran_blocked vs copy_nt): alternating runs,",
+      "       subject_over_ref_bw",
       "derived: layout/derived/dtype/level/threads: strided/contiguous ratios, breakeven_passes"},
      add_layout,
      derive_layout}};

@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "dtypebench/check.hpp"
@@ -51,6 +52,10 @@ TYPED_TEST(BaselineTest, StreamKernelsMatchReference) {
       EXPECT_TRUE(close_enough(b.data(), want.data(), tol.data(), n, &why)) << "copy " << why;
 
       poison(b.data(), n);
+      cpu::stream_copy_nt(a.data(), b.data(), n);
+      EXPECT_TRUE(close_enough(b.data(), want.data(), tol.data(), n, &why)) << "copy_nt " << why;
+
+      poison(b.data(), n);
       cpu::stream_scale(a.data(), b.data(), T(3), n);
       for (size_t i = 0; i < n; ++i) want[i] = 3.0 * a[i], tol[i] = u * std::fabs(want[i]);
       EXPECT_TRUE(close_enough(b.data(), want.data(), tol.data(), n, &why)) << "scale " << why;
@@ -70,6 +75,34 @@ TYPED_TEST(BaselineTest, StreamKernelsMatchReference) {
         tol[i] = 2 * u * (std::fabs(b[i]) + 3 * std::fabs(c[i]));
       EXPECT_TRUE(close_enough(a.data(), want.data(), tol.data(), n, &why)) << "triad " << why;
     }
+  }
+}
+
+// every byte of the destination written, none outside it, whatever the alignment of either side
+// and the size (the non-temporal body covers only whole lines of the destination)
+TEST(Baseline, CopyNtEveryAlignmentAndSize) {
+  for (int threads : {1, 3}) {
+    omp_set_num_threads(threads);
+    for (size_t bytes : {0, 1, 63, 64, 65, 1000, 100003})
+      for (size_t src_off : {0, 5})
+        for (size_t dst_off : {0, 1, 17, 63}) {
+          const size_t guard = 128;
+          Buffer<uint8_t> a(bytes + 64), b(bytes + 64 + 2 * guard);
+          const uint64_t seed = test::fresh_seed();
+          for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<uint8_t>(splitmix64(seed + i));
+          std::memset(b.data(), 0xa5, b.size());  // any pattern: the guard bytes must keep it
+          std::vector<uint8_t> before(b.data(), b.data() + b.size());
+          uint8_t* dst = b.data() + guard + dst_off;
+          cpu::copy_bytes_nt(a.data() + src_off, dst, bytes);
+          size_t bad = 0;
+          for (size_t i = 0; i < b.size(); ++i) {
+            const uint8_t* p = b.data() + i;
+            const bool inside = p >= dst && p < dst + bytes;
+            bad += *p != (inside ? a[src_off + (p - dst)] : before[i]);
+          }
+          EXPECT_EQ(bad, 0u) << bytes << " bytes, src +" << src_off << ", dst +" << dst_off
+                             << ", threads " << threads;
+        }
   }
 }
 

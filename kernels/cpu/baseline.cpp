@@ -2,11 +2,15 @@
 
 #include <omp.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <stdexcept>
 
 #include "dtypebench/dtypes.hpp"
+#include "dtypebench/parallel.hpp"
 
-#if defined(__AVX512BF16__)
+#if defined(__AVX__)
 #include <immintrin.h>
 #endif
 
@@ -28,6 +32,36 @@ void stream_copy(const T* a, T* b, size_t n) {
 }
 
 template void stream_copy<uint16_t>(const uint16_t*, uint16_t*, size_t);
+
+void copy_bytes_nt(const void* a, void* b, size_t bytes) {
+  const char* src = static_cast<const char*>(a);
+  char* dst = static_cast<char*>(b);
+  // the lines wholly inside b, split among the threads; the ragged ends are copied plainly
+  const size_t head = std::min(bytes, (64 - reinterpret_cast<uintptr_t>(dst) % 64) % 64);
+  const size_t lines = (bytes - head) / 64;
+  std::memcpy(dst, src, head);
+  std::memcpy(dst + head + lines * 64, src + head + lines * 64, bytes - head - lines * 64);
+#pragma omp parallel
+  {
+    const auto [lo, hi] = thread_range(lines);
+    const char* s = src + head;
+    char* d = dst + head;
+#if defined(__AVX512F__)
+    for (size_t l = lo; l < hi; ++l)
+      _mm512_stream_si512(reinterpret_cast<__m512i*>(d + 64 * l),
+                          _mm512_loadu_si512(reinterpret_cast<const void*>(s + 64 * l)));
+    _mm_sfence();
+#elif defined(__AVX__)
+    for (size_t l = lo; l < hi; ++l)
+      for (size_t h = 0; h < 64; h += 32)
+        _mm256_stream_si256(reinterpret_cast<__m256i*>(d + 64 * l + h),
+                            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + 64 * l + h)));
+    _mm_sfence();
+#else
+    std::memcpy(d + 64 * lo, s + 64 * lo, 64 * (hi - lo));
+#endif
+  }
+}
 
 template <class T>
 void stream_scale(const T* a, T* b, T q, size_t n) {
