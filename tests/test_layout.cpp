@@ -60,7 +60,14 @@ TYPED_TEST(LayoutTest, ReduceEveryAxisMethodOrder) {
               }
             Buffer<acc_t<T>> out(nout);
             poison(out.data(), nout);
+            PeakScope scope;
             cpu::reduce(a.data(), rows, cols, o, axis, m, out.data());
+            // only the cache-aware walk across storage order needs scratch: one vector per
+            // thread past the first, and the peak accounting must see it
+            const bool across = (axis == cpu::Axis::Rows) != (o == Order::C);
+            const size_t scratch =
+                m == cpu::Method::Aware && across ? (threads - 1) * nout * sizeof(acc_t<T>) : 0;
+            EXPECT_EQ(scope.tracked_peak(), scratch) << "threads " << threads;
             std::string why;
             EXPECT_TRUE(close_enough(out.data(), want.data(), tol.data(), nout, &why))
                 << rows << "x" << cols << " order " << order_name(o) << " axis "

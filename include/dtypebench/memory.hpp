@@ -43,13 +43,13 @@ std::string format_bytes(double bytes);  // "1.50 GiB"
 
 }  // namespace mem
 
-// A typed, tracked, move-only host array.
+// A typed, tracked, move-only host array. An empty one allocates nothing (data() is null).
 template <class T>
 class Buffer {
  public:
   Buffer() = default;
   explicit Buffer(size_t n, bool huge_pages = true)
-      : n_(n), p_(static_cast<T*>(mem::allocate(n * sizeof(T), huge_pages))) {}
+      : n_(n), p_(n ? static_cast<T*>(mem::allocate(n * sizeof(T), huge_pages)) : nullptr) {}
   Buffer(Buffer&& o) noexcept : n_(std::exchange(o.n_, 0)), p_(std::exchange(o.p_, nullptr)) {}
   Buffer& operator=(Buffer&& o) noexcept {
     if (this != &o) {
