@@ -2,8 +2,12 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <string>
+#include <vector>
 
+#include "dtypebench/gpu.hpp"
 #include "dtypebench/memory.hpp"
+#include "tests/test_util.hpp"
 
 namespace dtypebench {
 namespace {
@@ -47,6 +51,44 @@ TEST(Memory, TooLargeIsAClearError) {
   } catch (const OutOfMemory& e) {
     EXPECT_NE(std::string(e.what()).find("cannot allocate"), std::string::npos) << e.what();
   }
+}
+
+// Device memory: the tracked peak is exact, and a buffer that cannot fit is an OutOfMemory the
+// benchmarks turn into a skip, after which the device still works (the run goes on).
+TEST(Memory, DeviceTrackedPeakIsExact) {
+  DB_REQUIRE_GPU();
+  const size_t live0 = gpu::device_live_bytes();
+  gpu::device_reset_peak();
+  {
+    gpu::DeviceBuffer<double> a(1000003);
+    { gpu::DeviceBuffer<float> b(77); }
+    gpu::DeviceBuffer<char> c(5);
+    EXPECT_EQ(gpu::device_live_bytes() - live0, a.bytes() + c.bytes());
+  }
+  EXPECT_EQ(gpu::device_peak_bytes() - live0, 1000003 * sizeof(double) + 77 * sizeof(float));
+  EXPECT_EQ(gpu::device_live_bytes(), live0);
+}
+
+TEST(Memory, DeviceTooLargeIsAClearErrorAndTheDeviceGoesOn) {
+  DB_REQUIRE_GPU();
+  const size_t live0 = gpu::device_live_bytes();
+  const size_t huge = 2 * gpu::device().mem_bytes + (size_t(1) << 30);
+  try {
+    gpu::DeviceBuffer<char> a(huge);
+    FAIL() << "allocated " << huge << " bytes on the GPU";
+  } catch (const OutOfMemory& e) {
+    EXPECT_NE(std::string(e.what()).find("on the GPU"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(gpu::device_live_bytes(), live0);  // nothing tracked for the failed allocation
+  // the failure left no error behind: the next allocation, copy and sync work
+  const size_t n = 4099;
+  gpu::DeviceBuffer<int> d(n);
+  std::vector<int> in(n), out(n, -1);
+  for (size_t i = 0; i < n; ++i) in[i] = static_cast<int>(i * 7 + 1);
+  gpu::copy_to_device(d.data(), in.data(), n * sizeof(int));
+  gpu::synchronize();
+  gpu::copy_to_host(out.data(), d.data(), n * sizeof(int));
+  EXPECT_EQ(out, in);
 }
 
 TEST(Memory, FormatBytes) {
