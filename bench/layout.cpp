@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "bench/derived_math.hpp"
 #include "bench/registry.hpp"
 #include "dtypebench/check.hpp"
 #include "dtypebench/fill.hpp"
@@ -21,6 +22,9 @@
 namespace dtypebench {
 namespace bench {
 namespace {
+
+// the strided sweep, in elements: past 64 bytes for every dtype, so the step shows
+constexpr size_t kStrides[] = {1, 2, 4, 8, 16, 32, 64, 128};
 
 // Edge of a square matrix whose `arrays` copies fill the working set. Rows are whole cache lines
 // (n a multiple of 64 / element size, as NumPy's 5000 x 5000 f64 is), but n is never a power of
@@ -124,7 +128,7 @@ template <class T>
 void add_strided(const Config& cfg) {
   for (const Level& lvl : cfg.levels) {
     if (cfg.quick && lvl.name != "DRAM") continue;  // the step shows where lines are refetched
-    for (size_t stride : {1, 2, 4, 8, 16, 32, 64, 128})
+    for (size_t stride : kStrides)
       for (int threads : cfg.threads) {
         const size_t n = lvl.bytes / sizeof(T);
         Name name("layout", "strided");
@@ -567,7 +571,8 @@ void add_layout(const Config& cfg) {
 
 // Per (dtype, level, threads): how much the strided walk costs against the contiguous one, how
 // close the cache-aware walk gets, how the C->F copies compare with a plain copy, and after how
-// many strided passes converting to F first would have paid for itself (-1: never).
+// many strided passes converting to F first would have paid for itself (-1: never), and from
+// which stride (in bytes) the strided sweep's cost per element stops growing.
 std::vector<Derived> derive_layout(const Results& results) {
   struct Key {
     std::string dtype, level, threads;
@@ -576,6 +581,7 @@ std::vector<Derived> derive_layout(const Results& results) {
     }
   };
   std::map<Key, std::map<std::string, double>> per_elem;  // variant(/order) -> seconds/element
+  std::map<Key, double> elem_bytes;                        // from the strided sweep's counter
   for (const auto& [name, r] : results) {
     auto kv = parse_name(name);
     if (kv["family"] != "layout" || !kv.count("n")) continue;
@@ -588,6 +594,8 @@ std::vector<Derived> derive_layout(const Results& results) {
     if (kv.count("tile")) v += kv["tile"];
     if (kv.count("rows_per_thread")) v += kv["rows_per_thread"];
     per_elem[{kv["dtype"], kv["level"], kv["threads"]}][v] = r.seconds / elems;
+    if (const auto epl = r.counters.find("elements_per_line"); epl != r.counters.end())
+      elem_bytes[{kv["dtype"], kv["level"], kv["threads"]}] = 64.0 / epl->second;
   }
   std::vector<Derived> out;
   for (auto& [k, t] : per_elem) {
@@ -608,15 +616,22 @@ std::vector<Derived> derive_layout(const Results& results) {
         d.values["to_fortran_naive_over_copy_bw"] = t["copy"] / t["to_fortran_naive"];
     }
     if (has("colsum_naive/C") && has("colsum_naive/F") && has("to_fortran_blocked")) {
-      const double gain = t["colsum_naive/C"] - t["colsum_naive/F"];
-      d.values["breakeven_passes"] = gain > 0 ? t["to_fortran_blocked"] / gain : -1;
+      d.values["breakeven_passes"] =
+          breakeven_passes(t["to_fortran_blocked"], t["colsum_naive/C"], t["colsum_naive/F"]);
     }
     if (has("strided/1"))
-      for (const char* s : {"2", "4", "8", "16", "32", "64", "128"}) {
-        const std::string key = std::string("strided/") + s;
-        if (has(key.c_str()))
-          d.values[std::string("stride") + s + "_over_stride1"] = t[key] / t["strided/1"];
+      for (size_t s : kStrides) {
+        const std::string key = "strided/" + std::to_string(s);
+        if (s > 1 && has(key.c_str()))
+          d.values["stride" + std::to_string(s) + "_over_stride1"] = t[key] / t["strided/1"];
       }
+    // where the sweep's cost per element stops growing, in bytes (whole sweeps only)
+    std::vector<std::pair<double, double>> sweep;
+    for (size_t s : kStrides)
+      if (has(("strided/" + std::to_string(s)).c_str()))
+        sweep.emplace_back(static_cast<double>(s), t["strided/" + std::to_string(s)]);
+    if (sweep.size() == std::size(kStrides) && elem_bytes.count(k))
+      d.values["stride_plateau_bytes"] = stride_plateau(sweep) * elem_bytes[k];
     if (has("gpu_memcpy_d2d")) {
       for (const char* tile : {"tiled32", "tiled64", "vec", "regs8", "regs16"}) {
         const std::string v = std::string("gpu_transpose_") + tile;
@@ -651,7 +666,8 @@ const FamilyRegistrar reg{
       "pairs: layout/pair/subject/ref (colsum_aware|colsum_naive vs rowsum_naive, rowsum_naive vs",
       "       read, to_fortran_* vs copy, to_fortran_blocked vs copy_nt): alternating runs,",
       "       subject_over_ref_bw",
-      "derived: layout/derived/dtype/level/threads: strided/contiguous ratios, breakeven_passes"},
+      "derived: layout/derived/dtype/level/threads: strided/contiguous ratios, breakeven_passes,",
+      "         stride_plateau_bytes"},
      add_layout,
      derive_layout}};
 
