@@ -2,8 +2,10 @@
 //   reduce naive   one output at a time, loops follow the logical index: on the "wrong" order every
 //                  element is a new cache line (stride = rows or cols elements)
 //   reduce aware   loops follow storage order, accumulating a whole vector of outputs at once
-//   strided_sum    visits all n elements with a fixed stride (then the next offset): the cost steps
-//                  up until the stride reaches one cache line (64 bytes / element size)
+//   strided_sum    visits all n elements with a fixed stride (then the next offset), eight add
+//                  chains at a time: the cost per element steps up until the stride reaches the
+//                  unit the memory hierarchy fetches (a 64-byte line; 128 bytes from DRAM where
+//                  lines come in pairs)
 //   to_fortran     C -> F copy, naive (strided writes) vs cache-blocked tiles of register
 //                  transposes (streaming stores beyond the last-level cache)
 //   matvec         y = A x as row dots (dot) or column axpys (axpy), on either order
