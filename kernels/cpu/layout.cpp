@@ -389,10 +389,6 @@ void to_fortran_blocked(const T* a, T* b, size_t rows, size_t cols, Stores store
 #ifdef DTYPEBENCH_SIMD_TRANSPOSE
   static const BlockTranspose<sizeof(T)> block;
   constexpr size_t KI = BlockTranspose<sizeof(T)>::KI, KJ = BlockTranspose<sizeof(T)>::KJ;
-#else
-  constexpr size_t KI = 8, KJ = 8;
-#endif
-  constexpr size_t kLine = 64 / sizeof(T);  // elements per cache line
   // stores that bypass the caches when the destination cannot stay in them anyway: a 64-byte
   // block row is a whole line, so no read-for-ownership is needed (0.6x -> 0.9x copy at DRAM)
   // (every destination row of a block must start on a line: rows a multiple of KI)
@@ -400,6 +396,12 @@ void to_fortran_blocked(const T* a, T* b, size_t rows, size_t cols, Stores store
       rows % KI == 0 &&
       (stores == Stores::Streaming ||
        (stores == Stores::Auto && 2 * rows * cols * sizeof(T) > cpu_info().l3_bytes));
+#else
+  // without AVX-512 the tiles are transposed element by element, with ordinary stores
+  constexpr size_t KI = 8, KJ = 8;
+  (void)stores;
+#endif
+  constexpr size_t kLine = 64 / sizeof(T);  // elements per cache line
   const size_t tiles_i = (rows + B - 1) / B, tiles = tiles_i * ((cols + B - 1) / B);
   const bool straddle = (cols * sizeof(T)) % 64 != 0 || reinterpret_cast<uintptr_t>(a) % 64 != 0;
 #pragma omp parallel
@@ -440,7 +442,9 @@ void to_fortran_blocked(const T* a, T* b, size_t rows, size_t cols, Stores store
         }
     }
   }
+#ifdef DTYPEBENCH_SIMD_TRANSPOSE
   if (stream) _mm_sfence();
+#endif
 }
 
 template <class T>
