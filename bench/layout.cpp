@@ -581,7 +581,7 @@ std::vector<Derived> derive_layout(const Results& results) {
     }
   };
   std::map<Key, std::map<std::string, double>> per_elem;  // variant(/order) -> seconds/element
-  std::map<Key, double> elem_bytes;                        // from the strided sweep's counter
+  std::map<Key, double> elem_bytes;                       // from the strided sweep's counter
   for (const auto& [name, r] : results) {
     auto kv = parse_name(name);
     if (kv["family"] != "layout" || !kv.count("n")) continue;
@@ -619,17 +619,15 @@ std::vector<Derived> derive_layout(const Results& results) {
       d.values["breakeven_passes"] =
           breakeven_passes(t["to_fortran_blocked"], t["colsum_naive/C"], t["colsum_naive/F"]);
     }
-    if (has("strided/1"))
-      for (size_t s : kStrides) {
-        const std::string key = "strided/" + std::to_string(s);
-        if (s > 1 && has(key.c_str()))
-          d.values["stride" + std::to_string(s) + "_over_stride1"] = t[key] / t["strided/1"];
-      }
+    std::vector<std::pair<double, double>> sweep;  // (stride, seconds per element)
+    for (size_t s : kStrides) {
+      const std::string key = "strided/" + std::to_string(s);
+      if (!has(key.c_str())) continue;
+      sweep.emplace_back(static_cast<double>(s), t[key]);
+      if (s > 1 && has("strided/1"))
+        d.values["stride" + std::to_string(s) + "_over_stride1"] = t[key] / t["strided/1"];
+    }
     // where the sweep's cost per element stops growing, in bytes (whole sweeps only)
-    std::vector<std::pair<double, double>> sweep;
-    for (size_t s : kStrides)
-      if (has(("strided/" + std::to_string(s)).c_str()))
-        sweep.emplace_back(static_cast<double>(s), t["strided/" + std::to_string(s)]);
     if (sweep.size() == std::size(kStrides) && elem_bytes.count(k))
       d.values["stride_plateau_bytes"] = stride_plateau(sweep) * elem_bytes[k];
     if (has("gpu_memcpy_d2d")) {

@@ -368,7 +368,8 @@ acc_t<T> strided_sum(const T* a, size_t n, size_t stride) {
     const size_t len = hi - lo;
     for (size_t off = 0; off < std::min(stride, len); ++off) {
       const size_t m = (len - off + stride - 1) / stride;
-      total += stride == 1 ? sum_strided_run(a + lo, m, 1) : sum_strided_chains(a + lo + off, m, stride);
+      total +=
+          stride == 1 ? sum_strided_run(a + lo, m, 1) : sum_strided_chains(a + lo + off, m, stride);
     }
   }
   return total;
