@@ -60,7 +60,8 @@ for b in pairs:  # the same bytes both ways: a ratio of bandwidths, the pairs co
 PY
 # peak memory: what the process's resident high-water mark grew by is what we tracked (the
 # buffers), not more: checking a result once must not cost fp64 copies of it
-"$bin" --levels=DRAM --dram-mib=64 --threads=1 \
+# (L3 runs after DRAM buffers were freed: pages left resident must not be reused unseen)
+"$bin" --levels=L3,DRAM --dram-mib=64 --threads=1 \
   '--benchmark_filter=^(baseline/(copy|triad)/dtype:f32|layout/(to_fortran_blocked|colsum_aware)/dtype:f32|convert/astype_prealloc)' \
   --benchmark_min_time=0.001 --benchmark_repetitions=1 \
   --benchmark_out="$tmp/p.json" --benchmark_out_format=json >/dev/null 2>"$tmp/err" ||
@@ -68,10 +69,11 @@ PY
 python3 - "$tmp/p.json" <<'PY' || fail "peak check failed"
 import json, sys
 runs = [b for b in json.load(open(sys.argv[1]))["benchmarks"] if b.get("label") != "derived"]
-assert len(runs) >= 5, [b["name"] for b in runs]
+assert len(runs) >= 10, [b["name"] for b in runs]
 for b in runs:
     tracked, rss = b["peak_bytes"], b["peak_rss_bytes"]
-    assert tracked >= 32 << 20, (b["name"], tracked)
+    if tracked < 2 << 20:
+        continue  # small L3 levels: malloc's own pages, not counted page by page
     # rss is 0 where /proc/self/clear_refs cannot be written; huge pages round up a little
     assert rss == 0 or 0.95 * tracked <= rss <= 1.05 * tracked, (b["name"], tracked, rss)
 PY

@@ -18,8 +18,9 @@ struct OutOfMemory : std::runtime_error {
 
 namespace mem {
 
-// Tracked, 64-byte aligned (4 KiB for big buffers) host allocation. Pages are not touched here:
-// the kernel that writes first decides where they land, and the high-water mark counts them then.
+// Tracked, 64-byte aligned host allocation; from 1 MiB on, a page-aligned mapping of its own
+// (fresh pages, unmapped at release). Pages are not touched here: the kernel that writes first
+// decides where they land, and the high-water mark counts them then.
 // Buffers of 32 MiB and more ask for transparent huge pages unless huge_pages is false (an
 // allocation inside a timed loop: with THP defrag=madvise, each one can stall on compaction).
 void* allocate(size_t bytes, bool huge_pages = true);
