@@ -1,8 +1,6 @@
 // Baseline family: the bandwidth and arithmetic ceilings of this machine, CPU and GPU.
 #include "kernels/cpu/baseline.hpp"
 
-#include <omp.h>
-
 #include <vector>
 
 #include "bench/registry.hpp"
@@ -25,6 +23,18 @@ struct StreamKind {
 constexpr StreamKind kStreams[] = {{Stream::Read, "read", 1},      {Stream::Copy, "copy", 2},
                                    {Stream::CopyNt, "copy_nt", 2}, {Stream::Scale, "scale", 2},
                                    {Stream::Add, "add", 3},        {Stream::Triad, "triad", 3}};
+
+const StreamKind& stream_of(const std::string& name) {
+  for (const StreamKind& s : kStreams)
+    if (name == s.name) return s;
+  throw std::logic_error("no stream kernel " + name);
+}
+
+// elements per array: the arrays together fill the level
+Value stream_n(const Point& p) {
+  const size_t n = p.size("level") / (stream_of(p["variant"]).arrays * p.size("dtype"));
+  return {std::to_string(n), static_cast<double>(n)};
+}
 
 template <class T>
 void run_stream(T* a, T* b, T* c, size_t n, Stream k, T* sink) {
@@ -52,273 +62,287 @@ void run_stream(T* a, T* b, T* c, size_t n, Stream k, T* sink) {
 }
 
 template <class T>
-struct StreamFx : Fixture {
-  Buffer<T> a, b, c;
-};
+class StreamCase : public Case {
+ public:
+  explicit StreamCase(const Point& p) : sk_(stream_of(p["variant"])), n_(p.size("n")) {}
 
-// Fills the inputs, poisons the output, runs kernel k once and compares with an fp64 reference;
-// returns the failure ("" when it matched). The inputs are refilled afterwards for timing.
-template <class T>
-std::string check_stream(Stream k, size_t n, StreamFx<T>& f) {
-  fill_uniform(f.a.data(), n, 1);
-  fill_uniform(f.b.data(), n, 2);
-  fill_uniform(f.c.data(), f.c.size(), 3);
-  std::string why;
-  T sink = 0;
-  if (k == Stream::Read) {
-    double s = 0, abs = 0;
-    for (size_t i = 0; i < n; ++i) s += f.a[i], abs += std::fabs(static_cast<double>(f.a[i]));
-    run_stream(f.a.data(), f.b.data(), f.c.data(), n, k, &sink);
-    const double t = 2.0 * static_cast<double>(n) * unit_roundoff<T>() * abs;
-    close_enough(&sink, &s, &t, 1, &why);
+  // Fills the inputs, poisons the output, runs the kernel once and compares with an fp64
+  // reference. The inputs are refilled afterwards for timing.
+  std::string setup() override {
+    a_ = Buffer<T>(n_);
+    b_ = Buffer<T>(n_);
+    c_ = Buffer<T>(sk_.arrays == 3 ? n_ : 0);
+    fill_uniform(a_.data(), n_, 1);
+    fill_uniform(b_.data(), n_, 2);
+    fill_uniform(c_.data(), c_.size(), 3);
+    const Stream k = sk_.kind;
+    std::string why;
+    if (k == Stream::Read) {
+      double s = 0, abs = 0;
+      for (size_t i = 0; i < n_; ++i) s += a_[i], abs += std::fabs(static_cast<double>(a_[i]));
+      run();
+      const double t = 2.0 * static_cast<double>(n_) * unit_roundoff<T>() * abs;
+      const double got = sink_;
+      close_enough(&got, &s, &t, 1, &why);
+      return why;
+    }
+    T* out = k == Stream::Copy || k == Stream::CopyNt || k == Stream::Scale ? b_.data()
+             : k == Stream::Add                                             ? c_.data()
+                                                                            : a_.data();
+    poison(out, n_);
+    run();
+    // the inputs as filled, regenerated element by element (the output overwrote one of them)
+    const auto input = [](uint64_t seed, size_t i) {
+      return static_cast<double>(store_as<T>(uniform_at(seed, i)));
+    };
+    const bool three = k == Stream::Add || k == Stream::Triad;
+    close_enough_by(
+        out, n_,
+        [&](size_t i) {
+          const double x = input(1, i), y = input(2, i), z = three ? input(3, i) : 0;
+          const double want = k == Stream::Copy || k == Stream::CopyNt ? x
+                              : k == Stream::Scale                     ? 3 * x
+                              : k == Stream::Add                       ? x + y
+                                                                       : y + 3 * z;
+          return std::pair<double, double>(
+              want, 2 * unit_roundoff<T>() * (std::fabs(y) + 3 * std::fabs(z) + 3 * std::fabs(x)));
+        },
+        &why);
+    fill_uniform(a_.data(), n_, 1);
+    fill_uniform(b_.data(), n_, 2);
     return why;
   }
-  T* out = k == Stream::Copy || k == Stream::CopyNt || k == Stream::Scale ? f.b.data()
-           : k == Stream::Add                                             ? f.c.data()
-                                                                          : f.a.data();
-  poison(out, n);
-  run_stream(f.a.data(), f.b.data(), f.c.data(), n, k, &sink);
-  // the inputs as filled, regenerated element by element (the output overwrote one of them)
-  const auto input = [](uint64_t seed, size_t i) {
-    return static_cast<double>(store_as<T>(uniform_at(seed, i)));
+  void run() override {
+    run_stream(a_.data(), b_.data(), c_.data(), n_, sk_.kind, &sink_);
+    benchmark::DoNotOptimize(sink_);
+  }
+  Work work() const override {
+    const double bytes = static_cast<double>(sk_.arrays * n_ * sizeof(T));
+    return {bytes, sk_.kind == Stream::Triad ? 2.0 * n_ : 0, static_cast<double>(n_), bytes};
+  }
+
+ private:
+  StreamKind sk_;
+  size_t n_;
+  Buffer<T> a_, b_, c_;
+  T sink_ = 0;
+};
+
+// Independent FMA chains in registers, checked against the scalar fp64 model of one chain.
+template <class T>
+class FmaCase : public Case {
+ public:
+  explicit FmaCase(const Point& p) : threads_(static_cast<int>(p.num("threads"))) {}
+  std::string setup() override {
+    const size_t check_steps = 100;
+    const double got = cpu::fma_peak<T>(check_steps, m_, c_, x0_, &flops_);
+    constexpr int W = 64 / sizeof(T);
+    double want = 0;
+    for (int l = 0; l < W; ++l)
+      want += cpu::fma_chain_reference(
+          check_steps, m_, c_, static_cast<double>(x0_ + static_cast<T>(l) * static_cast<T>(1e-3)));
+    want *= cpu::kFmaChains * threads_;
+    const double tol = 1e-4 * std::fabs(want) + 1e-12;
+    std::string why;
+    close_enough(&got, &want, &tol, 1, &why);
+    return why;
+  }
+  void run() override { benchmark::DoNotOptimize(cpu::fma_peak<T>(20000, m_, c_, x0_, &flops_)); }
+  Work work() const override { return {0, flops_, 0, 0}; }
+
+ private:
+  int threads_;
+  const T m_ = static_cast<T>(0.999), c_ = static_cast<T>(1e-3), x0_ = static_cast<T>(0.5);
+  double flops_ = 0;
+};
+
+class Bf16DotCase : public Case {
+ public:
+  explicit Bf16DotCase(const Point& p) : threads_(static_cast<int>(p.num("threads"))) {}
+  std::string setup() override {
+    // 0.5 and 0.25 are exact in bf16, and every partial sum below is exact in fp32
+    const size_t check_steps = 64;
+    const double got = cpu::bf16_dot_peak(check_steps, 0.5f, 0.25f, &flops_);
+    const double want = threads_ * cpu::kFmaChains * 16.0 * check_steps * 2 * 0.125;
+    const double tol = 0;
+    std::string why;
+    close_enough(&got, &want, &tol, 1, &why);
+    return why;
+  }
+  void run() override { benchmark::DoNotOptimize(cpu::bf16_dot_peak(20000, 0.5f, 0.25f, &flops_)); }
+  Work work() const override { return {0, flops_, 0, 0}; }
+
+ private:
+  int threads_;
+  double flops_ = 0;
+};
+
+std::vector<std::string> stream_names() {
+  std::vector<std::string> v;
+  for (const StreamKind& s : kStreams) v.push_back(s.name);
+  return v;
+}
+
+std::vector<Spec> cpu_specs() {
+  return {
+      Spec("")
+          .with(dtype_axis<double, float>())
+          .with(axis("variant", stream_names()))
+          .with(levels_axis())
+          .with(threads_axis())
+          .key("n", stream_n)
+          .name({"dtype", "level", "n", "threads"})
+          .note("copy_nt: non-temporal stores, no read-for-ownership of the destination")
+          .cases(typed<StreamCase, double, float>()),
+      Spec("fma_peak")
+          .with(dtype_axis<double, float>())
+          .with(threads_axis())
+          .cases(typed<FmaCase, double, float>()),
+      Spec("bf16_dot_peak")
+          .with(dtype_axis<bfloat16>())
+          .with(threads_axis())
+          .skip_if([](const Point&) {
+            return cpu::have_avx512_bf16() ? "" : "this build or CPU has no AVX512-BF16";
+          })
+          .cases(plain<Bf16DotCase>()),
   };
-  const bool three = k == Stream::Add || k == Stream::Triad;
-  close_enough_by(
-      out, n,
-      [&](size_t i) {
-        const double x = input(1, i), y = input(2, i), z = three ? input(3, i) : 0;
-        const double want = k == Stream::Copy || k == Stream::CopyNt ? x
-                            : k == Stream::Scale                     ? 3 * x
-                            : k == Stream::Add                       ? x + y
-                                                                     : y + 3 * z;
-        return std::pair<double, double>(
-            want, 2 * unit_roundoff<T>() * (std::fabs(y) + 3 * std::fabs(z) + 3 * std::fabs(x)));
-      },
-      &why);
-  fill_uniform(f.a.data(), n, 1);
-  fill_uniform(f.b.data(), n, 2);
-  return why;
-}
-
-template <class T>
-void add_cpu_streams(const Config& cfg) {
-  for (const StreamKind& sk : kStreams)
-    for (const Level& lvl : cfg.levels)
-      for (int threads : cfg.threads) {
-        const size_t n = lvl.bytes / (sk.arrays * sizeof(T));
-        Name name("baseline", sk.name);
-        name.kv("dtype", dtype_name<T>()).kv("level", lvl.name).kv("n", n).kv("threads", threads);
-        add_cpu(name, [sk, n, threads, id = new_fixture_id()](benchmark::State& state) {
-          omp_set_num_threads(threads);
-          StreamFx<T>* fx = fixture<StreamFx<T>>(state, id, [&](StreamFx<T>& f) {
-            f.a = Buffer<T>(n);
-            f.b = Buffer<T>(n);
-            f.c = Buffer<T>(sk.arrays == 3 ? n : 0);
-            return check_stream(sk.kind, n, f);
-          });
-          if (!fx) return;
-          T sink = 0;
-          for (auto _ : state) {
-            run_stream(fx->a.data(), fx->b.data(), fx->c.data(), n, sk.kind, &sink);
-            benchmark::DoNotOptimize(sink);
-            benchmark::ClobberMemory();
-          }
-          const double bytes = static_cast<double>(sk.arrays * n * sizeof(T));
-          set_work(state, bytes, sk.kind == Stream::Triad ? 2.0 * n : 0, static_cast<double>(n));
-          set_working_set(state, bytes);
-          set_peak(state, *fx);
-          set_verified(state);
-        });
-      }
-}
-
-template <class T>
-void add_cpu_fma(const Config& cfg) {
-  for (int threads : cfg.threads) {
-    Name name("baseline", "fma_peak");
-    name.kv("dtype", dtype_name<T>()).kv("threads", threads);
-    add_cpu(name, [threads](benchmark::State& state) {
-      omp_set_num_threads(threads);
-      const T m = static_cast<T>(0.999), c = static_cast<T>(1e-3), x0 = static_cast<T>(0.5);
-      // check: the kernel's chains against the scalar fp64 model of one chain
-      double flops = 0;
-      const size_t check_steps = 100;
-      const double got = cpu::fma_peak<T>(check_steps, m, c, x0, &flops);
-      constexpr int W = 64 / sizeof(T);
-      double want = 0;
-      for (int l = 0; l < W; ++l)
-        want += cpu::fma_chain_reference(
-            check_steps, m, c, static_cast<double>(x0 + static_cast<T>(l) * static_cast<T>(1e-3)));
-      want *= cpu::kFmaChains * threads;
-      const double tol = 1e-4 * std::fabs(want) + 1e-12;
-      std::string why;
-      if (!close_enough(&got, &want, &tol, 1, &why)) return fail(state, why);
-      const size_t steps = 20000;
-      for (auto _ : state) benchmark::DoNotOptimize(cpu::fma_peak<T>(steps, m, c, x0, &flops));
-      set_work(state, 0, flops, 0);
-      set_verified(state);
-    });
-  }
-}
-
-void add_cpu_bf16_dot(const Config& cfg) {
-  for (int threads : cfg.threads) {
-    Name name("baseline", "bf16_dot_peak");
-    name.kv("dtype", "bf16").kv("threads", threads);
-    add_cpu(name, [threads](benchmark::State& state) {
-      if (!cpu::have_avx512_bf16()) return skip(state, "this build or CPU has no AVX512-BF16");
-      omp_set_num_threads(threads);
-      // 0.5 and 0.25 are exact in bf16, and every partial sum below is exact in fp32
-      double flops = 0;
-      const size_t check_steps = 64;
-      const double got = cpu::bf16_dot_peak(check_steps, 0.5f, 0.25f, &flops);
-      const double want = threads * cpu::kFmaChains * 16.0 * check_steps * 2 * 0.125;
-      const double tol = 0;
-      std::string why;
-      if (!close_enough(&got, &want, &tol, 1, &why)) return fail(state, why);
-      for (auto _ : state) benchmark::DoNotOptimize(cpu::bf16_dot_peak(20000, 0.5f, 0.25f, &flops));
-      set_work(state, 0, flops, 0);
-      set_verified(state);
-    });
-  }
 }
 
 #ifdef DTYPEBENCH_HAVE_CUDA
+int gpu_arrays(const std::string& v) { return v == "gpu_read" ? 1 : v == "gpu_triad" ? 3 : 2; }
+
 template <class T>
-void add_gpu_streams(const Config& cfg) {
-  for (const Level& lvl : gpu_levels(cfg)) {
-    for (const char* variant : {"gpu_memcpy_d2d", "gpu_copy", "gpu_read", "gpu_triad"}) {
-      const std::string v = variant;
-      const int arrays = v == "gpu_read" ? 1 : v == "gpu_triad" ? 3 : 2;
-      const size_t n = lvl.bytes / (arrays * sizeof(T));
-      Name name("baseline", v);
-      name.kv("dtype", dtype_name<T>()).kv("level", lvl.name).kv("n", n);
-      const bool flush = cfg.flush_l2;
-      add_gpu(name, [v, arrays, n, flush, id = new_fixture_id()](benchmark::State& state) {
-        struct Fx : Fixture {
-          gpu::DeviceBuffer<T> a, b, c;
-          gpu::DeviceBuffer<double> sum;  // per-block partial sums
-          size_t partials = 0;
-          size_t device_peak = 0;
-        };
-        const T q = static_cast<T>(3);
-        auto launch = [&v, n, q](Fx& f) {
-          if (v == "gpu_memcpy_d2d") cuda::d2d_copy(f.b.data(), f.a.data(), f.a.bytes());
-          if (v == "gpu_copy") cuda::copy(f.a.data(), f.b.data(), n);
-          if (v == "gpu_read") f.partials = cuda::read(f.a.data(), n, f.sum.data());
-          if (v == "gpu_triad") cuda::triad(f.a.data(), f.b.data(), f.c.data(), q, n);
-        };
-        Fx* fx = fixture<Fx>(state, id, [&](Fx& f) {
-          gpu::device_reset_peak();
-          const size_t dev0 = gpu::device_live_bytes();
-          Buffer<T> ha(n), hb(n), hc(n);
-          fill_uniform(ha.data(), n, 1);
-          fill_uniform(hb.data(), n, 2);
-          fill_uniform(hc.data(), n, 3);
-          f.a = gpu::DeviceBuffer<T>(n);
-          f.b = gpu::DeviceBuffer<T>(arrays >= 2 ? n : 0);
-          f.c = gpu::DeviceBuffer<T>(arrays == 3 ? n : 0);
-          f.sum = gpu::DeviceBuffer<double>(cuda::read_blocks());
-          f.device_peak = gpu::device_peak_bytes() - dev0;
-          gpu::copy_to_device(f.a.data(), ha.data(), f.a.bytes());
-          if (arrays == 3) {
-            gpu::copy_to_device(f.b.data(), hb.data(), f.b.bytes());
-            gpu::copy_to_device(f.c.data(), hc.data(), f.c.bytes());
-          }
-          // check once: outputs poisoned (0xff bytes are NaN for every float type)
-          if (arrays == 2) gpu::memset_device(f.b.data(), 0xff, f.b.bytes());
-          if (arrays == 3) gpu::memset_device(f.a.data(), 0xff, f.a.bytes());
-          launch(f);
-          gpu::synchronize();
-          std::string why;
-          if (arrays == 1) {
-            double want = 0, abs = 0;
-            const double got = cuda::read_total(f.sum.data(), f.partials);
-            for (size_t i = 0; i < n; ++i) want += ha[i], abs += std::fabs(double(ha[i]));
-            const double tol = 1e-12 * abs + 1e-9;
-            close_enough(&got, &want, &tol, 1, &why);
-            return why;
-          }
-          Buffer<T> got(n);
-          gpu::copy_to_host(got.data(), arrays == 2 ? f.b.data() : f.a.data(), got.bytes());
-          std::vector<double> want(n), tol(n);
-          for (size_t i = 0; i < n; ++i) {
-            want[i] = arrays == 2 ? double(ha[i]) : double(hb[i]) + 3.0 * double(hc[i]);
-            tol[i] = arrays == 2 ? 0 : 4 * unit_roundoff<T>() * (std::fabs(want[i]) + 1);
-          }
-          close_enough(got.data(), want.data(), tol.data(), n, &why);
-          return why;
-        });
-        if (!fx) return;
-        gpu_loop(state, flush, [&] { launch(*fx); });
-        const double bytes = static_cast<double>(arrays * n * sizeof(T));
-        set_work(state, bytes, v == "gpu_triad" ? 2.0 * n : 0, static_cast<double>(n));
-        state.counters["working_set_bytes"] = bytes;
-        state.counters["device_peak_bytes"] = static_cast<double>(fx->device_peak);
-        set_verified(state);
-      });
+class GpuStreamCase : public Case {
+ public:
+  explicit GpuStreamCase(const Point& p)
+      : v_(p["variant"]), arrays_(gpu_arrays(v_)), n_(p.size("n")) {}
+  std::string setup() override {
+    Buffer<T> ha(n_), hb(n_), hc(n_);
+    fill_uniform(ha.data(), n_, 1);
+    fill_uniform(hb.data(), n_, 2);
+    fill_uniform(hc.data(), n_, 3);
+    a_ = gpu::DeviceBuffer<T>(n_);
+    b_ = gpu::DeviceBuffer<T>(arrays_ >= 2 ? n_ : 0);
+    c_ = gpu::DeviceBuffer<T>(arrays_ == 3 ? n_ : 0);
+    sum_ = gpu::DeviceBuffer<double>(cuda::read_blocks());
+    gpu::copy_to_device(a_.data(), ha.data(), a_.bytes());
+    if (arrays_ == 3) {
+      gpu::copy_to_device(b_.data(), hb.data(), b_.bytes());
+      gpu::copy_to_device(c_.data(), hc.data(), c_.bytes());
     }
+    // outputs poisoned (0xff bytes are NaN for every float type)
+    if (arrays_ == 2) gpu::memset_device(b_.data(), 0xff, b_.bytes());
+    if (arrays_ == 3) gpu::memset_device(a_.data(), 0xff, a_.bytes());
+    run();
+    gpu::synchronize();
+    std::string why;
+    if (arrays_ == 1) {
+      double want = 0, abs = 0;
+      const double got = cuda::read_total(sum_.data(), partials_);
+      for (size_t i = 0; i < n_; ++i) want += ha[i], abs += std::fabs(double(ha[i]));
+      const double tol = 1e-12 * abs + 1e-9;
+      close_enough(&got, &want, &tol, 1, &why);
+      return why;
+    }
+    Buffer<T> got(n_);
+    gpu::copy_to_host(got.data(), arrays_ == 2 ? b_.data() : a_.data(), got.bytes());
+    close_enough_by(
+        got.data(), n_,
+        [&](size_t i) {
+          const double want = arrays_ == 2 ? double(ha[i]) : double(hb[i]) + 3.0 * double(hc[i]);
+          return std::pair<double, double>(
+              want, arrays_ == 2 ? 0 : 4 * unit_roundoff<T>() * (std::fabs(want) + 1));
+        },
+        &why);
+    return why;
   }
-}
+  void run() override {
+    const T q = static_cast<T>(3);
+    if (v_ == "gpu_memcpy_d2d") cuda::d2d_copy(b_.data(), a_.data(), a_.bytes());
+    if (v_ == "gpu_copy") cuda::copy(a_.data(), b_.data(), n_);
+    if (v_ == "gpu_read") partials_ = cuda::read(a_.data(), n_, sum_.data());
+    if (v_ == "gpu_triad") cuda::triad(a_.data(), b_.data(), c_.data(), q, n_);
+  }
+  Work work() const override {
+    const double bytes = static_cast<double>(arrays_ * n_ * sizeof(T));
+    return {bytes, v_ == "gpu_triad" ? 2.0 * n_ : 0, static_cast<double>(n_), bytes};
+  }
 
-void add_gpu_fma() {
-  for (cuda::FmaPrecision p : {cuda::FmaPrecision::F64, cuda::FmaPrecision::F32,
-                               cuda::FmaPrecision::F16x2, cuda::FmaPrecision::BF16x2}) {
-    Name name("baseline", "gpu_fma_peak");
-    name.kv("dtype", cuda::fma_precision_name(p));
-    add_gpu(name, [p](benchmark::State& state) {
-      const int blocks = 8 * gpu::device().sms;
-      const int steps = 4096;
-      gpu::DeviceBuffer<float> out(static_cast<size_t>(blocks) * 256);
-      // check: x stays 1 with m = 1, c = 0 in every precision, so each thread's sum is 8 chains'
-      // worth of x0 (1 + tid*1e-7 rounds to 1 in 16-bit types; allow that spread)
-      gpu::memset_device(out.data(), 0xff, out.bytes());
-      cuda::fma_peak(p, blocks, 16, 1.0f, 0.0f, out.data());
-      std::vector<float> host(out.size());
-      gpu::copy_to_host(host.data(), out.data(), out.bytes());
-      std::vector<double> want(host.size()), tol(host.size());
-      for (size_t t = 0; t < host.size(); ++t) {
-        want[t] = 8.0 * (1.0 + t * 1e-7);
-        tol[t] = 8.0 * t * 1e-7 + 0.1;
-      }
-      std::string why;
-      if (!close_enough(host.data(), want.data(), tol.data(), host.size(), &why))
-        return fail(state, why);
-      double flops = 0;
-      gpu_loop(state, false,
-               [&] { flops = cuda::fma_peak(p, blocks, steps, 0.999f, 1e-3f, out.data()); });
-      set_work(state, 0, flops, 0);
-      set_verified(state);
-    });
+ private:
+  std::string v_;
+  int arrays_;
+  size_t n_;
+  gpu::DeviceBuffer<T> a_, b_, c_;
+  gpu::DeviceBuffer<double> sum_;  // per-block partial sums
+  size_t partials_ = 0;
+};
+
+class GpuFmaCase : public Case {
+ public:
+  explicit GpuFmaCase(const Point& p) {
+    for (cuda::FmaPrecision q : {cuda::FmaPrecision::F64, cuda::FmaPrecision::F32,
+                                 cuda::FmaPrecision::F16x2, cuda::FmaPrecision::BF16x2})
+      if (p["dtype"] == cuda::fma_precision_name(q)) p_ = q;
   }
+  std::string setup() override {
+    out_ = gpu::DeviceBuffer<float>(static_cast<size_t>(blocks_) * 256);
+    // x stays 1 with m = 1, c = 0 in every precision, so each thread's sum is 8 chains' worth of
+    // x0 (1 + tid*1e-7 rounds to 1 in 16-bit types; allow that spread)
+    gpu::memset_device(out_.data(), 0xff, out_.bytes());
+    cuda::fma_peak(p_, blocks_, 16, 1.0f, 0.0f, out_.data());
+    std::vector<float> host(out_.size());
+    gpu::copy_to_host(host.data(), out_.data(), out_.bytes());
+    std::string why;
+    close_enough_by(
+        host.data(), host.size(),
+        [](size_t t) {
+          return std::pair<double, double>(8.0 * (1.0 + t * 1e-7), 8.0 * t * 1e-7 + 0.1);
+        },
+        &why);
+    return why;
+  }
+  void run() override { flops_ = cuda::fma_peak(p_, blocks_, 4096, 0.999f, 1e-3f, out_.data()); }
+  Work work() const override { return {0, flops_, 0, 0}; }
+
+ private:
+  cuda::FmaPrecision p_ = cuda::FmaPrecision::F32;
+  int blocks_ = 8 * gpu::device().sms;
+  gpu::DeviceBuffer<float> out_;
+  double flops_ = 0;
+};
+
+std::vector<Spec> gpu_specs() {
+  std::vector<std::string> fma;
+  for (cuda::FmaPrecision q : {cuda::FmaPrecision::F64, cuda::FmaPrecision::F32,
+                               cuda::FmaPrecision::F16x2, cuda::FmaPrecision::BF16x2})
+    fma.push_back(cuda::fma_precision_name(q));
+  return {
+      Spec("", Timing::Gpu)
+          .with(dtype_axis<double, float>())
+          .with(gpu_levels_axis())
+          .with(axis("variant", {"gpu_memcpy_d2d", "gpu_copy", "gpu_read", "gpu_triad"}))
+          .key("n",
+               [](const Point& p) {
+                 const size_t n = p.size("level") / (gpu_arrays(p["variant"]) * p.size("dtype"));
+                 return Value{std::to_string(n), static_cast<double>(n)};
+               })
+          .name({"dtype", "level", "n"})
+          .cases(typed<GpuStreamCase, double, float>()),
+      Spec("gpu_fma_peak", Timing::Gpu).with(axis("dtype", fma)).cases(plain<GpuFmaCase>()),
+  };
 }
+#else
+std::vector<Spec> gpu_specs() { return {}; }
 #endif
 
-void add_baseline(const Config& cfg) {
-  add_cpu_streams<double>(cfg);
-  add_cpu_streams<float>(cfg);
-  add_cpu_fma<double>(cfg);
-  add_cpu_fma<float>(cfg);
-  add_cpu_bf16_dot(cfg);
-  if (!gpu_or_skip("baseline")) return;
-#ifdef DTYPEBENCH_HAVE_CUDA
-  add_gpu_streams<double>(cfg);
-  add_gpu_streams<float>(cfg);
-  add_gpu_fma();
-#endif
+std::vector<Spec> specs() {
+  std::vector<Spec> s = cpu_specs();
+  for (Spec& g : gpu_specs()) s.push_back(std::move(g));
+  return s;
 }
 
 const FamilyRegistrar reg{
-    {"baseline",
-     "bandwidth (read/copy/scale/add/triad) and FMA ceilings, CPU and GPU",
-     {"cpu variants: read copy copy_nt scale add triad (dtype f64 f32, level, threads);",
-      "              copy_nt: non-temporal stores, no read-for-ownership of the destination",
-      "cpu peaks: fma_peak (f64 f32), bf16_dot_peak (AVX512-BF16)",
-      "gpu variants: gpu_memcpy_d2d gpu_copy gpu_read gpu_triad (f64 f32; "
-      "levels L2 DRAM)",
-      "gpu peaks: gpu_fma_peak (f64 f32 f16x2 bf16x2)"},
-     add_baseline,
-     {}}};
+    {"baseline", "bandwidth (read/copy/scale/add/triad) and FMA ceilings, CPU and GPU", specs(), {}}};
 
 }  // namespace
 }  // namespace bench

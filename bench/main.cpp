@@ -1,10 +1,10 @@
-// dtypebench: one Google Benchmark binary for every family, with the machine's context in the JSON,
-// our own options (--quick, --list, --family, --levels, --threads, --dram-mib) and derived results
-// (ratios, break-evens) appended as ordinary entries computed from the finished runs.
+// dtypebench: one Google Benchmark binary for every family, with the machine's context in the JSON.
+// Our options (--quick, --list, --family, --levels, --threads, --targets, each family's own) and
+// the Google Benchmark flags we rely on are validated before anything is registered or run.
 #include <benchmark/benchmark.h>
-#include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -30,46 +30,70 @@ struct UsageError : std::runtime_error {
 
 const char* kUsage =
     "usage: dtypebench [options] [google-benchmark flags]\n"
-    "  --list               families, their variants and parameters (axes), then exit\n"
-    "  --list-families      family names, one per line (for scripts)\n"
+    "  --list               families, their variants, axes and options, then exit\n"
+    "  --list-families      family names, one per line (with --targets=gpu: those with GPU code)\n"
     "  --family=a,b         run only these families (see --list)\n"
-    "  --quick              a short run: fewer levels, threads and repetitions\n"
-    "  --levels=L1,L2,L3,DRAM  cache levels to sweep (working sets sized from this CPU's caches)\n"
-    "  --threads=1,N|all    OpenMP thread counts to sweep (default: 1 and all cores)\n"
+    "  --quick              a short run: levels L2,DRAM, all cores, 3 repetitions\n"
+    "  --levels=L1,L2,L3,DRAM  cache levels to sweep (working sets sized from this CPU's caches;\n"
+    "                       default all four)\n"
+    "  --threads=1,N|all    OpenMP thread counts to sweep, 1..4x the cores (default: 1,all;\n"
+    "                       quick: all)\n"
+    "  --oversubscribe      allow more than 4 threads per core\n"
+    "  --targets=cpu,gpu    register the CPU benchmarks, the GPU ones, or both (default)\n"
     "  --dram-mib=N         DRAM working set in MiB (default: 4x the last-level cache)\n"
-    "  --chunk-mib=a,b      convert: chunk sizes of the chunked f64->f32 (default 1,16; quick 16)\n"
-    "  --tmpdir=DIR         convert: where the memory-mapped source file is written (default\n"
-    "                       $TMPDIR or /tmp)\n"
     "  --gpu-flush-l2       GPU: flush the L2 before every timed launch (cold-cache runs)\n"
-    "Google Benchmark flags (--benchmark_filter, --benchmark_out, --benchmark_repetitions, ...)\n"
-    "pass through. Exit status: 0 all ran or skipped, 1 a benchmark failed, 2 bad usage.\n";
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string tok;
-  while (std::getline(ss, tok, sep))
-    if (!tok.empty()) out.push_back(tok);
-  return out;
-}
-
-long parse_positive(const std::string& opt, const std::string& v) {
-  char* end = nullptr;
-  const long x = std::strtol(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || x <= 0) {
-    throw UsageError(opt + " needs a positive integer, got '" + v + "'");
-  }
-  return x;
-}
+    "%s"
+    "Google Benchmark flags pass through; these are checked first: --benchmark_filter (a regex,\n"
+    "as in the result names), --benchmark_repetitions (default 5, quick 3),\n"
+    "--benchmark_min_time (seconds, default 0.1, quick 0.02), --benchmark_out,\n"
+    "--benchmark_out_format and --benchmark_format (json console csv).\n"
+    "Exit status: 0 all ran or skipped, 1 a benchmark failed, 2 bad usage.\n";
 
 bool starts(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
 
-// Collects finished runs (for the derivations and the exit status) and forwards them to the
-// reporter it wraps; at the end it appends the derived entries.
-class DerivingReporter : public benchmark::BenchmarkReporter {
+// Comma lists: an empty list or an empty item is an error, not "the default".
+std::vector<std::string> list_of(const std::string& opt, const std::string& v) {
+  if (v.empty()) throw UsageError(opt + " needs a value");
+  std::vector<std::string> out;
+  std::stringstream ss(v);
+  std::string tok;
+  while (std::getline(ss, tok, ',')) {
+    if (tok.empty()) throw UsageError(opt + "='" + v + "' has an empty item");
+    if (std::find(out.begin(), out.end(), tok) != out.end())
+      throw UsageError(opt + " lists '" + tok + "' twice");
+    out.push_back(tok);
+  }
+  if (v.back() == ',') throw UsageError(opt + "='" + v + "' has an empty item");
+  return out;
+}
+
+unsigned long long parse_positive(const std::string& opt, const std::string& v,
+                                  unsigned long long max) {
+  bool digits = !v.empty();
+  for (char c : v) digits &= c >= '0' && c <= '9';
+  if (!digits) throw UsageError(opt + " needs a positive integer, got '" + v + "'");
+  errno = 0;
+  const unsigned long long x = std::strtoull(v.c_str(), nullptr, 10);
+  if (errno == ERANGE || x == 0 || x > max)
+    throw UsageError(opt + " needs a positive integer up to " + std::to_string(max) + ", got '" +
+                     v + "'");
+  return x;
+}
+
+double parse_seconds(const std::string& opt, std::string v) {
+  if (!v.empty() && v.back() == 's') v.pop_back();  // Google Benchmark 1.8's "0.5s" form
+  char* end = nullptr;
+  const double x = v.empty() ? 0 : std::strtod(v.c_str(), &end);
+  if (v.empty() || *end != '\0' || !(x > 0) || !std::isfinite(x))
+    throw UsageError(opt + " needs a positive number of seconds, got '" + v + "'");
+  return x;
+}
+
+// Counts the rows by disposition (once per benchmark, not per repetition) for the last line.
+class CountingReporter : public benchmark::BenchmarkReporter {
  public:
-  DerivingReporter(std::unique_ptr<benchmark::BenchmarkReporter> inner, bool count)
-      : inner_(std::move(inner)), count_(count) {}
+  explicit CountingReporter(std::unique_ptr<benchmark::BenchmarkReporter> inner)
+      : inner_(std::move(inner)) {}
   bool ReportContext(const Context& c) override {
     inner_->SetOutputStream(&GetOutputStream());
     inner_->SetErrorStream(&GetErrorStream());
@@ -77,70 +101,26 @@ class DerivingReporter : public benchmark::BenchmarkReporter {
   }
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& r : runs) {
-      if (r.error_occurred) {
-        if (count_) (bench::is_skip_message(r.error_message) ? skipped : failed)++;
-        continue;
-      }
-      if (count_) ran_.insert(r.run_name.str());
-      const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
-      const std::string key = r.run_name.str();
-      if (!median && r.run_type != Run::RT_Iteration) continue;
-      if (!median && have_median_.count(key)) continue;
-      if (median) have_median_.insert(key);
-      bench::Result res;
-      res.seconds = r.GetAdjustedRealTime() * unit_seconds(r.time_unit);
-      for (const auto& [k, c] : r.counters) res.counters[k] = c.value;
-      results_[key] = res;
+      const std::string name = r.run_name.str();
+      if (!r.error_occurred) ran_.insert(name);
+      else if (bench::is_skip_message(r.error_message)) skipped_.insert(name);
+      else failed_.insert(name);
     }
     inner_->ReportRuns(runs);
   }
-  void Finalize() override {
-    std::vector<Run> derived;
-    for (const bench::Family& f : bench::families()) {
-      if (!f.derive) continue;
-      for (const bench::Derived& d : f.derive(results_)) {
-        Run run;
-        run.run_name.function_name = d.name;
-        run.family_index = -1;  // not a registered benchmark
-        run.per_family_instance_index = static_cast<int64_t>(derived.size());
-        run.repetition_index = 0;
-        run.run_type = Run::RT_Iteration;
-        run.iterations = 1;
-        run.threads = 1;
-        run.repetitions = 1;
-        run.time_unit = benchmark::kMicrosecond;
-        run.report_label = "derived";
-        for (const auto& [k, v] : d.values) run.counters[k] = benchmark::Counter(v);
-        derived.push_back(run);
-      }
-    }
-    if (!derived.empty()) inner_->ReportRuns(derived);
-    inner_->Finalize();
-  }
-  int ran() const { return static_cast<int>(ran_.size()); }
-  int skipped = 0, failed = 0;
+  void Finalize() override { inner_->Finalize(); }
+  size_t ran() const { return ran_.size(); }
+  size_t skipped() const { return skipped_.size(); }
+  size_t failed() const { return failed_.size(); }
 
  private:
-  static double unit_seconds(benchmark::TimeUnit u) {
-    switch (u) {
-      case benchmark::kNanosecond:
-        return 1e-9;
-      case benchmark::kMicrosecond:
-        return 1e-6;
-      case benchmark::kMillisecond:
-        return 1e-3;
-      default:
-        return 1.0;
-    }
-  }
   std::unique_ptr<benchmark::BenchmarkReporter> inner_;
-  bool count_;
-  bench::Results results_;
-  std::set<std::string> have_median_, ran_;
+  std::set<std::string> ran_, skipped_, failed_;
 };
 
 // Google Benchmark prints its own lines for a bad or empty filter; check first so the user gets
-// one line from us. A leading '-' negates, as in Google Benchmark.
+// one line from us. A leading '-' negates, as in Google Benchmark; names carry their
+// /real_time or /manual_time suffix, as in the JSON.
 void check_filter(const std::string& filter) {
   const bool negate = !filter.empty() && filter[0] == '-';
   std::regex re;
@@ -149,13 +129,12 @@ void check_filter(const std::string& filter) {
   } catch (const std::regex_error&) {
     throw UsageError("--benchmark_filter='" + filter + "' is not a valid regex");
   }
-  for (const std::string& n : bench::registered_names())
-    if (std::regex_search(n, re) != negate) return;
+  for (const bench::Registered& r : bench::registered())
+    if (std::regex_search(r.name, re) != negate) return;
   // without a GPU the GPU benchmarks are never registered, so a GPU filter lands here: say why
+  std::string why;
   const std::string no_gpu =
-      db::gpu::device().available
-          ? ""
-          : "; GPU benchmarks are not registered here: " + db::gpu::device().reason;
+      bench::device().available(&why) ? "" : "; GPU benchmarks are not registered here: " + why;
   throw UsageError("no benchmark matches '" + filter + "' (see --list for the families and names" +
                    no_gpu + ")");
 }
@@ -171,152 +150,217 @@ void warm_up(size_t bytes) {
   benchmark::DoNotOptimize(b.data());
 }
 
-void list_families(const bench::Config& cfg) {
-  std::cout << "families:\n";
-  for (const bench::Family& f : bench::families()) {
-    std::cout << "  " << f.name << ": " << f.description << "\n";
-    for (const std::string& a : f.axes) std::cout << "      " << a << "\n";
-  }
-  std::cout << "cache levels on this machine (working set per benchmark):\n";
-  for (const db::Level& l : cfg.levels)
-    std::cout << "  " << l.name << ": " << db::mem::format_bytes(static_cast<double>(l.bytes))
-              << "\n";
+std::string family_options_usage() {
+  std::string s;
+  for (const bench::Family& f : bench::families())
+    for (const bench::Option& o : f.options) {
+      std::string line = "  --" + o.name + "=...";
+      line.resize(std::max<size_t>(line.size() + 1, 23), ' ');
+      s += line + f.name + ": " + o.help + " (default " + (o.def.empty() ? "none" : o.def) +
+           (o.quick_def.empty() ? "" : "; quick " + o.quick_def) + ")\n";
+    }
+  return s;
 }
 
-int run(int argc, char** argv) {
+struct Args {
   bench::Config cfg;
-  std::vector<std::string> fams, level_names, pass;
-  std::string threads_opt;
+  std::vector<std::string> families, pass;
+  bool list = false, list_families = false;
   size_t dram = 0;
-  bool list = false, user_reps = false, user_min_time = false, user_filter = false;
-  std::string user_filter_re;
-  pass.push_back(argv[0]);
+  std::string filter;
+  std::vector<db::Level> all_levels;
+};
+
+Args parse(int argc, char** argv) {
+  Args a;
+  std::vector<std::string> level_names;
+  std::string threads_opt, targets_opt;
+  bool oversubscribe = false, have_reps = false, have_min_time = false, have_filter = false;
+  std::map<std::string, std::string> given;  // family options as typed
+  std::map<std::string, const bench::Option*> declared;
+  for (const bench::Family& f : bench::families())
+    for (const bench::Option& o : f.options) declared[o.name] = &o;
+  a.pass.push_back(argv[0]);
   for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      return 0;
-    } else if (a == "--list") {
-      list = true;
-    } else if (a == "--list-families") {
-      for (const bench::Family& f : bench::families()) std::cout << f.name << "\n";
-      return 0;
-    } else if (a == "--quick") {
-      cfg.quick = true;
-    } else if (starts(a, "--family=")) {
-      fams = split(a.substr(9), ',');
-    } else if (starts(a, "--levels=")) {
-      level_names = split(a.substr(9), ',');
-    } else if (starts(a, "--threads=")) {
-      threads_opt = a.substr(10);
-    } else if (starts(a, "--chunk-mib=")) {
-      for (const std::string& c : split(a.substr(12), ','))
-        cfg.chunk_mib.push_back(static_cast<size_t>(parse_positive("--chunk-mib", c)));
-      if (cfg.chunk_mib.empty()) throw UsageError("--chunk-mib needs at least one size");
-    } else if (starts(a, "--tmpdir=")) {
-      cfg.tmpdir = a.substr(9);
-      if (cfg.tmpdir.empty()) throw UsageError("--tmpdir needs a directory");
-    } else if (a == "--gpu-flush-l2") {
-      cfg.flush_l2 = true;
-    } else if (starts(a, "--dram-mib=")) {
-      dram = static_cast<size_t>(parse_positive("--dram-mib", a.substr(11))) << 20;
-    } else if (starts(a, "--benchmark_")) {
-      user_reps |= starts(a, "--benchmark_repetitions");
-      user_min_time |= starts(a, "--benchmark_min_time");
-      if (starts(a, "--benchmark_filter=")) {
-        user_filter = true;
-        user_filter_re = a.substr(19);
+    const std::string s = argv[i];
+    const size_t eq = s.find('=');
+    const std::string key = s.substr(0, eq), val = eq == std::string::npos ? "" : s.substr(eq + 1);
+    const bool has_val = eq != std::string::npos;
+    auto value = [&]() -> const std::string& {
+      if (!has_val || val.empty()) throw UsageError(key + " needs a value");
+      return val;
+    };
+    if (s == "--help" || s == "-h") {
+      std::printf(kUsage, family_options_usage().c_str());
+      std::exit(0);
+    } else if (s == "--list") {
+      a.list = true;
+    } else if (s == "--list-families") {
+      a.list_families = true;
+    } else if (s == "--quick") {
+      a.cfg.quick = true;
+    } else if (s == "--oversubscribe") {
+      oversubscribe = true;
+    } else if (s == "--gpu-flush-l2") {
+      a.cfg.flush_l2 = true;
+    } else if (key == "--family") {
+      a.families = list_of(key, value());
+    } else if (key == "--levels") {
+      level_names = list_of(key, value());
+    } else if (key == "--threads") {
+      threads_opt = value();
+    } else if (key == "--targets") {
+      targets_opt = value();
+    } else if (key == "--dram-mib") {
+      // at most 1 PiB: the bytes must fit a size_t with room to spare
+      a.dram = static_cast<size_t>(parse_positive(key, value(), 1ull << 30)) << 20;
+    } else if (starts(key, "--") && declared.count(key.substr(2))) {
+      given[key.substr(2)] = value();
+    } else if (starts(s, "--benchmark_")) {
+      if (key == "--benchmark_repetitions") {
+        parse_positive(key, value(), 100000), have_reps = true;
+      } else if (key == "--benchmark_min_time") {
+        const double secs = parse_seconds(key, value());
+        have_min_time = true;
+        std::ostringstream o;
+        o.precision(17);
+        o << "--benchmark_min_time=" << secs;
+        a.pass.push_back(o.str());
+        continue;
+      } else if (key == "--benchmark_filter") {
+        have_filter = true;
+        a.filter = value();
+      } else if (key == "--benchmark_out") {
+        value();
+      } else if (key == "--benchmark_out_format" || key == "--benchmark_format") {
+        const std::string& f = value();
+        if (f != "json" && f != "console" && f != "csv")
+          throw UsageError(key + " must be json, console or csv, got '" + f + "'");
       }
-      pass.push_back(a);
+      a.pass.push_back(s);
     } else {
-      throw UsageError("unknown option '" + a + "' (see --help)");
+      throw UsageError("unknown option '" + s + "' (see --help)");
     }
   }
 
-  if (cfg.chunk_mib.empty())
-    cfg.chunk_mib = cfg.quick ? std::vector<size_t>{16} : std::vector<size_t>{1, 16};
-  if (cfg.tmpdir.empty()) cfg.tmpdir = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
-  const std::vector<db::Level> all = db::cache_levels(dram);
+  // family options: defaults, then what was typed, each checked
+  for (const auto& [name, o] : declared) {
+    const auto it = given.find(name);
+    const std::string v = it != given.end()                ? it->second
+                          : a.cfg.quick && !o->quick_def.empty() ? o->quick_def
+                                                                 : o->def;
+    if (o->check) {
+      const std::string why = o->check(v);
+      if (!why.empty()) throw UsageError("--" + name + " " + why);
+    }
+    a.cfg.options[name] = v;
+  }
+
+  a.all_levels = db::cache_levels(a.dram);
   if (level_names.empty())
-    level_names = cfg.quick ? std::vector<std::string>{"L2", "DRAM"}
-                            : std::vector<std::string>{"L1", "L2", "L3", "DRAM"};
+    level_names = a.cfg.quick ? std::vector<std::string>{"L2", "DRAM"}
+                              : std::vector<std::string>{"L1", "L2", "L3", "DRAM"};
   for (const std::string& n : level_names) {
     bool found = false;
-    for (const db::Level& l : all)
-      if (l.name == n) cfg.levels.push_back(l), found = true;
+    for (const db::Level& l : a.all_levels)
+      if (l.name == n) a.cfg.levels.push_back(l), found = true;
     if (!found) throw UsageError("unknown cache level '" + n + "' (known: L1, L2, L3, DRAM)");
   }
+
   const int cores = db::cpu_info().cores;
-  if (threads_opt.empty()) threads_opt = cfg.quick ? "all" : "1,all";
-  for (const std::string& t : split(threads_opt, ',')) {
-    const int n = t == "all" ? cores : static_cast<int>(parse_positive("--threads", t));
-    bool dup = false;
-    for (int x : cfg.threads) dup |= x == n;
-    if (!dup) cfg.threads.push_back(n);
+  const bool defaulted = threads_opt.empty();
+  if (defaulted) threads_opt = a.cfg.quick ? "all" : "1,all";
+  const unsigned long long max_threads = oversubscribe ? 4096 : 4ull * cores;
+  for (const std::string& t : list_of("--threads", threads_opt)) {
+    const int n = t == "all" ? cores
+                             : static_cast<int>(parse_positive("--threads", t, max_threads));
+    const bool dup = std::find(a.cfg.threads.begin(), a.cfg.threads.end(), n) !=
+                     a.cfg.threads.end();
+    // "1,all" on one core is one count; a count typed twice is a mistake
+    if (dup && !defaulted && t != "all")
+      throw UsageError("--threads lists " + std::to_string(n) + " twice");
+    if (!dup) a.cfg.threads.push_back(n);
+  }
+
+  if (!targets_opt.empty()) {
+    a.cfg.cpu = a.cfg.gpu = false;
+    for (const std::string& t : list_of("--targets", targets_opt)) {
+      if (t == "cpu") a.cfg.cpu = true;
+      else if (t == "gpu") a.cfg.gpu = true;
+      else throw UsageError("unknown target '" + t + "' (known: cpu, gpu)");
+    }
   }
 
   std::set<std::string> known;
   for (const bench::Family& f : bench::families()) known.insert(f.name);
-  for (const std::string& f : fams) {
+  for (const std::string& f : a.families) {
     if (!known.count(f)) {
       std::string k;
       for (const std::string& n : known) k += (k.empty() ? "" : ", ") + n;
       throw UsageError("unknown family '" + f + "' (known: " + k + ")");
     }
   }
-  if (list) {
-    list_families(cfg);
+  if (have_filter && !a.families.empty())
+    throw UsageError("use --family or --benchmark_filter, not both");
+  if (!have_reps)
+    a.pass.push_back(a.cfg.quick ? "--benchmark_repetitions=3" : "--benchmark_repetitions=5");
+  if (!have_min_time)
+    a.pass.push_back(a.cfg.quick ? "--benchmark_min_time=0.02" : "--benchmark_min_time=0.1");
+  // the console shows the aggregates; the file keeps every repetition too (for U tests)
+  a.pass.push_back("--benchmark_display_aggregates_only=true");
+  return a;
+}
+
+int run(int argc, char** argv) {
+  Args a = parse(argc, argv);
+  bench::Config& cfg = a.cfg;
+  if (a.list_families) {
+    for (const bench::Family& f : bench::families()) {
+      bool any = false;
+      for (const bench::Spec& s : f.specs) any |= s.on_gpu() ? cfg.gpu : cfg.cpu;
+      if (any) std::cout << f.name << "\n";
+    }
     return 0;
   }
-  if (user_filter && !fams.empty())
-    throw UsageError("use --family or --benchmark_filter, not both");
-  std::string filter = user_filter ? user_filter_re : "";
-  if (!fams.empty()) {
-    filter = "^(";
-    for (size_t i = 0; i < fams.size(); ++i) filter += (i ? "|" : "") + fams[i];
-    filter += ")/";
-    pass.push_back("--benchmark_filter=" + filter);
+  if (a.list) {
+    std::cout << bench::describe(cfg) << "cache levels on this machine (working set per "
+              << "benchmark):\n";
+    for (const db::Level& l : cfg.levels)
+      std::cout << "  " << l.name << ": " << db::mem::format_bytes(static_cast<double>(l.bytes))
+                << "\n";
+    return 0;
   }
-  if (!user_reps)
-    pass.push_back(cfg.quick ? "--benchmark_repetitions=3" : "--benchmark_repetitions=5");
-  if (!user_min_time)
-    pass.push_back(cfg.quick ? "--benchmark_min_time=0.02" : "--benchmark_min_time=0.1");
-  pass.push_back("--benchmark_report_aggregates_only=true");
 
-  for (const auto& [k, v] : db::machine_context(dram)) benchmark::AddCustomContext(k, v);
+  for (const auto& [k, v] : db::machine_context(a.dram)) benchmark::AddCustomContext(k, v);
   std::string lv, th;
   for (const db::Level& l : cfg.levels) lv += (lv.empty() ? "" : ",") + l.name;
   for (int t : cfg.threads) th += (th.empty() ? "" : ",") + std::to_string(t);
   benchmark::AddCustomContext("run_mode", cfg.quick ? "quick" : "full");
   benchmark::AddCustomContext("run_levels", lv);
   benchmark::AddCustomContext("run_threads", th);
+  for (const auto& [k, v] : cfg.options) benchmark::AddCustomContext("option_" + k, v);
 
-  for (const bench::Family& f : bench::families()) f.add(cfg);
-  if (!filter.empty()) check_filter(filter);
+  bench::register_all(cfg, a.families);
+  if (!a.filter.empty()) check_filter(a.filter);
+  if (bench::registered().empty())
+    throw UsageError("nothing to run: no benchmark of the chosen families and targets");
 
   std::vector<char*> args;
-  for (std::string& s : pass) args.push_back(s.data());
+  for (std::string& s : a.pass) args.push_back(s.data());
   int n = static_cast<int>(args.size());
   benchmark::Initialize(&n, args.data());
 
-  std::string out_path;
-  for (const std::string& s : pass)
-    if (starts(s, "--benchmark_out=")) out_path = s.substr(16);
-  DerivingReporter display(
-      std::unique_ptr<benchmark::BenchmarkReporter>(benchmark::CreateDefaultDisplayReporter()),
-      true);
-  std::unique_ptr<DerivingReporter> file;
-  if (!out_path.empty()) {
-    file = std::make_unique<DerivingReporter>(std::make_unique<benchmark::JSONReporter>(), false);
-  }
-  warm_up(all.back().bytes);
-  const size_t matched = benchmark::RunSpecifiedBenchmarks(&display, file.get());
+  CountingReporter display(
+      std::unique_ptr<benchmark::BenchmarkReporter>(benchmark::CreateDefaultDisplayReporter()));
+  warm_up(a.all_levels.back().bytes);
+  // the file reporter, when --benchmark_out is given, is Google Benchmark's for the format asked
+  const size_t matched = benchmark::RunSpecifiedBenchmarks(&display);
   benchmark::Shutdown();
   if (matched == 0)
     throw UsageError("no benchmark matched (see --list for the families and names)");
-  std::fprintf(stderr, "dtypebench: %d ran, %d skipped, %d failed\n", display.ran(),
-               display.skipped, display.failed);
-  return display.failed ? 1 : 0;
+  std::fprintf(stderr, "dtypebench: %zu ran, %zu skipped, %zu failed\n", display.ran(),
+               display.skipped(), display.failed());
+  return display.failed() ? 1 : 0;
 }
 
 }  // namespace

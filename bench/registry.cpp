@@ -1,73 +1,517 @@
 #include "bench/registry.hpp"
 
+#include <omp.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <climits>
 #include <cmath>
-#include <cstdio>
-#include <vector>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
 
 #include "dtypebench/gpu.hpp"
 
 namespace dtypebench {
 namespace bench {
 
-std::vector<Family>& families() {
-  static std::vector<Family> f;
-  return f;
+// --- the run and its options ---------------------------------------------------------------
+
+const std::string& Config::option(const std::string& name) const {
+  const auto it = options.find(name);
+  if (it == options.end()) throw std::logic_error("no option --" + name + " was declared");
+  return it->second;
 }
 
-std::map<std::string, std::string> parse_name(const std::string& name) {
-  std::map<std::string, std::string> out;
+namespace {
+std::vector<std::string> split_all(const std::string& s, char sep) {
+  std::vector<std::string> out;
   size_t start = 0;
-  int part = 0;
-  while (start <= name.size()) {
-    size_t end = name.find('/', start);
-    if (end == std::string::npos) end = name.size();
-    const std::string tok = name.substr(start, end - start);
-    const size_t colon = tok.find(':');
-    if (part == 0) {
-      out["family"] = tok;
-    } else if (part == 1) {
-      out["variant"] = tok;
-    } else if (colon != std::string::npos) {
-      out[tok.substr(0, colon)] = tok.substr(colon + 1);
-    }
-    ++part;
+  while (true) {
+    const size_t end = s.find(sep, start);
+    out.push_back(s.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) return out;
     start = end + 1;
+  }
+}
+
+// "" and the value, or why the text is not an integer in [1, max]
+std::string parse_count(const std::string& t, size_t max, size_t* out) {
+  if (t.empty()) return "an empty value";
+  for (char c : t)
+    if (c < '0' || c > '9') return "'" + t + "' is not a positive integer";
+  errno = 0;
+  const unsigned long long v = std::strtoull(t.c_str(), nullptr, 10);
+  if (errno == ERANGE || v == 0 || v > max)
+    return "'" + t + "' is out of range (1.." + std::to_string(max) + ")";
+  *out = static_cast<size_t>(v);
+  return "";
+}
+}  // namespace
+
+std::vector<size_t> Config::sizes(const std::string& name) const {
+  std::vector<size_t> out;
+  for (const std::string& t : split_all(option(name), ',')) {
+    size_t v = 0;
+    parse_count(t, SIZE_MAX, &v);
+    out.push_back(v);
   }
   return out;
 }
 
-std::vector<std::string>& registered_names() {
-  static std::vector<std::string> names;
-  return names;
+Option sizes_option(const std::string& name, const std::string& help, const std::string& def,
+                    const std::string& quick_def, size_t max) {
+  auto check = [max](const std::string& v) -> std::string {
+    std::set<size_t> seen;
+    for (const std::string& t : split_all(v, ',')) {
+      size_t x = 0;
+      const std::string why = parse_count(t, max, &x);
+      if (!why.empty()) return "needs positive integers up to " + std::to_string(max) + ": " + why;
+      if (!seen.insert(x).second) return "lists " + t + " twice";
+    }
+    return "";
+  };
+  return {name, help, def, quick_def, check};
 }
 
-benchmark::internal::Benchmark* add_cpu(const Name& name,
-                                        std::function<void(benchmark::State&)> fn) {
-  registered_names().push_back(name.str());
-  return benchmark::RegisterBenchmark(name.str().c_str(),
-                                      [fn](benchmark::State& s) { guarded(s, [&] { fn(s); }); })
-      ->UseRealTime()
-      ->Unit(benchmark::kMicrosecond);
+Option dir_option(const std::string& name, const std::string& help, const std::string& def) {
+  auto check = [](const std::string& v) -> std::string {
+    if (v.empty()) return "needs a directory";
+    struct stat st {};
+    if (::stat(v.c_str(), &st) != 0) return "'" + v + "': " + std::strerror(errno);
+    if (!S_ISDIR(st.st_mode)) return "'" + v + "' is not a directory";
+    if (::access(v.c_str(), W_OK | X_OK) != 0) return "'" + v + "' is not writable";
+    return "";
+  };
+  return {name, help, def, "", check};
 }
 
-benchmark::internal::Benchmark* add_cpu_pair(const Config& cfg, const Name& name,
-                                             std::function<void(benchmark::State&)> fn) {
-  registered_names().push_back(name.str());
-  return benchmark::RegisterBenchmark(name.str().c_str(),
-                                      [fn](benchmark::State& s) { guarded(s, [&] { fn(s); }); })
-      ->UseManualTime()
-      ->MinTime(cfg.quick ? 0.1 : 0.2)  // 10-20 pairs at DRAM size for a stable median
-      ->Unit(benchmark::kMicrosecond);
+// --- points and axes -----------------------------------------------------------------------
+
+const std::string& Point::operator[](const std::string& key) const {
+  for (const auto& [k, v] : kv_)
+    if (k == key) return v.text;
+  throw std::logic_error("no key '" + key + "' at this point");
+}
+double Point::num(const std::string& key) const {
+  for (const auto& [k, v] : kv_)
+    if (k == key) return v.num;
+  throw std::logic_error("no key '" + key + "' at this point");
+}
+bool Point::has(const std::string& key) const {
+  for (const auto& kv : kv_)
+    if (kv.first == key) return true;
+  return false;
+}
+void Point::set(const std::string& key, Value v) {
+  for (auto& kv : kv_)
+    if (kv.first == key) {
+      kv.second = std::move(v);
+      return;
+    }
+  kv_.emplace_back(key, std::move(v));
 }
 
-std::vector<Level> pair_levels(const Config& cfg) {
-  if (!cfg.quick) return cfg.levels;
-  std::vector<Level> out;
-  for (const Level& l : cfg.levels)
-    if (l.name == "DRAM") out.push_back(l);
+Axis axis(const std::string& key, const std::vector<std::string>& values) {
+  std::vector<Value> v;
+  for (const std::string& s : values) v.push_back({s, 0});
+  return {key, [v](const Config&) { return v; }, ""};
+}
+Axis int_axis(const std::string& key, const std::vector<int>& values) {
+  std::vector<Value> v;
+  for (int x : values) v.push_back({std::to_string(x), static_cast<double>(x)});
+  return {key, [v](const Config&) { return v; }, ""};
+}
+Axis axis_of_dtypes(const std::string& key, const std::vector<Value>& values) {
+  return {key, [values](const Config&) { return values; }, ""};
+}
+
+namespace {
+std::vector<Value> level_values(const std::vector<Level>& levels) {
+  std::vector<Value> v;
+  for (const Level& l : levels) v.push_back({l.name, static_cast<double>(l.bytes)});
+  return v;
+}
+}  // namespace
+
+Axis levels_axis() {
+  return {"level", [](const Config& c) { return level_values(c.levels); }, ""};
+}
+Axis pair_levels_axis() {
+  return {"level",
+          [](const Config& c) {
+            std::vector<Level> out;
+            for (const Level& l : c.levels)
+              if (!c.quick || l.name == "DRAM") out.push_back(l);
+            return level_values(out);
+          },
+          "the run's levels (DRAM only in a quick run)"};
+}
+Axis gpu_levels_axis() {
+  return {"level",
+          [](const Config& c) {
+            const size_t l2 = device().l2_bytes() ? device().l2_bytes() : (50u << 20);
+            const size_t dram = std::max<size_t>(8 * l2, size_t(1) << 30);
+            std::vector<Level> out;
+            for (const Level& l : c.levels) {
+              if (l.name == "L2") out.push_back({"L2", l2 / 2});
+              if (l.name == "DRAM") out.push_back({"DRAM", dram});
+            }
+            if (out.empty()) out.push_back({"DRAM", dram});
+            return level_values(out);
+          },
+          "L2 DRAM of the run's levels (half the GPU's L2; 8x L2, at least 1 GiB)"};
+}
+Axis threads_axis() {
+  return {"threads",
+          [](const Config& c) {
+            std::vector<Value> v;
+            for (int t : c.threads) v.push_back({std::to_string(t), static_cast<double>(t)});
+            return v;
+          },
+          ""};
+}
+Axis option_axis(const std::string& key, const std::string& option) {
+  return {key,
+          [option](const Config& c) {
+            std::vector<Value> v;
+            for (size_t x : c.sizes(option)) v.push_back({std::to_string(x), double(x)});
+            return v;
+          },
+          ""};
+}
+
+Value pair_key(const Point& p, const std::string& axis_key, bool dst) {
+  const std::string& v = p[axis_key];
+  const size_t gt = v.find('>');
+  return {dst ? v.substr(gt + 1) : v.substr(0, gt), 0};
+}
+
+// --- expansion and names ---------------------------------------------------------------------
+
+std::string name_of(const std::string& family, const Spec& s, const Point& p) {
+  std::string out = family + "/" + (s.variant.empty() ? p["variant"] : s.variant);
+  if (!s.name_keys.empty()) {
+    for (const std::string& k : s.name_keys) out += "/" + k + ":" + p[k];
+    return out;
+  }
+  for (const auto& [k, v] : p.values())
+    if (k != "variant") out += "/" + k + ":" + v.text;
   return out;
 }
+
+std::vector<std::pair<std::string, Point>> expand(const std::string& family, const Spec& s,
+                                                  const Config& cfg) {
+  std::vector<std::vector<Value>> values;
+  for (const Axis& a : s.axes) values.push_back(a.values(cfg));
+  std::vector<std::pair<std::string, Point>> out;
+  std::vector<size_t> idx(s.axes.size(), 0);
+  for (const auto& v : values)
+    if (v.empty()) return out;
+  while (true) {
+    Point p;
+    for (size_t i = 0; i < s.axes.size(); ++i) p.set(s.axes[i].key, values[i][idx[i]]);
+    for (const auto& [k, o] : s.options) p.set(k, {cfg.option(o), 0});
+    for (const auto& [k, f] : s.computed) p.set(k, f(p));
+    if (!s.keep || s.keep(p)) out.emplace_back(name_of(family, s, p), std::move(p));
+    size_t i = s.axes.size();  // odometer: the last axis varies fastest
+    while (i > 0 && ++idx[i - 1] == values[i - 1].size()) idx[--i] = 0;
+    if (i == 0) return out;
+  }
+}
+
+std::map<std::string, std::string> parse_name(const std::string& name) {
+  std::map<std::string, std::string> out;
+  const std::vector<std::string> parts = split_all(name, '/');
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const size_t colon = parts[i].find(':');
+    if (i == 0) {
+      out["family"] = parts[i];
+    } else if (i == 1) {
+      out["variant"] = parts[i];
+    } else if (colon != std::string::npos) {
+      out[parts[i].substr(0, colon)] = parts[i].substr(colon + 1);
+    }
+  }
+  return out;
+}
+
+// --- the device ----------------------------------------------------------------------------
+
+namespace {
+class RealDevice : public Device {
+ public:
+  bool available(std::string* why) const override {
+    if (!gpu::device().available && why) *why = gpu::device().reason;
+    return gpu::device().available;
+  }
+  size_t l2_bytes() const override { return gpu::device().l2_bytes; }
+  void reset_peak() override { gpu::device_reset_peak(); }
+  size_t live_bytes() const override { return gpu::device_live_bytes(); }
+  size_t peak_bytes() const override { return gpu::device_peak_bytes(); }
+  void synchronize() override { gpu::synchronize(); }
+  void flush_l2() override { gpu::flush_l2(); }
+  void start() override {
+    if (!timer_) timer_ = std::make_unique<gpu::EventTimer>();
+    timer_->start();
+  }
+  double stop() override { return timer_->stop(); }
+
+ private:
+  std::unique_ptr<gpu::EventTimer> timer_;
+};
+Device* g_device = nullptr;
+}  // namespace
+
+Device& device() {
+  static RealDevice real;
+  return g_device ? *g_device : real;
+}
+void set_device(Device* d) { g_device = d; }
+
+// --- running one case ----------------------------------------------------------------------
+
+namespace {
+// The one case alive: only one working set is allocated at a time.
+struct Held {
+  const void* owner = nullptr;
+  std::unique_ptr<Case> c;
+  std::string failure;
+  Peaks peaks;
+};
+Held& held() {
+  static Held h;
+  return h;
+}
+
+Case* build(benchmark::State& state, const Spec& s, const Point& p, const void* owner,
+            Peaks* peaks) {
+  Held& h = held();
+  if (h.owner != owner || !h.c) {
+    h = Held{};  // frees the previous case first
+    Device& dev = device();
+    const bool gpu = s.on_gpu();
+    size_t dev0 = 0;
+    if (gpu) dev.reset_peak(), dev0 = dev.live_bytes();
+    PeakScope scope;
+    h.c = s.make(p);
+    if (!h.c) throw std::logic_error("no case for " + name_of("?", s, p));
+    try {
+      h.failure = h.c->setup();
+    } catch (...) {
+      h = Held{};  // a case that could not be built frees what it had
+      throw;
+    }
+    h.peaks.setup = scope.tracked_peak();
+    h.peaks.setup_rss = scope.rss_peak();
+    if (gpu) h.peaks.device = dev.peak_bytes() - dev0;
+    h.owner = owner;
+  }
+  if (!h.failure.empty()) {
+    fail(state, h.failure);
+    return nullptr;
+  }
+  *peaks = h.peaks;
+  return h.c.get();
+}
+
+void time_case(benchmark::State& state, const Spec& s, const Point& p, Case& c, bool flush) {
+  switch (s.timing) {
+    case Timing::Cpu:
+      for (auto _ : state) {
+        if (c.untimed_before_each) {
+          state.PauseTiming();
+          c.before_each();
+          state.ResumeTiming();
+        }
+        c.run();
+        benchmark::ClobberMemory();
+      }
+      break;
+    case Timing::Pair: {
+      const Work w = c.work();
+      pair_loop(state, w.ref_bytes, w.bytes, [&] { c.ref(); }, [&] { c.run(); });
+      break;
+    }
+    case Timing::Gpu: {
+      Device& dev = device();
+      const bool cold = flush && p.has("level");
+      c.run();  // warm-up launch
+      dev.synchronize();
+      for (auto _ : state) {
+        if (cold) dev.flush_l2();
+        dev.start();
+        c.run();
+        state.SetIterationTime(dev.stop());
+      }
+      break;
+    }
+    case Timing::GpuWall:
+      for (auto _ : state) {
+        const auto t0 = std::chrono::steady_clock::now();
+        c.run();
+        device().synchronize();
+        state.SetIterationTime(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      }
+      break;
+  }
+}
+
+// 1=L1 2=L2 3=L3 4=DRAM: by the detected CPU caches, or the GPU's L2 for a GPU case
+double cache_level(double bytes, bool gpu) {
+  if (gpu) return bytes <= static_cast<double>(device().l2_bytes()) ? 2 : 4;
+  static const char* names[] = {"L1", "L2", "L3", "DRAM"};
+  const std::string lvl = level_of(static_cast<size_t>(bytes));
+  for (int i = 0; i < 4; ++i)
+    if (lvl == names[i]) return i + 1;
+  return 0;
+}
+
+void write_counters(benchmark::State& state, const Spec& s, Case& c, const Peaks& peaks) {
+  using C = benchmark::Counter;
+  const Work w = c.work();
+  if (w.bytes > 0 && s.timing != Timing::Pair)
+    state.counters["bytes"] = C(w.bytes, C::kIsIterationInvariantRate);
+  if (w.flops > 0) state.counters["flops"] = C(w.flops, C::kIsIterationInvariantRate);
+  if (w.elements > 0 && s.timing != Timing::Pair)
+    state.counters["elements"] = C(w.elements, C::kIsIterationInvariantRate);
+  if (w.working_set > 0) {
+    state.counters["working_set_bytes"] = w.working_set;
+    state.counters["cache_level"] = cache_level(w.working_set, s.on_gpu());
+  }
+  state.counters["peak_bytes"] = static_cast<double>(peaks.setup);
+  state.counters["peak_rss_bytes"] = static_cast<double>(peaks.setup_rss);
+  if (s.on_gpu()) state.counters["device_peak_bytes"] = static_cast<double>(peaks.device);
+  state.counters["verified"] = 1;
+  c.report(state, peaks);
+}
+
+void run_benchmark(benchmark::State& state, const Spec& s, const Point& p, const void* owner,
+                   bool flush) {
+  try {
+    std::string why;
+    if (s.on_gpu() && !device().available(&why)) return skip(state, why);
+    if (s.skip && !(why = s.skip(p)).empty()) return skip(state, why);
+    if (p.has("threads")) omp_set_num_threads(static_cast<int>(p.num("threads")));
+    Peaks peaks;
+    Case* c = build(state, s, p, owner, &peaks);
+    if (!c) return;
+    std::unique_ptr<PeakScope> loop = c->loop_peak ? std::make_unique<PeakScope>() : nullptr;
+    time_case(state, s, p, *c, flush);
+    if (loop) peaks.loop = loop->tracked_peak(), peaks.loop_rss = loop->rss_peak();
+    write_counters(state, s, *c, peaks);
+    state.SetLabel("verified");
+  } catch (const OutOfMemory& e) {
+    skip(state, std::string("does not fit: ") + e.what());
+  } catch (const std::exception& e) {
+    fail(state, e.what());
+  }
+}
+
+const char* suffix(Timing t) { return t == Timing::Cpu ? "/real_time" : "/manual_time"; }
+}  // namespace
+
+// --- registration --------------------------------------------------------------------------
+
+std::vector<Family>& families() {
+  static std::vector<Family> f;
+  return f;
+}
+std::vector<Registered>& registered() {
+  static std::vector<Registered> r;
+  return r;
+}
+
+void register_family(const Family& f, const Config& cfg) {
+  std::string no_gpu;
+  const bool have_gpu = device().available(&no_gpu);
+  bool gpu_specs = false;
+  for (const Spec& spec : f.specs) {
+    if (spec.on_gpu() ? !cfg.gpu : !cfg.cpu) continue;
+    if (spec.on_gpu() && !have_gpu) {
+      gpu_specs = true;
+      continue;
+    }
+    auto s = std::make_shared<const Spec>(spec);
+    for (auto& [name, point] : expand(f.name, spec, cfg)) {
+      auto owner = std::make_shared<const char>('c');
+      auto* b = benchmark::RegisterBenchmark(
+          name.c_str(), [s, p = point, owner, flush = cfg.flush_l2](benchmark::State& st) {
+            run_benchmark(st, *s, p, owner.get(), flush);
+          });
+      b->Unit(benchmark::kMicrosecond);
+      if (spec.timing == Timing::Cpu) b->UseRealTime();
+      else b->UseManualTime();
+      if (spec.timing == Timing::Pair) b->MinTime(cfg.quick ? 0.1 : 0.2);  // 10-20 pairs at DRAM
+      registered().push_back({name + suffix(spec.timing), spec.on_gpu()});
+    }
+  }
+  if (gpu_specs) {
+    // one row instead of one per GPU benchmark: the reason there is no GPU
+    const std::string name = f.name + "/gpu";
+    benchmark::RegisterBenchmark(name.c_str(),
+                                 [no_gpu](benchmark::State& st) { skip(st, no_gpu); })
+        ->UseManualTime()
+        ->Repetitions(1)
+        ->Unit(benchmark::kMicrosecond);
+    registered().push_back({name + "/repeats:1/manual_time", true});
+  }
+}
+
+void register_all(const Config& cfg, const std::vector<std::string>& only) {
+  for (const Family& f : families())
+    if (only.empty() || std::find(only.begin(), only.end(), f.name) != only.end())
+      register_family(f, cfg);
+}
+
+// --- --list --------------------------------------------------------------------------------
+
+std::string describe(const Config& cfg) {
+  std::ostringstream o;
+  o << "families:\n";
+  for (const Family& f : families()) {
+    o << "  " << f.name << ": " << f.description << "\n";
+    for (const Option& opt : f.options) {
+      o << "      --" << opt.name << "=" << (opt.def.empty() ? "..." : opt.def) << ": " << opt.help;
+      if (!opt.quick_def.empty()) o << " (quick: " << opt.quick_def << ")";
+      o << "\n";
+    }
+    for (const Spec& s : f.specs) {
+      o << "    " << (s.variant.empty() ? "" : s.variant) << (s.on_gpu() ? " [gpu]" : "")
+        << (s.timing == Timing::Pair ? " [pair]" : "") << "\n";
+      for (const Axis& a : s.axes) {
+        o << "        " << a.key << ": ";
+        if (!a.list.empty()) {
+          o << a.list;
+        } else {
+          bool first = true;
+          for (const Value& v : a.values(cfg)) o << (first ? "" : " ") << v.text, first = false;
+        }
+        o << "\n";
+      }
+      for (const auto& kv : s.computed) o << "        " << kv.first << ": from the axes\n";
+      if (s.keep) o << "        not run: " << s.keep_why << "\n";
+      if (!s.list.empty()) o << "        " << s.list << "\n";
+    }
+  }
+  return o.str();
+}
+
+// --- dispositions and pairs --------------------------------------------------------------------
+
+void skip(benchmark::State& state, const std::string& why) {
+  state.SkipWithError(("skip: " + why).c_str());
+  state.SetLabel("skipped: " + why);
+}
+void fail(benchmark::State& state, const std::string& why) {
+  state.SkipWithError(("error: " + why).c_str());
+  state.SetLabel("failed: " + why);
+}
+bool is_skip_message(const std::string& msg) { return msg.rfind("skip: ", 0) == 0; }
 
 namespace {
 double median_of(std::vector<double> v) {
@@ -88,101 +532,8 @@ void report_pair(benchmark::State& state, const std::vector<double>& t_ref,
   state.counters["pairs"] = static_cast<double>(t_ref.size());
 }
 
-benchmark::internal::Benchmark* add_gpu(const Name& name,
-                                        std::function<void(benchmark::State&)> fn) {
-  registered_names().push_back(name.str());
-  return benchmark::RegisterBenchmark(name.str().c_str(),
-                                      [fn](benchmark::State& s) {
-                                        const gpu::DeviceInfo& d = gpu::device();
-                                        if (!d.available) return skip(s, d.reason);
-                                        guarded(s, [&] { fn(s); });
-                                      })
-      ->UseManualTime()
-      ->Unit(benchmark::kMicrosecond);
-}
-
-bool gpu_or_skip(const std::string& family) {
-  if (gpu::device().available) return true;
-  add_gpu(Name(family, "gpu"), [](benchmark::State&) {})->Repetitions(1);
-  return false;
-}
-
-std::vector<Level> gpu_levels(const Config& cfg) {
-  const size_t l2 = gpu::device().l2_bytes ? gpu::device().l2_bytes : (50u << 20);
-  const size_t dram = std::max<size_t>(8 * l2, size_t(1) << 30);
-  std::vector<Level> out;
-  for (const Level& l : cfg.levels) {
-    if (l.name == "L2") out.push_back({"L2", l2 / 2});
-    if (l.name == "DRAM") out.push_back({"DRAM", dram});
-  }
-  if (out.empty()) out.push_back({"DRAM", dram});
-  return out;
-}
-
-void set_work(benchmark::State& state, double bytes, double flops, double elements) {
-  using C = benchmark::Counter;
-  if (bytes > 0) state.counters["bytes"] = C(bytes, C::kIsIterationInvariantRate);
-  if (flops > 0) state.counters["flops"] = C(flops, C::kIsIterationInvariantRate);
-  if (elements > 0) state.counters["elements"] = C(elements, C::kIsIterationInvariantRate);
-}
-
-void set_peak(benchmark::State& state, const PeakScope& scope) {
-  state.counters["peak_bytes"] = static_cast<double>(scope.tracked_peak());
-  state.counters["peak_rss_bytes"] = static_cast<double>(scope.rss_peak());
-}
-
-void set_peak(benchmark::State& state, const Fixture& fx) {
-  state.counters["peak_bytes"] = static_cast<double>(fx.peak);
-  state.counters["peak_rss_bytes"] = static_cast<double>(fx.peak_rss);
-}
-
-namespace {
-std::unique_ptr<Fixture> g_fixture;
-const void* g_fixture_owner = nullptr;
-}  // namespace
-
-FixtureId new_fixture_id() { return std::make_shared<const char>('f'); }
-
-Fixture* find_fixture(const void* owner) {
-  if (g_fixture_owner == owner && g_fixture) return g_fixture.get();
-  g_fixture.reset();
-  g_fixture_owner = nullptr;
-  return nullptr;
-}
-
-void keep_fixture(const void* owner, std::unique_ptr<Fixture> f) {
-  g_fixture = std::move(f);
-  g_fixture_owner = owner;
-}
-
-void set_verified(benchmark::State& state) { state.counters["verified"] = 1; }
-
-void set_working_set(benchmark::State& state, double bytes) {
-  static const char* names[] = {"L1", "L2", "L3", "DRAM"};
-  const std::string lvl = level_of(static_cast<size_t>(bytes));
-  double idx = 0;
-  for (int i = 0; i < 4; ++i)
-    if (lvl == names[i]) idx = i + 1;
-  state.counters["working_set_bytes"] = bytes;
-  state.counters["cache_level"] = idx;  // 1=L1 2=L2 3=L3 4=DRAM, by the detected sizes
-}
-
-void skip(benchmark::State& state, const std::string& why) {
-  state.SkipWithError(("skip: " + why).c_str());
-}
-void fail(benchmark::State& state, const std::string& why) {
-  state.SkipWithError(("error: " + why).c_str());
-}
-bool is_skip_message(const std::string& msg) { return msg.rfind("skip: ", 0) == 0; }
-
-void guarded(benchmark::State& state, const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const OutOfMemory& e) {
-    skip(state, std::string("does not fit: ") + e.what());
-  } catch (const std::exception& e) {
-    fail(state, e.what());
-  }
+std::string count_wrong(size_t bad, size_t n, const char* what) {
+  return bad ? std::to_string(bad) + " of " + std::to_string(n) + " " + what + " wrong" : "";
 }
 
 }  // namespace bench

@@ -1,5 +1,10 @@
-// What every benchmark family shares: the run configuration, the name builder, the counters, the
-// skip/fail conventions, and the derived results computed from finished runs.
+// How a benchmark family is declared. A family lists its specs; a spec names a variant, declares
+// its axes once (values from the run's levels and threads, from the family's own options, or
+// fixed) and says how to make a case at one point of their product. The registry builds the
+// product, the names family/variant/key:value/..., --list, and runs every case the same way: it
+// sets the threads, builds and checks the case once, times it (wall clock, paired or CUDA
+// events), and writes the counters and the row's disposition (the label: verified, skipped: why,
+// failed: why).
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -8,87 +13,287 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "dtypebench/context.hpp"
+#include "dtypebench/dtypes.hpp"
 #include "dtypebench/gpu.hpp"
 #include "dtypebench/memory.hpp"
 
 namespace dtypebench {
 namespace bench {
 
+// --- the run ------------------------------------------------------------------------------
+
 struct Config {
   bool quick = false;
-  std::vector<Level> levels;      // the working sets to sweep
-  std::vector<int> threads;       // OpenMP thread counts to sweep (1 and all cores by default)
-  bool flush_l2 = false;          // GPU: flush L2 before every timed launch (cold runs)
-  std::vector<size_t> chunk_mib;  // convert: chunk sizes for the chunked f64->f32 strategy
-  std::string tmpdir;             // convert: where the memory-mapped source file goes
+  std::vector<Level> levels;   // the CPU working sets to sweep
+  std::vector<int> threads;    // OpenMP thread counts to sweep (1 and all cores by default)
+  bool flush_l2 = false;       // GPU: flush L2 before every timed launch (cold runs)
+  bool cpu = true, gpu = true;  // which targets register (--targets)
+  std::map<std::string, std::string> options;  // family options, defaults filled in
+
+  const std::string& option(const std::string& name) const;
+  std::vector<size_t> sizes(const std::string& name) const;  // a validated list of integers
 };
 
-// One finished result, as the derivations see it: seconds per iteration (the median when repeated)
-// and the counters as reported (rates already divided by time).
-struct Result {
-  double seconds = 0;
-  std::map<std::string, double> counters;
+// A family's own command-line option, --name=value: main parses, validates (one line, exit 2)
+// and lists it; the family reads it from Config.
+struct Option {
+  std::string name;  // without the dashes
+  std::string help;
+  std::string def;        // the default ("" for none)
+  std::string quick_def;  // the default in a quick run ("" = def)
+  // "" when the value is acceptable, else why not (one line)
+  std::function<std::string(const std::string&)> check;
 };
-using Results = std::map<std::string, Result>;  // by run name
-struct Derived {
-  std::string name;
-  std::map<std::string, double> values;
+// A comma list of integers in [1, max]; duplicates refused.
+Option sizes_option(const std::string& name, const std::string& help, const std::string& def,
+                    const std::string& quick_def, size_t max);
+// An existing, writable directory.
+Option dir_option(const std::string& name, const std::string& help, const std::string& def);
+
+// --- axes and points ------------------------------------------------------------------------
+
+// One value of an axis: its text in the name, and a number the case may read (a level's bytes,
+// a dtype's size, an integer axis's value).
+struct Value {
+  std::string text;
+  double num = 0;
 };
-using Derivation = std::function<std::vector<Derived>(const Results&)>;
+
+// One combination of axis values, with the computed keys (n, ...) added.
+class Point {
+ public:
+  const std::string& operator[](const std::string& key) const;
+  double num(const std::string& key) const;
+  size_t size(const std::string& key) const { return static_cast<size_t>(num(key)); }
+  bool has(const std::string& key) const;
+  void set(const std::string& key, Value v);
+  const std::vector<std::pair<std::string, Value>>& values() const { return kv_; }
+
+ private:
+  std::vector<std::pair<std::string, Value>> kv_;
+};
+
+struct Axis {
+  std::string key;
+  std::function<std::vector<Value>(const Config&)> values;
+  std::string list;  // what --list says of the values ("" = list them)
+};
+Axis axis(const std::string& key, const std::vector<std::string>& values);
+Axis int_axis(const std::string& key, const std::vector<int>& values);
+Axis levels_axis();        // the run's CPU levels (num: working-set bytes)
+Axis pair_levels_axis();   // the run's levels; DRAM only in a quick run
+Axis gpu_levels_axis();    // L2 (half the GPU's L2) and DRAM (8x L2, >= 1 GiB) of the run's levels
+Axis threads_axis();       // the run's thread counts
+Axis option_axis(const std::string& key, const std::string& option);  // a sizes option's values
+// A type axis: dtype names from the one table (num: the element's bytes).
+Axis axis_of_dtypes(const std::string& key, const std::vector<Value>& values);
+template <class... Ts>
+Axis dtype_axis(const std::string& key = "dtype") {
+  return axis_of_dtypes(key, {Value{dtype_name<Ts>(), static_cast<double>(sizeof(Ts))}...});
+}
+
+// --- cases ----------------------------------------------------------------------------------
+
+// What one iteration does, declared so rates derive: bytes (moved, by the algorithm's minimum),
+// flops and elements become per-second counters; the working set gets its cache level.
+struct Work {
+  double bytes = 0, flops = 0, elements = 0;
+  double working_set = 0;
+  double ref_bytes = 0;  // pairs: the reference kernel's bytes per run
+};
+
+// What the registry measured for a case: host memory while it was built and checked, and while
+// it was timed (tracked and resident), and device memory while it was built.
+struct Peaks {
+  size_t setup = 0, setup_rss = 0, loop = 0, loop_rss = 0, device = 0;
+};
+
+// A benchmark at one point: built (and its buffers allocated) on first use, kept across the calls
+// Google Benchmark makes for one benchmark, freed when another benchmark starts.
+class Case {
+ public:
+  virtual ~Case() = default;
+  // allocate, fill, poison the outputs, run once and compare with the reference: "" or the
+  // failure (one line). Throwing OutOfMemory makes the row a skip.
+  virtual std::string setup() = 0;
+  virtual void run() = 0;  // the timed body
+  virtual void ref() {}    // pairs: the reference kernel, timed beside run()
+  virtual Work work() const = 0;
+  // counters beyond the standard ones, or standard ones measured differently (called last)
+  virtual void report(benchmark::State&, const Peaks&) {}
+  // untimed work before each timed run (refilling an input the kernel destroys)
+  virtual void before_each() {}
+  bool untimed_before_each = false;
+  bool loop_peak = false;  // measure memory while timed too (Peaks::loop): allocating kernels
+};
+
+// How a spec is timed.
+enum class Timing {
+  Cpu,      // wall clock, OpenMP threads beside the main thread
+  Pair,     // each iteration times ref() then run(), back to back (see pair_loop)
+  Gpu,      // CUDA events around run(); L2 flushed first with --gpu-flush-l2 where a level is set
+  GpuWall,  // wall clock closed by a device sync (host work in the timed region)
+};
+
+using Factory = std::function<std::unique_ptr<Case>(const Point&)>;
+
+struct Spec {
+  std::string variant;  // or "" when the variant is an axis named "variant"
+  Timing timing = Timing::Cpu;
+  std::vector<Axis> axes;  // in registration order (the first varies slowest)
+  // keys computed from the axes, in order: each may read the point so far
+  std::vector<std::pair<std::string, std::function<Value(const Point&)>>> computed;
+  std::vector<std::pair<std::string, std::string>> options;  // (key, option) set before computed
+  std::vector<std::string> name_keys;  // the name's key order (every axis and computed key)
+  std::function<bool(const Point&)> keep;  // combinations not registered at all
+  std::string keep_why;                    // what --list says of them
+  std::function<std::string(const Point&)> skip;  // registered, skipped at run time: why
+  Factory make;
+  std::string list;  // one line for --list beyond the axes ("" = none)
+
+  Spec(std::string v, Timing t = Timing::Cpu) : variant(std::move(v)), timing(t) {}
+  Spec& with(Axis a) {
+    axes.push_back(std::move(a));
+    return *this;
+  }
+  Spec& key(const std::string& k, std::function<Value(const Point&)> f) {
+    computed.emplace_back(k, std::move(f));
+    return *this;
+  }
+  // a key holding a family option's value (for the case; not in the name)
+  Spec& from_option(const std::string& k, const std::string& option) {
+    options.emplace_back(k, option);
+    return *this;
+  }
+  Spec& name(std::vector<std::string> keys) {
+    name_keys = std::move(keys);
+    return *this;
+  }
+  Spec& only_if(std::function<bool(const Point&)> f, std::string why) {
+    keep = std::move(f);
+    keep_why = std::move(why);
+    return *this;
+  }
+  Spec& skip_if(std::function<std::string(const Point&)> f) {
+    skip = std::move(f);
+    return *this;
+  }
+  Spec& note(std::string l) {
+    list = std::move(l);
+    return *this;
+  }
+  Spec& cases(Factory f) {
+    make = std::move(f);
+    return *this;
+  }
+  bool on_gpu() const { return timing == Timing::Gpu || timing == Timing::GpuWall; }
+};
+
+// A case class template instantiated for the point's dtype (read from `key`): one factory for a
+// type axis, so no dtype is named twice.
+template <template <class> class C, class... Ts>
+Factory typed(const std::string& key = "dtype") {
+  return [key](const Point& p) {
+    std::unique_ptr<Case> out;
+    ((p[key] == dtype_name<Ts>() ? (out = std::make_unique<C<Ts>>(p), 0) : 0), ...);
+    return out;
+  };
+}
+// A conversion's (source, destination) types as one axis: values "src>dst" (num: the bytes of
+// one element of each); the keys src and dst are computed from it, and typed_pairs dispatches.
+template <class S, class D>
+struct TypePair {};
+Value pair_key(const Point& p, const std::string& axis_key, bool dst);
+template <class S, class D>
+Value pair_value(TypePair<S, D>) {
+  return {std::string(dtype_name<S>()) + ">" + dtype_name<D>(),
+          static_cast<double>(sizeof(S) + sizeof(D))};
+}
+template <class... Ps>
+Axis type_pair_axis(const std::string& key = "cast") {
+  return axis_of_dtypes(key, {pair_value(Ps{})...});
+}
+template <template <class, class> class C, class S, class D>
+void make_if(TypePair<S, D> t, const Point& p, const std::string& key, std::unique_ptr<Case>* out) {
+  if (p[key] == pair_value(t).text) *out = std::make_unique<C<S, D>>(p);
+}
+template <template <class, class> class C, class... Ps>
+Factory typed_pairs(const std::string& key = "cast") {
+  return [key](const Point& p) {
+    std::unique_ptr<Case> out;
+    (make_if<C>(Ps{}, p, key, &out), ...);
+    return out;
+  };
+}
+
+template <class C>
+Factory plain() {
+  return [](const Point& p) { return std::unique_ptr<Case>(std::make_unique<C>(p)); };
+}
 
 struct Family {
   std::string name;
   std::string description;
-  std::vector<std::string> axes;  // "key: values" lines for --list
-  std::function<void(const Config&)> add;
-  Derivation derive;  // may be empty
+  std::vector<Spec> specs;
+  std::vector<Option> options;
 };
 std::vector<Family>& families();
 struct FamilyRegistrar {
   explicit FamilyRegistrar(Family f) { families().push_back(std::move(f)); }
 };
 
-// family/variant/key:value/...
-class Name {
+// What the registry needs of a GPU: the real one (gpu.hpp), or a host stand-in in tests.
+class Device {
  public:
-  Name(const std::string& family, const std::string& variant) : s_(family + "/" + variant) {}
-  template <class V>
-  Name& kv(const std::string& key, const V& value) {
-    s_ += "/" + key + ":" + to_str(value);
-    return *this;
-  }
-  const std::string& str() const { return s_; }
-
- private:
-  static std::string to_str(const std::string& v) { return v; }
-  static std::string to_str(const char* v) { return v; }
-  template <class V>
-  static std::string to_str(const V& v) {
-    return std::to_string(v);
-  }
-  std::string s_;
+  virtual ~Device() = default;
+  virtual bool available(std::string* why) const = 0;
+  virtual size_t l2_bytes() const = 0;
+  virtual void reset_peak() = 0;
+  virtual size_t live_bytes() const = 0;
+  virtual size_t peak_bytes() const = 0;
+  virtual void synchronize() = 0;
+  virtual void flush_l2() = 0;
+  virtual void start() = 0;     // the timer: an event recorded before the work
+  virtual double stop() = 0;    // seconds since start(), once the work is done
 };
+Device& device();
+void set_device(Device* d);  // nullptr: the real GPU
 
-// Parses "family/variant/k:v/..." back into its parts (for derivations and tests).
+// Every name the family's specs produce for cfg, and the benchmarks registered for them.
+struct Registered {
+  std::string name;
+  bool gpu = false;
+};
+// Registers every spec of every family (those of the families in `only` when it is non-empty);
+// without a GPU a family's GPU specs become one row, family/gpu, that skips with the reason.
+void register_all(const Config& cfg, const std::vector<std::string>& only = {});
+void register_family(const Family& f, const Config& cfg);
+std::vector<Registered>& registered();
+
+// The points a spec expands to for cfg, with their names (for --list and the tests).
+std::vector<std::pair<std::string, Point>> expand(const std::string& family, const Spec& s,
+                                                  const Config& cfg);
+
+// family/variant/key:value/...
+std::string name_of(const std::string& family, const Spec& s, const Point& p);
 std::map<std::string, std::string> parse_name(const std::string& name);
 
-// Every registered benchmark name, in order (main checks a filter against them before running).
-std::vector<std::string>& registered_names();
+// The --list text of every family.
+std::string describe(const Config& cfg);
 
-// Registers a CPU benchmark timed in wall-clock time (OpenMP threads run beside the main thread).
-benchmark::internal::Benchmark* add_cpu(const Name& name,
-                                        std::function<void(benchmark::State&)> fn);
-// A paired comparison: each iteration times a reference kernel and a subject kernel back to back
-// (wall clock), so the machine's drift moves both sides alike; the ratio of their bandwidths is the
-// median over the pairs (`subject_over_ref_bw`). Used where a ratio is the result.
-benchmark::internal::Benchmark* add_cpu_pair(const Config& cfg, const Name& name,
-                                             std::function<void(benchmark::State&)> fn);
-// The levels paired comparisons run at: every level of the run, DRAM only in a quick run.
-std::vector<Level> pair_levels(const Config& cfg);
+// Skips are reported and do not fail the run; failures do. Messages are one line.
+void skip(benchmark::State& state, const std::string& why);
+void fail(benchmark::State& state, const std::string& why);
+bool is_skip_message(const std::string& msg);
+
+// Two kernels interleaved on the same data so that the machine's drift moves both alike; the
+// ratio of their bandwidths is the median over the pairs (`subject_over_ref_bw`). Any ratio a
+// claim rests on is measured this way.
 void report_pair(benchmark::State& state, const std::vector<double>& t_ref,
                  const std::vector<double>& t_subject, double bytes_ref, double bytes_subject);
 template <class Ref, class Subject>
@@ -122,81 +327,8 @@ void pair_loop(benchmark::State& state, double bytes_ref, double bytes_subject, 
   report_pair(state, tr, ts, bytes_ref, bytes_subject);
 }
 
-// Registers a GPU benchmark timed with CUDA events (manual time); it skips when there is no GPU.
-benchmark::internal::Benchmark* add_gpu(const Name& name,
-                                        std::function<void(benchmark::State&)> fn);
-
-// True when the GPU benchmarks can run; otherwise registers one entry, family/gpu, that skips with
-// the driver's reason (one line in the output instead of one per GPU benchmark).
-bool gpu_or_skip(const std::string& family);
-
-// GPU working sets: L2 (half the GPU's L2, resident) and DRAM (8x L2, at least 1 GiB), for the
-// levels of cfg that a GPU has.
-std::vector<Level> gpu_levels(const Config& cfg);
-
-// Skips are reported and do not fail the run; failures do. Messages are one line.
-void skip(benchmark::State& state, const std::string& why);
-void fail(benchmark::State& state, const std::string& why);
-bool is_skip_message(const std::string& msg);
-
-// A benchmark's inputs, built and checked once and kept across the calls Google Benchmark makes
-// for one benchmark (iteration-count probing, repetitions); freed when another benchmark starts,
-// so only one working set is alive at a time. peak/peak_rss are measured while it was built.
-struct Fixture {
-  virtual ~Fixture() = default;
-  size_t peak = 0, peak_rss = 0;
-  std::string failure;  // non-empty when the check against the reference failed
-};
-using FixtureId = std::shared_ptr<const char>;  // one per registered benchmark
-FixtureId new_fixture_id();
-Fixture* find_fixture(const void* owner);  // frees any other benchmark's fixture
-void keep_fixture(const void* owner, std::unique_ptr<Fixture> f);
-
-// Returns the benchmark's fixture, running setup(fx) -> failure message ("" = checked) on first
-// use; on a failed check it reports the failure and returns nullptr.
-template <class Fx, class Setup>
-Fx* fixture(benchmark::State& state, const FixtureId& id, Setup&& setup) {
-  Fx* f = static_cast<Fx*>(find_fixture(id.get()));
-  if (!f) {
-    PeakScope scope;
-    auto made = std::make_unique<Fx>();
-    made->failure = setup(*made);
-    made->peak = scope.tracked_peak();
-    made->peak_rss = scope.rss_peak();
-    f = made.get();
-    keep_fixture(id.get(), std::move(made));
-  }
-  if (!f->failure.empty()) {
-    fail(state, f->failure);
-    return nullptr;
-  }
-  return f;
-}
-
-// Per-iteration work, reported as rates (per second) in the JSON: bytes, flops, elements.
-void set_work(benchmark::State& state, double bytes, double flops, double elements);
-void set_peak(benchmark::State& state, const PeakScope& scope);
-void set_peak(benchmark::State& state, const Fixture& fx);
-void set_verified(benchmark::State& state);
-void set_working_set(benchmark::State& state, double bytes);  // and its cache level, as a number
-
-// Runs body, turning OutOfMemory into a skip and any other exception into a failure.
-void guarded(benchmark::State& state, const std::function<void()>& body);
-
-// Times GPU work with CUDA events: one warm-up launch, then per iteration (optionally after an
-// L2 flush) the launch between two events.
-template <class F>
-void gpu_loop(benchmark::State& state, bool flush_l2, F&& launch) {
-  gpu::EventTimer timer;
-  launch();
-  gpu::synchronize();
-  for (auto _ : state) {
-    if (flush_l2) gpu::flush_l2();
-    timer.start();
-    launch();
-    state.SetIterationTime(timer.stop());
-  }
-}
+// A buffer compared byte for byte: "" or "<bad> of <n> elements wrong".
+std::string count_wrong(size_t bad, size_t n, const char* what = "elements");
 
 }  // namespace bench
 }  // namespace dtypebench

@@ -5,6 +5,7 @@
 
 #ifdef DTYPEBENCH_HAVE_CUDA
 #ifdef DTYPEBENCH_HAVE_CUBLAS
+#include <cublasLt.h>
 #include <cublas_v2.h>
 #endif
 
@@ -58,6 +59,7 @@ DeviceInfo probe() {
       cublasGetProperty(MINOR_VERSION, &minor) == CUBLAS_STATUS_SUCCESS &&
       cublasGetProperty(PATCH_LEVEL, &patch) == CUBLAS_STATUS_SUCCESS) {
     d.cublas_version = major * 10000 + minor * 100 + patch;
+    d.cublaslt_version = cublasLtGetVersion();
   }
 #endif
 #ifdef DTYPEBENCH_HAVE_CUDNN

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <string>
 
+#include "dtypebench/precision.hpp"
+
 #if (defined(__F16C__) || defined(__AVX512F__)) && !defined(__CUDACC__)
 #include <immintrin.h>
 #define DTYPEBENCH_F16C 1
@@ -155,43 +157,43 @@ inline void widen(const bfloat16* src, float* dst, size_t n) {
   for (; i < n; ++i) dst[i] = bf16_bits_to_f32(src[i].bits);
 }
 
-// The one name table: benchmark names, JSON and reports all use these strings.
+// Each storage type's entry in the one name table (precision.hpp) and its accumulator.
 template <class T>
 struct dtype_info;
 template <>
 struct dtype_info<double> {
-  static constexpr const char* name = "f64";
+  static constexpr Dtype id = Dtype::f64;
   using acc = double;
 };
 template <>
 struct dtype_info<float> {
-  static constexpr const char* name = "f32";
+  static constexpr Dtype id = Dtype::f32;
   using acc = float;
 };
 template <>
 struct dtype_info<half> {
-  static constexpr const char* name = "f16";
+  static constexpr Dtype id = Dtype::f16;
   using acc = float;  // 16-bit types accumulate in f32
 };
 template <>
 struct dtype_info<bfloat16> {
-  static constexpr const char* name = "bf16";
+  static constexpr Dtype id = Dtype::bf16;
   using acc = float;
 };
 template <>
 struct dtype_info<int32_t> {
-  static constexpr const char* name = "i32";
+  static constexpr Dtype id = Dtype::i32;
   using acc = int64_t;
 };
 template <>
 struct dtype_info<uint8_t> {
-  static constexpr const char* name = "u8";
+  static constexpr Dtype id = Dtype::u8;
   using acc = int64_t;
 };
 
 template <class T>
 constexpr const char* dtype_name() {
-  return dtype_info<T>::name;
+  return dtype_name(dtype_info<T>::id);
 }
 template <class T>
 using acc_t = typename dtype_info<T>::acc;

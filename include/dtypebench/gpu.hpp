@@ -22,12 +22,13 @@ struct DeviceInfo {
   int sm_clock_khz = 0, mem_clock_khz = 0, bus_width_bits = 0;
   double mem_bw_bytes_per_s = 0;  // theoretical: 2 (DDR) * memory clock * bus width / 8
   int driver_version = 0, runtime_version = 0, cublas_version = 0, cudnn_version = 0;
+  size_t cublaslt_version = 0;
 };
 
 // Probed once; never throws.
 const DeviceInfo& device();
 
-// Thrown by DB_CUDA_CHECK with file:line and the runtime's own message.
+// Thrown by the DB_*_CHECK macros (cuda_check.hpp) with file:line and the library's own message.
 struct CudaError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };

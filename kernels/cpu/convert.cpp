@@ -241,14 +241,8 @@ F16Range convert_counting(const float* s, half* d, size_t n) {
   return {over, under, sub};
 }
 
-const char* dtype_label(Dtype d) {
-  static const char* names[] = {"i8",  "i16", "i32", "i64", "u8", "u16",
-                                "u32", "u64", "f16", "f32", "f64"};
-  return names[static_cast<int>(d)];
-}
-
 namespace {
-bool is_float(Dtype d) { return d == Dtype::f16 || d == Dtype::f32 || d == Dtype::f64; }
+bool numpy_float(Dtype d) { return d == Dtype::f16 || d == Dtype::f32 || d == Dtype::f64; }
 int rank_of(Dtype d) { return d == Dtype::f16 ? 0 : d == Dtype::f32 ? 1 : 2; }
 Dtype float_of_rank(int r) { return r == 0 ? Dtype::f16 : r == 1 ? Dtype::f32 : Dtype::f64; }
 // the smallest float that holds every value of the integer type exactly (NumPy's rule)
@@ -291,9 +285,12 @@ Dtype unsigned_of_bits(int bits) {
 }  // namespace
 
 Dtype promote(Dtype a, Dtype b) {
-  if (is_float(a) && is_float(b)) return float_of_rank(std::max(rank_of(a), rank_of(b)));
-  if (is_float(a) || is_float(b)) {
-    const Dtype f = is_float(a) ? a : b, i = is_float(a) ? b : a;
+  for (Dtype d : {a, b})
+    if (is_float(d) && !numpy_float(d))
+      throw std::invalid_argument(std::string(dtype_name(d)) + " is not a NumPy dtype");
+  if (numpy_float(a) && numpy_float(b)) return float_of_rank(std::max(rank_of(a), rank_of(b)));
+  if (numpy_float(a) || numpy_float(b)) {
+    const Dtype f = numpy_float(a) ? a : b, i = numpy_float(a) ? b : a;
     return float_of_rank(std::max(rank_of(f), float_rank_for_int(i)));
   }
   // two integers: same signedness keeps the wider; mixed needs a signed type wider than the

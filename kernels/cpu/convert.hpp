@@ -44,9 +44,9 @@ struct F16Range {
 F16Range f16_range_check(const float* src, size_t n);              // pass 1 of check-then-cast
 F16Range convert_counting(const float* src, half* dst, size_t n);  // fused: cast and count
 
-// NumPy's result type for a binary op on two dtypes (int32 with float32 -> float64).
-enum class Dtype { i8, i16, i32, i64, u8, u16, u32, u64, f16, f32, f64 };
-const char* dtype_label(Dtype d);
+// NumPy's result type for a binary op on two of NumPy's dtypes (int32 with float32 -> float64);
+// bf16, tf32 and fp8 are not NumPy types: std::invalid_argument.
+using dtypebench::Dtype;
 Dtype promote(Dtype a, Dtype b);
 
 // a * x + y three ways; out has n elements of the stated type.

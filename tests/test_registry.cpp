@@ -1,0 +1,262 @@
+// The registry: the product of declared axes and its names, the counters and dispositions it
+// writes for CPU and GPU cases (a host stand-in for the device where there is none), the one
+// dtype table, and the GPU names of a committed H200 run held to the families' declarations.
+#include "bench/registry.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "dtypebench/precision.hpp"
+#ifdef DTYPEBENCH_HAVE_CUDA
+#include "dtypebench/cuda_check.hpp"
+#endif
+
+namespace dtypebench {
+namespace bench {
+namespace {
+
+Config small_config() {
+  Config c;
+  c.levels = {{"L2", 1 << 20}, {"DRAM", 64 << 20}};
+  c.threads = {1, 2};
+  return c;
+}
+
+TEST(Registry, ProductNamesComputedKeysAndExclusions) {
+  Spec s("");
+  s.with(dtype_axis<double, float>())
+      .with(axis("variant", {"a", "b"}))
+      .with(levels_axis())
+      .key("n", [](const Point& p) {
+        const size_t n = p.size("level") / p.size("dtype");
+        return Value{std::to_string(n), static_cast<double>(n)};
+      })
+      .name({"dtype", "level", "n"})
+      .only_if([](const Point& p) { return !(p["variant"] == "b" && p["dtype"] == "f32"); },
+               "b on f32");
+  const auto pts = expand("fam", s, small_config());
+  std::vector<std::string> names;
+  for (const auto& [n, p] : pts) names.push_back(n);
+  const std::vector<std::string> want = {
+      "fam/a/dtype:f64/level:L2/n:131072",  "fam/a/dtype:f64/level:DRAM/n:8388608",
+      "fam/b/dtype:f64/level:L2/n:131072",  "fam/b/dtype:f64/level:DRAM/n:8388608",
+      "fam/a/dtype:f32/level:L2/n:262144",  "fam/a/dtype:f32/level:DRAM/n:16777216"};
+  EXPECT_EQ(names, want);
+  const auto kv = parse_name(names[1]);
+  EXPECT_EQ(kv.at("family"), "fam");
+  EXPECT_EQ(kv.at("variant"), "a");
+  EXPECT_EQ(kv.at("n"), "8388608");
+}
+
+TEST(Registry, QuickPairLevelsAndOptionAxes) {
+  Config c = small_config();
+  c.quick = true;
+  c.options["sizes"] = "1,16";
+  Spec s("v");
+  s.with(pair_levels_axis()).with(option_axis("size", "sizes"));
+  std::vector<std::string> names;
+  for (const auto& [n, p] : expand("f", s, c)) names.push_back(n);
+  EXPECT_EQ(names, (std::vector<std::string>{"f/v/level:DRAM/size:1", "f/v/level:DRAM/size:16"}));
+}
+
+TEST(Registry, OptionsRefuseBadValuesInOneLine) {
+  const Option o = sizes_option("chunk-mib", "", "1", "", 1024);
+  EXPECT_EQ(o.check("1,16"), "");
+  for (const char* bad : {"", "0", "1,,2", "abc", "2048", "99999999999999999999999", "4,4", "1,"})
+    EXPECT_NE(o.check(bad), "") << bad;
+  const Option d = dir_option("tmpdir", "", "/tmp");
+  EXPECT_EQ(d.check("/tmp"), "");
+  EXPECT_NE(d.check("/nonexistent/dir"), "");
+  EXPECT_NE(d.check("/etc/hostname"), "");
+}
+
+// A device on the host: counts the bytes cases "allocate" on it and times with the wall clock.
+class StandIn : public Device {
+ public:
+  bool available(std::string*) const override { return true; }
+  size_t l2_bytes() const override { return 8 << 20; }
+  void reset_peak() override { peak_ = live_; }
+  size_t live_bytes() const override { return live_; }
+  size_t peak_bytes() const override { return peak_; }
+  void synchronize() override {}
+  void flush_l2() override { ++flushes; }
+  void start() override { t0_ = std::chrono::steady_clock::now(); }
+  double stop() override {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  }
+  void allocate(size_t b) { live_ += b, peak_ = std::max(peak_, live_); }
+  void release(size_t b) { live_ -= b; }
+  int flushes = 0;
+
+ private:
+  size_t live_ = 0, peak_ = 0;
+  std::chrono::steady_clock::time_point t0_;
+};
+StandIn* g_standin = nullptr;
+
+// "device" buffers of n floats, one of them scratch freed after setup: the peak is 3n floats
+class FakeGpuCase : public Case {
+ public:
+  explicit FakeGpuCase(const Point& p) : n_(p.size("n")) {}
+  ~FakeGpuCase() override { g_standin->release(2 * n_ * 4); }
+  std::string setup() override {
+    g_standin->allocate(3 * n_ * 4);
+    g_standin->release(n_ * 4);
+    return "";
+  }
+  void run() override { benchmark::DoNotOptimize(n_); }
+  Work work() const override { return {8.0 * n_, 0, double(n_), 8.0 * n_}; }
+
+ private:
+  size_t n_;
+};
+
+class BadCase : public Case {
+ public:
+  explicit BadCase(const Point&) {}
+  std::string setup() override { return "3 of 4 values wrong"; }
+  void run() override {}
+  Work work() const override { return {}; }
+};
+
+// Keeps the runs Google Benchmark reports, for the test to read.
+class Capture : public benchmark::BenchmarkReporter {
+ public:
+  bool ReportContext(const Context&) override { return true; }
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& r : runs) this->runs.push_back(r);
+  }
+  std::vector<Run> runs;
+};
+
+TEST(Registry, GpuCaseCarriesTheCpuCountersAndItsDevicePeak) {
+  StandIn dev;
+  g_standin = &dev;
+  set_device(&dev);
+  static bool initialized = false;
+  if (!initialized) {
+    const char* argv[] = {"test", "--benchmark_min_time=0.001", "--benchmark_repetitions=1"};
+    int argc = 3;
+    benchmark::Initialize(&argc, const_cast<char**>(argv));
+    initialized = true;
+  }
+  Config cfg = small_config();
+  cfg.flush_l2 = true;
+  Family f{"regtest", "registry test", {}, {}};
+  f.specs.push_back(Spec("gpu_fake", Timing::Gpu)
+                        .with(gpu_levels_axis())
+                        .key("n",
+                             [](const Point& p) {
+                               const size_t n = p.size("level") / 8;
+                               return Value{std::to_string(n), static_cast<double>(n)};
+                             })
+                        .name({"n", "level"})
+                        .cases(plain<FakeGpuCase>()));
+  f.specs.push_back(Spec("cpu_bad").with(threads_axis()).cases(plain<BadCase>()));
+  f.specs.push_back(Spec("cpu_skip")
+                        .skip_if([](const Point&) { return "not on this machine"; })
+                        .cases(plain<BadCase>()));
+  register_family(f, cfg);
+  Capture cap;
+  benchmark::RunSpecifiedBenchmarks(&cap, "^regtest/");
+  set_device(nullptr);
+
+  std::map<std::string, const benchmark::BenchmarkReporter::Run*> by;
+  for (const auto& r : cap.runs) by[r.benchmark_name()] = &r;
+  // the stand-in's L2 is 8 MiB: half of it for the L2 level, 8x (at least 1 GiB) for DRAM
+  const auto* l2 = by.at("regtest/gpu_fake/n:524288/level:L2/manual_time");
+  const auto* dram = by.at("regtest/gpu_fake/n:134217728/level:DRAM/manual_time");
+  for (const auto* r : {l2, dram}) {
+    ASSERT_FALSE(r->error_occurred) << r->error_message;
+    EXPECT_EQ(r->report_label, "verified");
+    const double n = r == l2 ? 524288 : 134217728;
+    EXPECT_EQ(r->counters.at("working_set_bytes").value, 8 * n);
+    EXPECT_EQ(r->counters.at("device_peak_bytes").value, 12 * n);  // the scratch counted once
+    EXPECT_EQ(r->counters.at("verified").value, 1);
+    EXPECT_TRUE(r->counters.count("peak_bytes") && r->counters.count("peak_rss_bytes"));
+    EXPECT_GT(r->counters.at("bytes").value, 0);
+  }
+  EXPECT_EQ(l2->counters.at("cache_level").value, 2);
+  EXPECT_EQ(dram->counters.at("cache_level").value, 4);
+  EXPECT_GT(dev.flushes, 0);  // --gpu-flush-l2 reaches a case with a level
+
+  const auto* bad = by.at("regtest/cpu_bad/threads:2/real_time");
+  EXPECT_TRUE(bad->error_occurred);
+  EXPECT_EQ(bad->report_label, "failed: 3 of 4 values wrong");
+  const auto* skipped = by.at("regtest/cpu_skip/real_time");
+  EXPECT_EQ(skipped->report_label, "skipped: not on this machine");
+  EXPECT_TRUE(is_skip_message(skipped->error_message));
+}
+
+TEST(Precision, OneTableForNamesAndTriples) {
+  std::set<std::string> names;
+  for (size_t i = 0; i < std::size(kDtypes); ++i) {
+    EXPECT_EQ(static_cast<size_t>(kDtypes[i].id), i) << "table out of enum order";
+    EXPECT_TRUE(names.insert(kDtypes[i].name).second) << kDtypes[i].name;
+    EXPECT_EQ(dtype_from_name(kDtypes[i].name), kDtypes[i].id);
+  }
+  EXPECT_STREQ(dtype_name<double>(), "f64");
+  EXPECT_STREQ(dtype_name<bfloat16>(), "bf16");
+  EXPECT_EQ(unit_roundoff(Dtype::f32), unit_roundoff<float>());
+  EXPECT_EQ(unit_roundoff(Dtype::f16), unit_roundoff<half>());
+  EXPECT_EQ(unit_roundoff(Dtype::bf16), unit_roundoff<bfloat16>());
+  EXPECT_EQ(dtype_names().substr(0, 12), "f64,f32,tf32");
+  EXPECT_EQ((Precision{Dtype::f32, Dtype::tf32, Dtype::f32}.name()), "f32.tf32.f32");
+  EXPECT_THROW(dtype_from_name("f128"), std::invalid_argument);
+}
+
+#ifdef DTYPEBENCH_HAVE_CUDA
+TEST(CudaCheck, ThrowsWithFileLineAndTheLibrarysMessage) {
+  try {
+    DB_CUDA_CHECK(cudaErrorInvalidValue);
+    FAIL() << "no throw";
+  } catch (const gpu::CudaError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("test_registry.cpp:"), std::string::npos) << m;
+    EXPECT_NE(m.find("invalid argument"), std::string::npos) << m;
+  }
+  EXPECT_NO_THROW(DB_CUDA_CHECK(cudaSuccess));
+#ifdef DTYPEBENCH_HAVE_CUBLAS
+  EXPECT_THROW(DB_CUDA_CHECK(CUBLAS_STATUS_NOT_INITIALIZED), gpu::CudaError);
+#endif
+#ifdef DTYPEBENCH_HAVE_CUDNN
+  EXPECT_THROW(DB_CUDA_CHECK(CUDNN_STATUS_BAD_PARAM), gpu::CudaError);
+#endif
+}
+
+// The GPU benchmarks of the committed H200 run (whose names the binary cannot list here): every
+// one is still declared, with the same name, for a device with the H200's L2.
+TEST(Registry, GpuNamesOfTheCommittedH200RunAreStillDeclared) {
+  class H200 : public StandIn {
+   public:
+    size_t l2_bytes() const override { return 62914560; }
+  } dev;
+  set_device(&dev);
+  Config cfg = small_config();
+  std::set<std::string> declared;
+  for (const Family& f : families())
+    for (const Spec& s : f.specs)
+      if (s.on_gpu())
+        for (const auto& [name, p] : expand(f.name, s, cfg))
+          declared.insert(name + (s.timing == Timing::Cpu ? "/real_time" : "/manual_time"));
+  set_device(nullptr);
+  std::ifstream in(std::string(DTYPEBENCH_SOURCE_DIR) + "/tests/names/gpu-h200.txt");
+  ASSERT_TRUE(in) << "tests/names/gpu-h200.txt";
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    EXPECT_TRUE(declared.count(line)) << line;
+    ++n;
+  }
+  EXPECT_GT(n, 100);
+}
+#endif
+
+}  // namespace
+}  // namespace bench
+}  // namespace dtypebench
