@@ -3,15 +3,9 @@
 
 #include <vector>
 
-#include "bench/registry.hpp"
-#include "dtypebench/check.hpp"
-#include "dtypebench/fill.hpp"
-#ifdef DTYPEBENCH_HAVE_CUDA
-#include "kernels/cuda/baseline.hpp"
-#endif
+#include "bench/family.hpp"
 
-namespace dtypebench {
-namespace bench {
+namespace dtypebench::bench {
 namespace {
 
 enum class Stream { Read, Copy, CopyNt, Scale, Add, Triad };
@@ -62,8 +56,7 @@ void run_stream(T* a, T* b, T* c, size_t n, Stream k, T* sink) {
 }
 
 template <class T>
-class StreamCase : public Case {
- public:
+struct StreamCase : Case {
   explicit StreamCase(const Point& p) : sk_(stream_of(p["variant"])), n_(p.size("n")) {}
 
   // Fills the inputs, poisons the output, runs the kernel once and compares with an fp64
@@ -121,7 +114,6 @@ class StreamCase : public Case {
     return {bytes, sk_.kind == Stream::Triad ? 2.0 * n_ : 0, static_cast<double>(n_), bytes};
   }
 
- private:
   StreamKind sk_;
   size_t n_;
   Buffer<T> a_, b_, c_;
@@ -130,8 +122,7 @@ class StreamCase : public Case {
 
 // Independent FMA chains in registers, checked against the scalar fp64 model of one chain.
 template <class T>
-class FmaCase : public Case {
- public:
+struct FmaCase : Case {
   explicit FmaCase(const Point& p) : threads_(static_cast<int>(p.num("threads"))) {}
   std::string setup() override {
     const size_t check_steps = 100;
@@ -150,14 +141,12 @@ class FmaCase : public Case {
   void run() override { benchmark::DoNotOptimize(cpu::fma_peak<T>(20000, m_, c_, x0_, &flops_)); }
   Work work() const override { return {0, flops_, 0, 0}; }
 
- private:
   int threads_;
   const T m_ = static_cast<T>(0.999), c_ = static_cast<T>(1e-3), x0_ = static_cast<T>(0.5);
   double flops_ = 0;
 };
 
-class Bf16DotCase : public Case {
- public:
+struct Bf16DotCase : Case {
   explicit Bf16DotCase(const Point& p) : threads_(static_cast<int>(p.num("threads"))) {}
   std::string setup() override {
     // 0.5 and 0.25 are exact in bf16, and every partial sum below is exact in fp32
@@ -172,7 +161,6 @@ class Bf16DotCase : public Case {
   void run() override { benchmark::DoNotOptimize(cpu::bf16_dot_peak(20000, 0.5f, 0.25f, &flops_)); }
   Work work() const override { return {0, flops_, 0, 0}; }
 
- private:
   int threads_;
   double flops_ = 0;
 };
@@ -188,8 +176,7 @@ std::vector<Spec> cpu_specs() {
       Spec("")
           .with(dtype_axis<double, float>())
           .with(axis("variant", stream_names()))
-          .with(levels_axis())
-          .with(threads_axis())
+          .sweep()
           .key("n", stream_n)
           .name({"dtype", "level", "n", "threads"})
           .note("copy_nt: non-temporal stores, no read-for-ownership of the destination")
@@ -212,8 +199,7 @@ std::vector<Spec> cpu_specs() {
 int gpu_arrays(const std::string& v) { return v == "gpu_read" ? 1 : v == "gpu_triad" ? 3 : 2; }
 
 template <class T>
-class GpuStreamCase : public Case {
- public:
+struct GpuStreamCase : Case {
   explicit GpuStreamCase(const Point& p)
       : v_(p["variant"]), arrays_(gpu_arrays(v_)), n_(p.size("n")) {}
   std::string setup() override {
@@ -268,7 +254,6 @@ class GpuStreamCase : public Case {
     return {bytes, v_ == "gpu_triad" ? 2.0 * n_ : 0, static_cast<double>(n_), bytes};
   }
 
- private:
   std::string v_;
   int arrays_;
   size_t n_;
@@ -277,8 +262,7 @@ class GpuStreamCase : public Case {
   size_t partials_ = 0;
 };
 
-class GpuFmaCase : public Case {
- public:
+struct GpuFmaCase : Case {
   explicit GpuFmaCase(const Point& p) {
     for (cuda::FmaPrecision q : {cuda::FmaPrecision::F64, cuda::FmaPrecision::F32,
                                  cuda::FmaPrecision::F16x2, cuda::FmaPrecision::BF16x2})
@@ -304,7 +288,6 @@ class GpuFmaCase : public Case {
   void run() override { flops_ = cuda::fma_peak(p_, blocks_, 4096, 0.999f, 1e-3f, out_.data()); }
   Work work() const override { return {0, flops_, 0, 0}; }
 
- private:
   cuda::FmaPrecision p_ = cuda::FmaPrecision::F32;
   int blocks_ = 8 * gpu::device().sms;
   gpu::DeviceBuffer<float> out_;
@@ -324,26 +307,21 @@ std::vector<Spec> gpu_specs() {
           .key("n",
                [](const Point& p) {
                  const size_t n = p.size("level") / (gpu_arrays(p["variant"]) * p.size("dtype"));
-                 return Value{std::to_string(n), static_cast<double>(n)};
+                 return number(n);
                })
           .name({"dtype", "level", "n"})
           .cases(typed<GpuStreamCase, double, float>()),
       Spec("gpu_fma_peak", Timing::Gpu).with(axis("dtype", fma)).cases(plain<GpuFmaCase>()),
   };
 }
-#else
-std::vector<Spec> gpu_specs() { return {}; }
 #endif
 
-std::vector<Spec> specs() {
-  std::vector<Spec> s = cpu_specs();
-  for (Spec& g : gpu_specs()) s.push_back(std::move(g));
-  return s;
-}
-
 const FamilyRegistrar reg{
-    {"baseline", "bandwidth (read/copy/scale/add/triad) and FMA ceilings, CPU and GPU", specs(), {}}};
+    {"baseline", "bandwidth (read/copy/scale/add/triad) and FMA ceilings, CPU and GPU", cpu_specs(), {}}};
+
+#ifdef DTYPEBENCH_HAVE_CUDA
+const FamilyRegistrar gpu_reg{{"baseline", "", gpu_specs(), {}}};  // joins the family above
+#endif
 
 }  // namespace
-}  // namespace bench
-}  // namespace dtypebench
+}  // namespace dtypebench::bench

@@ -14,25 +14,19 @@
 #include <cstring>
 #include <vector>
 
-#include "bench/registry.hpp"
-#include "dtypebench/check.hpp"
-#include "dtypebench/fill.hpp"
-#include "kernels/cpu/baseline.hpp"
+#include "bench/family.hpp"
 #ifdef DTYPEBENCH_HAVE_CUDA
-#include "kernels/cuda/baseline.hpp"
 #include "kernels/cuda/convert.hpp"
 #endif
 
-namespace dtypebench {
-namespace bench {
+namespace dtypebench::bench {
 namespace {
 
 using cpu::Path;
 
-Value count(size_t n) { return {std::to_string(n), static_cast<double>(n)}; }
 // elements of `per` bytes each that fill the level
 std::function<Value(const Point&)> per_element(double per) {
-  return [per](const Point& p) { return count(static_cast<size_t>(p.num("level") / per)); };
+  return [per](const Point& p) { return number(static_cast<size_t>(p.num("level") / per)); };
 }
 Path path_of(const Point& p) { return p["path"] == "simd" ? Path::Simd : Path::Portable; }
 
@@ -52,14 +46,12 @@ std::string check_narrow(const double* src, const float* dst, size_t n) {
 }
 
 // The narrowing cases share their source (n doubles, seed 12) and their counters.
-class NarrowCase : public Case {
- public:
+struct NarrowCase : Case {
   explicit NarrowCase(const Point& p) : n_(p.size("n")), src_b_(8.0 * n_), dst_b_(4.0 * n_) {}
   Work work() const override {
     return {src_b_ + dst_b_, 0, static_cast<double>(n_), src_b_ + dst_b_};
   }
 
- protected:
   void fill_source() {
     src_ = Buffer<double>(n_);
     fill_uniform(src_.data(), n_, 12, -1e3, 1e3);
@@ -75,8 +67,7 @@ class NarrowCase : public Case {
 };
 
 // astype: a fresh destination every time (allocation and first-touch page faults included)
-class AstypeAlloc : public NarrowCase {
- public:
+struct AstypeAlloc : NarrowCase {
   explicit AstypeAlloc(const Point& p) : NarrowCase(p) { loop_peak = true; }
   std::string setup() override {
     fill_source();
@@ -96,8 +87,7 @@ class AstypeAlloc : public NarrowCase {
 };
 
 // out= / copyto: the destination exists already
-class AstypePrealloc : public NarrowCase {
- public:
+struct AstypePrealloc : NarrowCase {
   using NarrowCase::NarrowCase;
   std::string setup() override {
     fill_source();
@@ -111,7 +101,6 @@ class AstypePrealloc : public NarrowCase {
     set_peak_theory(state, static_cast<double>(pk.setup), src_b_ + dst_b_);
   }
 
- private:
   Buffer<float> dst_;
 };
 
@@ -151,7 +140,6 @@ class SourceFile {
   SourceFile& operator=(const SourceFile&) = delete;
   int fd() const { return fd_; }
 
- private:
   int fd_ = -1;
 };
 
@@ -172,8 +160,7 @@ void convert_chunked(int fd, size_t n, size_t chunk_elems, float* dst) {
 }
 
 // chunked from a memory-mapped file: peak is the destination plus one chunk
-class AstypeChunked : public NarrowCase {
- public:
+struct AstypeChunked : NarrowCase {
   explicit AstypeChunked(const Point& p)
       : NarrowCase(p), chunk_elems_((p.size("chunk_mib") << 20) / sizeof(double)),
         dir_(p["tmpdir"]) {
@@ -194,7 +181,6 @@ class AstypeChunked : public NarrowCase {
     report_loop_peak(state, pk, dst_b_, dst_b_ + 8.0 * static_cast<double>(chunk_elems_));
   }
 
- private:
   size_t chunk_elems_;
   std::string dir_;
   std::unique_ptr<SourceFile> file_;
@@ -202,8 +188,7 @@ class AstypeChunked : public NarrowCase {
 };
 
 // in place: floats written over the doubles; one thread by nature
-class AstypeInplace : public NarrowCase {
- public:
+struct AstypeInplace : NarrowCase {
   explicit AstypeInplace(const Point& p) : NarrowCase(p) {
     loop_peak = true;
     untimed_before_each = true;
@@ -224,8 +209,7 @@ class AstypeInplace : public NarrowCase {
 };
 
 // view: reinterpret the doubles as twice as many floats; no bytes move, none are allocated
-class View : public NarrowCase {
- public:
+struct View : NarrowCase {
   explicit View(const Point& p) : NarrowCase(p) { loop_peak = true; }
   std::string setup() override {
     fill_source();
@@ -245,13 +229,11 @@ class View : public NarrowCase {
     state.counters.erase("peak_rss_bytes");
   }
 
- private:
   size_t count_ = 0;
 };
 
 // the copy of the same bytes, the ceiling the conversions are judged against
-class CopyCase : public Case {
- public:
+struct CopyCase : Case {
   explicit CopyCase(const Point& p) : m_(p.size("n")) {}
   std::string setup() override {
     a_ = Buffer<float>(m_);
@@ -264,7 +246,6 @@ class CopyCase : public Case {
   void run() override { cpu::stream_copy(a_.data(), b_.data(), m_); }
   Work work() const override { return {8.0 * m_, 0, static_cast<double>(m_), 8.0 * m_}; }
 
- private:
   size_t m_;
   Buffer<float> a_, b_;
 };
@@ -312,8 +293,7 @@ size_t differ_from_rule(const S* s, const D* d, size_t n) {
 }
 
 template <class S, class D>
-class CastCase : public Case {
- public:
+struct CastCase : Case {
   explicit CastCase(const Point& p) : path_(path_of(p)), n_(p.size("n")) {}
   std::string setup() override {
     s_ = Buffer<S>(n_);
@@ -330,7 +310,6 @@ class CastCase : public Case {
     return {b, 0, static_cast<double>(n_), b};
   }
 
- private:
   Path path_;
   size_t n_;
   Buffer<S> s_;
@@ -339,8 +318,7 @@ class CastCase : public Case {
 
 // --- f16 range: check, then cast, vs one fused pass ---------------------------------------
 
-class F16RangeCase : public Case {
- public:
+struct F16RangeCase : Case {
   explicit F16RangeCase(const Point& p) : fused_(p["method"] == "fused"), n_(p.size("n")) {}
   std::string setup() override {
     s_ = Buffer<float>(n_);
@@ -376,7 +354,6 @@ class F16RangeCase : public Case {
     state.counters["subnormal_fraction"] = static_cast<double>(r_.subnormal) / n_;
   }
 
- private:
   bool fused_;
   size_t n_;
   Buffer<float> s_;
@@ -386,8 +363,7 @@ class F16RangeCase : public Case {
 
 // --- promotion: int32 * float32 + float32 ------------------------------------------------
 
-class PromoteCase : public Case {
- public:
+struct PromoteCase : Case {
   explicit PromoteCase(const Point& p) : m_(p["method"]), n_(p.size("n")) { loop_peak = true; }
   std::string setup() override {
     a_ = Buffer<int32_t>(n_);
@@ -448,7 +424,6 @@ class PromoteCase : public Case {
     state.counters["max_rel_err"] = max_rel_err_;
   }
 
- private:
   void eval_f32(float* out) {
     if (m_ == "fused")
       cpu::axpy_fused_f32(a_.data(), x_.data(), y_.data(), out, n_);
@@ -465,8 +440,7 @@ class PromoteCase : public Case {
 
 // --- byte order ---------------------------------------------------------------------------
 
-class ByteswapCase : public Case {
- public:
+struct ByteswapCase : Case {
   explicit ByteswapCase(const Point& p)
       : width_(static_cast<int>(p.num("width"))), path_(path_of(p)), n_(p.size("n")) {}
   std::string setup() override {
@@ -486,7 +460,6 @@ class ByteswapCase : public Case {
     return {2.0 * n_ * width_, 0, static_cast<double>(n_), 2.0 * n_ * width_};
   }
 
- private:
   int width_;
   Path path_;
   size_t n_;
@@ -495,8 +468,7 @@ class ByteswapCase : public Case {
 
 // --- array of structs vs struct of arrays ------------------------------------------------
 
-class FieldCase : public Case {
- public:
+struct FieldCase : Case {
   explicit FieldCase(const Point& p) : aos_(p["variant"] == "aos_field"), n_(p.size("n")) {}
   std::string setup() override {
     if (aos_)
@@ -527,7 +499,6 @@ class FieldCase : public Case {
         benchmark::Counter(fetched(), benchmark::Counter::kIsIterationInvariantRate);
   }
 
- private:
   double sum() const { return aos_ ? cpu::sum_field_aos(r_.data(), n_) : cpu::sum_soa(f_.data(), n_); }
   double fetched() const { return (aos_ ? sizeof(cpu::Record) : 4.0) * n_; }
   bool aos_;
@@ -539,8 +510,7 @@ class FieldCase : public Case {
 // --- paired comparisons: the conversions against a copy of the same bytes, alternating -------
 
 template <class S, class D>
-class CastPairCase : public Case {
- public:
+struct CastPairCase : Case {
   explicit CastPairCase(const Point& p)
       : n_(p.size("n")), bytes_(n_ * (sizeof(S) + sizeof(D))), m_(bytes_ / 8) {}
   std::string setup() override {
@@ -564,7 +534,6 @@ class CastPairCase : public Case {
     return {static_cast<double>(bytes_), 0, 0, static_cast<double>(bytes_), 8.0 * m_};
   }
 
- private:
   size_t n_, bytes_, m_;
   Buffer<S> s_;
   Buffer<D> d_;
@@ -614,71 +583,64 @@ std::vector<Spec> cpu_specs() {
       narrowing("view", plain<View>(), true),
       Spec("copy")
           .with(axis("dtype", {"f32"}))
-          .with(levels_axis())
-          .with(threads_axis())
-          .key("n", [](const Point& p) { return count(p.size("level") / 12 * 3 / 2); })
+          .sweep()
+          .key("n", [](const Point& p) { return number(p.size("level") / 12 * 3 / 2); })
           .name({"dtype", "n", "level", "threads"})
           .note("2 x 4n bytes: the bytes a narrowing of the same level moves")
           .cases(plain<CopyCase>()),
       Spec("cast")
           .with(type_pair_axis<F64F32, F32F16, F32BF16, F16F32, BF16F32, F64I32, U8F32>())
           .with(axis("path", {"simd", "portable"}))
-          .with(levels_axis())
-          .with(threads_axis())
+          .sweep()
           .key("src", src_dst)
           .key("dst", dst_of)
-          .key("n", [](const Point& p) { return count(p.size("level") / p.size("cast")); })
+          .key("n", [](const Point& p) { return number(p.size("level") / p.size("cast")); })
           .name({"src", "dst", "path", "n", "level", "threads"})
           .cases(typed_pairs<CastCase, F64F32, F32F16, F32BF16, F16F32, BF16F32, F64I32, U8F32>()),
       Spec("f16_range")
           .with(axis("method", {"check_then_cast", "fused"}))
-          .with(levels_axis())
-          .with(threads_axis())
-          .key("src", [](const Point&) { return Value{"f32", 0}; })
-          .key("dst", [](const Point&) { return Value{"f16", 0}; })
+          .sweep()
+          .with(axis("src", {"f32"}))
+          .with(axis("dst", {"f16"}))
           .key("n", per_element(6))
           .name({"method", "src", "dst", "n", "level", "threads"})
           .cases(plain<F16RangeCase>()),
       Spec("promote")
           .with(axis("method", {"f64_temporaries", "f32_temporaries", "fused"}))
-          .with(levels_axis())
-          .with(threads_axis())
-          .key("expr", [](const Point&) { return Value{"i32*f32+f32", 0}; })
+          .sweep()
+          .with(axis("expr", {"i32*f32+f32"}))
           .key("n", per_element(16))  // three 4-byte inputs and a 4-byte result
           .name({"method", "expr", "n", "level", "threads"})
           .cases(plain<PromoteCase>()),
       Spec("byteswap")
           .with(int_axis("width", {2, 4, 8}))
           .with(axis("path", {"simd", "portable"}))
-          .with(levels_axis())
-          .with(threads_axis())
-          .key("n", [](const Point& p) { return count(p.size("level") / (2 * p.size("width"))); })
+          .sweep()
+          .key("n", [](const Point& p) { return number(p.size("level") / (2 * p.size("width"))); })
           .name({"width", "path", "n", "level", "threads"})
           .cases(plain<ByteswapCase>()),
       Spec("")
           .with(axis("variant", {"aos_field", "soa_field"}))
-          .with(levels_axis())
-          .with(threads_axis())
-          .key("field", [](const Point&) { return Value{"f32", 0}; })
+          .sweep()
+          .with(axis("field", {"f32"}))
           .key("n",
                [](const Point& p) {
                  const size_t per = p["variant"] == "aos_field" ? sizeof(cpu::Record) : 4;
-                 return count(p.size("level") / per);
+                 return number(p.size("level") / per);
                })
           .name({"field", "n", "level", "threads"})
           .cases(plain<FieldCase>()),
       Spec("pair", Timing::Pair)
           .with(type_pair_axis<F64F32, F32F16, F32BF16>())
-          .with(pair_levels_axis())
-          .with(threads_axis())
+          .sweep(pair_levels_axis())
           .key("subject",
                [](const Point& p) {
                  return Value{p["cast"] == "f64>f32" ? "astype_prealloc" : "cast_simd", 0};
                })
-          .key("ref", [](const Point&) { return Value{"copy", 0}; })
+          .with(axis("ref", {"copy"}))
           .key("src", src_dst)
           .key("dst", dst_of)
-          .key("n", [](const Point& p) { return count(p.size("level") / p.size("cast")); })
+          .key("n", [](const Point& p) { return number(p.size("level") / p.size("cast")); })
           .name({"subject", "ref", "src", "dst", "n", "level", "threads"})
           .cases(typed_pairs<CastPairCase, F64F32, F32F16, F32BF16>()),
   };
@@ -688,8 +650,7 @@ std::vector<Spec> cpu_specs() {
 // --- GPU: device conversions against the device copy, transfers by dtype and cast placement --
 
 template <class S, class D>
-class GpuCastCase : public Case {
- public:
+struct GpuCastCase : Case {
   explicit GpuCastCase(const Point& p) : n_(p.size("n")) {}
   std::string setup() override {
     Buffer<S> hs(n_);
@@ -720,15 +681,13 @@ class GpuCastCase : public Case {
     return {b, 0, static_cast<double>(n_), b};
   }
 
- private:
   size_t n_;
   gpu::DeviceBuffer<S> s_;
   gpu::DeviceBuffer<D> d_;
 };
 
 // the copy engine moving the same bytes
-class GpuCopyCase : public Case {
- public:
+struct GpuCopyCase : Case {
   explicit GpuCopyCase(const Point& p) : bytes_(p.size("bytes")) {}
   std::string setup() override {
     a_ = gpu::DeviceBuffer<char>(bytes_);
@@ -744,7 +703,6 @@ class GpuCopyCase : public Case {
   void run() override { cuda::d2d_copy(b_.data(), a_.data(), bytes_); }
   Work work() const override { return {2.0 * bytes_, 0, 0, 2.0 * bytes_}; }
 
- private:
   size_t bytes_;
   gpu::DeviceBuffer<char> a_, b_;
 };
@@ -770,8 +728,7 @@ struct HostBuf {
 const size_t kTransferElems = size_t(64) << 20;  // 512 MiB of f64, 128 MiB of f16
 
 template <class T>
-class H2dCase : public Case {
- public:
+struct H2dCase : Case {
   explicit H2dCase(const Point& p) : pinned_(p["memory"] == "pinned"), n_(p.size("n")) {}
   std::string setup() override {
     h_ = std::make_unique<HostBuf>(n_ * sizeof(T), pinned_);
@@ -787,7 +744,6 @@ class H2dCase : public Case {
     return {static_cast<double>(n_ * sizeof(T)), 0, static_cast<double>(n_), 0};
   }
 
- private:
   bool pinned_;
   size_t n_;
   std::unique_ptr<HostBuf> h_;
@@ -797,8 +753,7 @@ class H2dCase : public Case {
 // f64 on the host to f32 on the device, end to end: cast on the host then copy 4n bytes; copy 8n
 // bytes then cast on the device; or one kernel reading pinned host memory (zero-copy). Timed on
 // the wall clock (host work included), closed by a device sync.
-class H2dCastCase : public Case {
- public:
+struct H2dCastCase : Case {
   explicit H2dCastCase(const Point& p)
       : pl_(p["placement"]), pinned_(p["memory"] == "pinned"), n_(p.size("n")) {}
   std::string setup() override {
@@ -831,7 +786,6 @@ class H2dCastCase : public Case {
   // bytes: input bytes, so 1 / rate is the end-to-end time per input byte
   Work work() const override { return {8.0 * n_, 0, static_cast<double>(n_), 0}; }
 
- private:
   std::string pl_;
   bool pinned_;
   size_t n_;
@@ -841,11 +795,11 @@ class H2dCastCase : public Case {
 };
 
 std::vector<Spec> gpu_specs() {
-  const auto transfer_n = [](const Point&) { return count(kTransferElems); };
+  const auto transfer_n = [](const Point&) { return number(kTransferElems); };
   return {
       Spec("gpu_memcpy_d2d", Timing::Gpu)
           .with(gpu_levels_axis())
-          .key("bytes", [](const Point& p) { return count(p.size("level") / 2); })
+          .key("bytes", [](const Point& p) { return number(p.size("level") / 2); })
           .name({"bytes", "level"})
           .cases(plain<GpuCopyCase>()),
       Spec("gpu_cast", Timing::Gpu)
@@ -853,7 +807,7 @@ std::vector<Spec> gpu_specs() {
           .with(gpu_levels_axis())
           .key("src", [](const Point& p) { return pair_key(p, "cast", false); })
           .key("dst", [](const Point& p) { return pair_key(p, "cast", true); })
-          .key("n", [](const Point& p) { return count(p.size("level") / p.size("cast")); })
+          .key("n", [](const Point& p) { return number(p.size("level") / p.size("cast")); })
           .name({"src", "dst", "n", "level"})
           .cases(typed_pairs<GpuCastCase, F64F32, F32F16, F32BF16, F16F32>()),
       Spec("h2d", Timing::Gpu)
@@ -864,8 +818,8 @@ std::vector<Spec> gpu_specs() {
       Spec("h2d_cast", Timing::GpuWall)
           .with(axis("placement", {"host_cast_then_copy", "copy_then_device_cast", "zero_copy"}))
           .with(axis("memory", {"pageable", "pinned"}))
-          .key("src", [](const Point&) { return Value{"f64", 0}; })
-          .key("dst", [](const Point&) { return Value{"f32", 0}; })
+          .with(axis("src", {"f64"}))
+          .with(axis("dst", {"f32"}))
           .key("n", transfer_n)
           .skip_if([](const Point& p) -> std::string {
             return p["placement"] == "zero_copy" && p["memory"] != "pinned"
@@ -875,15 +829,7 @@ std::vector<Spec> gpu_specs() {
           .cases(plain<H2dCastCase>()),
   };
 }
-#else
-std::vector<Spec> gpu_specs() { return {}; }
 #endif
-
-std::vector<Spec> specs() {
-  std::vector<Spec> s = cpu_specs();
-  for (Spec& g : gpu_specs()) s.push_back(std::move(g));
-  return s;
-}
 
 std::string default_tmpdir() {
   const char* t = std::getenv("TMPDIR");
@@ -894,11 +840,14 @@ const FamilyRegistrar reg{
     {"convert",
      "dtype conversion: astype strategies with peak memory, casts (SIMD vs portable), f16 range, "
      "promotion, byte order, AoS vs SoA; GPU casts and host->device transfers",
-     specs(),
+     cpu_specs(),
      {sizes_option("chunk-mib", "chunk sizes of the chunked f64->f32, MiB", "1,16", "16", 1 << 20),
       dir_option("tmpdir", "where the chunked f64->f32 writes its memory-mapped source file",
                  default_tmpdir())}}};
 
+#ifdef DTYPEBENCH_HAVE_CUDA
+const FamilyRegistrar gpu_reg{{"convert", "", gpu_specs(), {}}};  // joins the family above
+#endif
+
 }  // namespace
-}  // namespace bench
-}  // namespace dtypebench
+}  // namespace dtypebench::bench

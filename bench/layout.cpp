@@ -6,17 +6,12 @@
 #include <cstring>
 #include <vector>
 
-#include "bench/registry.hpp"
-#include "dtypebench/check.hpp"
-#include "dtypebench/fill.hpp"
-#include "kernels/cpu/baseline.hpp"
+#include "bench/family.hpp"
 #ifdef DTYPEBENCH_HAVE_CUDA
-#include "kernels/cuda/baseline.hpp"
 #include "kernels/cuda/layout.hpp"
 #endif
 
-namespace dtypebench {
-namespace bench {
+namespace dtypebench::bench {
 namespace {
 
 // Edge of a square matrix whose `arrays` copies fill the working set. Rows are whole cache lines
@@ -85,6 +80,12 @@ ReduceKind reduce_of(const std::string& v) {
           v.find("aware") != std::string::npos ? cpu::Method::Aware : cpu::Method::Naive};
 }
 
+// an n x n matrix read once and written once
+Work copy_work(size_t n, size_t elem) {
+  const double b = 2.0 * static_cast<double>(n * n * elem);
+  return {b, 0, static_cast<double>(n * n), b};
+}
+
 // the bit-exact check of a copy or a C->F conversion (a copy moves bytes, whatever their order)
 template <class T>
 size_t wrong_elements(const T* a, const T* b, size_t n, bool transposed) {
@@ -96,8 +97,7 @@ size_t wrong_elements(const T* a, const T* b, size_t n, bool transposed) {
 }
 
 template <class T>
-class ReduceCase : public Case {
- public:
+struct ReduceCase : Case {
   explicit ReduceCase(const Point& p)
       : k_(reduce_of(p["variant"])), o_(order_of(p)), n_(p.size("n")) {}
   std::string setup() override {
@@ -112,7 +112,6 @@ class ReduceCase : public Case {
     return {static_cast<double>(a_.bytes()), e, e, static_cast<double>(a_.bytes())};
   }
 
- private:
   ReduceKind k_;
   Order o_;
   size_t n_;
@@ -121,8 +120,7 @@ class ReduceCase : public Case {
 };
 
 template <class T>
-class StridedCase : public Case {
- public:
+struct StridedCase : Case {
   explicit StridedCase(const Point& p) : stride_(p.size("stride")), n_(p.size("n")) {}
   std::string setup() override {
     a_ = Buffer<T>(n_);
@@ -149,7 +147,6 @@ class StridedCase : public Case {
     state.counters["elements_per_line"] = 64.0 / sizeof(T);
   }
 
- private:
   size_t stride_, n_;
   Buffer<T> a_;
 };
@@ -164,8 +161,7 @@ void to_fortran(const std::string& v, const T* a, T* b, size_t n) {
 }
 
 template <class T>
-class ToFortranCase : public Case {
- public:
+struct ToFortranCase : Case {
   explicit ToFortranCase(const Point& p) : v_(p["variant"]), n_(p.size("n")) {}
   std::string setup() override {
     a_ = Buffer<T>(n_ * n_);
@@ -176,20 +172,15 @@ class ToFortranCase : public Case {
     return count_wrong(wrong_elements(a_.data(), b_.data(), n_, v_ != "copy"), n_ * n_);
   }
   void run() override { to_fortran(v_, a_.data(), b_.data(), n_); }
-  Work work() const override {
-    const double b = 2.0 * static_cast<double>(a_.bytes());
-    return {b, 0, static_cast<double>(n_ * n_), b};
-  }
+  Work work() const override { return copy_work(n_, sizeof(T)); }
 
- private:
   std::string v_;
   size_t n_;
   Buffer<T> a_, b_;
 };
 
 template <class T>
-class MatvecCase : public Case {
- public:
+struct MatvecCase : Case {
   explicit MatvecCase(const Point& p)
       : f_(p["variant"] == "matvec_dot" ? cpu::MatvecForm::Dot : cpu::MatvecForm::Axpy),
         o_(order_of(p)),
@@ -220,7 +211,6 @@ class MatvecCase : public Case {
     return {b, 2.0 * n_ * n_, static_cast<double>(n_ * n_), static_cast<double>(a_.bytes())};
   }
 
- private:
   cpu::MatvecForm f_;
   Order o_;
   size_t n_;
@@ -231,8 +221,7 @@ class MatvecCase : public Case {
 // Pairs: a reduction of a C-order matrix (colsum_aware, colsum_naive or the contiguous
 // rowsum_naive) against the contiguous row sum or the plain read of the same bytes.
 template <class T>
-class ReducePairCase : public Case {
- public:
+struct ReducePairCase : Case {
   explicit ReducePairCase(const Point& p)
       : sub_(reduce_of(p["subject"])), read_(p["ref"] == "read"), n_(p.size("n")) {}
   std::string setup() override {
@@ -270,7 +259,6 @@ class ReducePairCase : public Case {
     return {b, 0, 0, b, b};
   }
 
- private:
   // the read kernel exists for f64 and f32 (the spec pairs no 16-bit type with it)
   double read_all() const {
     if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>)
@@ -286,8 +274,7 @@ class ReducePairCase : public Case {
 
 // Pairs: a C->F conversion against a plain copy (or a streaming one) of the same bytes
 template <class T>
-class ToFortranPairCase : public Case {
- public:
+struct ToFortranPairCase : Case {
   explicit ToFortranPairCase(const Point& p)
       : sub_(p["subject"]), ref_(p["ref"]), m_(p.size("n")) {}
   std::string setup() override {
@@ -310,7 +297,6 @@ class ToFortranPairCase : public Case {
     return {b, 0, 0, b, b};
   }
 
- private:
   std::string sub_, ref_;
   size_t m_;
   Buffer<T> a_, b_, c_;
@@ -326,8 +312,7 @@ std::vector<Spec> cpu_specs() {
           .with(fourtypes)
           .with(axis("variant", {"rowsum_naive", "colsum_naive", "rowsum_aware", "colsum_aware"}))
           .with(axis("order", {"C", "F"}))
-          .with(levels_axis())
-          .with(threads_axis())
+          .sweep()
           .key("n", edge1)
           .name(sweep_keys)
           // aware differs from naive only where the naive walk strides
@@ -348,7 +333,7 @@ std::vector<Spec> cpu_specs() {
           .key("n",
                [](const Point& p) {
                  const size_t n = p.size("level") / p.size("dtype");
-                 return Value{std::to_string(n), static_cast<double>(n)};
+                 return number(n);
                })
           .name({"dtype", "stride", "n", "level", "threads"})
           .note("stride in elements: past 64 bytes for every dtype, so the step shows")
@@ -356,8 +341,7 @@ std::vector<Spec> cpu_specs() {
       Spec("")
           .with(fourtypes)
           .with(axis("variant", {"to_fortran_naive", "to_fortran_blocked", "copy"}))
-          .with(levels_axis())
-          .with(threads_axis())
+          .sweep()
           .key("n", edge2)
           .name({"dtype", "n", "level", "threads"})
           .note("copy: the plain copy of the same bytes, the ceiling a conversion is judged against")
@@ -366,22 +350,20 @@ std::vector<Spec> cpu_specs() {
           .with(fourtypes)
           .with(axis("variant", {"matvec_dot", "matvec_axpy"}))
           .with(axis("order", {"C", "F"}))
-          .with(levels_axis())
-          .with(threads_axis())
+          .sweep()
           .key("n", edge1)
           .name(sweep_keys)
           .cases(typed<MatvecCase, DB_LAYOUT_DTYPES>()),
       // the ratios the layout claims rest on, both kernels alternating on the same data
       Spec("pair", Timing::Pair)
           .with(fourtypes)
-          .with(pair_levels_axis())
-          .with(threads_axis())
+          .sweep(pair_levels_axis())
           .with(axis("subject", {"colsum_aware", "colsum_naive", "rowsum_naive"}))
           .key("ref",
                [](const Point& p) {
                  return Value{p["subject"] == "rowsum_naive" ? "read" : "rowsum_naive", 0};
                })
-          .key("order", [](const Point&) { return Value{"C", 0}; })
+          .with(axis("order", {"C"}))
           .key("n", edge1)
           .name({"subject", "ref", "dtype", "order", "n", "level", "threads"})
           .only_if([](const Point& p) { return p["ref"] != "read" || p.size("dtype") >= 4; },
@@ -391,8 +373,7 @@ std::vector<Spec> cpu_specs() {
       // streams its stores past the LLC) against a copy that does too
       Spec("pair", Timing::Pair)
           .with(fourtypes)
-          .with(pair_levels_axis())
-          .with(threads_axis())
+          .sweep(pair_levels_axis())
           .with(axis("subject", {"to_fortran_blocked", "to_fortran_naive"}))
           .with(axis("ref", {"copy", "copy_nt"}))
           .key("n", edge2)
@@ -406,8 +387,7 @@ std::vector<Spec> cpu_specs() {
 
 #ifdef DTYPEBENCH_HAVE_CUDA
 template <class T>
-class GpuReduceCase : public Case {
- public:
+struct GpuReduceCase : Case {
   explicit GpuReduceCase(const Point& p) : n_(p.size("n")) {
     const std::string& v = p["variant"];
     axis_ = v.find("rowsum") != std::string::npos ? cuda::Axis::Rows : cuda::Axis::Cols;
@@ -437,7 +417,6 @@ class GpuReduceCase : public Case {
     return {b, e, e, b};
   }
 
- private:
   size_t n_;
   cuda::Axis axis_;
   cuda::Access access_;
@@ -446,8 +425,7 @@ class GpuReduceCase : public Case {
 };
 
 template <class T>
-class GpuTransposeCase : public Case {
- public:
+struct GpuTransposeCase : Case {
   explicit GpuTransposeCase(const Point& p)
       : v_(p["variant"]),
         param_(p.has("tile")              ? p.size("tile")
@@ -473,12 +451,8 @@ class GpuTransposeCase : public Case {
     if (v_ == "gpu_transpose_regs") cuda::transpose_regs(a_.data(), b_.data(), n_, n_, p);
     if (v_ == "gpu_memcpy_d2d") cuda::d2d_copy(b_.data(), a_.data(), a_.bytes());
   }
-  Work work() const override {
-    const double b = 2.0 * static_cast<double>(a_.bytes());
-    return {b, 0, static_cast<double>(n_ * n_), b};
-  }
+  Work work() const override { return copy_work(n_, sizeof(T)); }
 
- private:
   std::string v_;
   size_t param_, n_;
   gpu::DeviceBuffer<T> a_, b_;
@@ -501,7 +475,7 @@ std::vector<Spec> gpu_specs() {
           .with(axis("variant", {"gpu_rowsum_coalesced", "gpu_rowsum_strided",
                                  "gpu_colsum_coalesced", "gpu_colsum_strided"}))
           .with(gpu_levels_axis())
-          .key("order", [](const Point&) { return Value{"C", 0}; })
+          .with(axis("order", {"C"}))
           .key("n", edge1)
           .name({"dtype", "order", "n", "level"})
           .cases(typed<GpuReduceCase, DB_LAYOUT_DTYPES>()),
@@ -512,23 +486,18 @@ std::vector<Spec> gpu_specs() {
       transpose("gpu_memcpy_d2d", nullptr, {}),
   };
 }
-#else
-std::vector<Spec> gpu_specs() { return {}; }
 #endif
-
-std::vector<Spec> specs() {
-  std::vector<Spec> s = cpu_specs();
-  for (Spec& g : gpu_specs()) s.push_back(std::move(g));
-  return s;
-}
 
 const FamilyRegistrar reg{
     {"layout",
      "C vs Fortran order: reductions, strided sweeps, C->F conversion, matvec forms, GPU "
      "coalescing and transposes",
-     specs(),
+     cpu_specs(),
      {}}};
 
+#ifdef DTYPEBENCH_HAVE_CUDA
+const FamilyRegistrar gpu_reg{{"layout", "", gpu_specs(), {}}};  // joins the family above
+#endif
+
 }  // namespace
-}  // namespace bench
-}  // namespace dtypebench
+}  // namespace dtypebench::bench

@@ -91,16 +91,13 @@ Option dir_option(const std::string& name, const std::string& help, const std::s
 
 // --- points and axes -----------------------------------------------------------------------
 
-const std::string& Point::operator[](const std::string& key) const {
+const Value& Point::at(const std::string& key) const {
   for (const auto& [k, v] : kv_)
-    if (k == key) return v.text;
+    if (k == key) return v;
   throw std::logic_error("no key '" + key + "' at this point");
 }
-double Point::num(const std::string& key) const {
-  for (const auto& [k, v] : kv_)
-    if (k == key) return v.num;
-  throw std::logic_error("no key '" + key + "' at this point");
-}
+const std::string& Point::operator[](const std::string& key) const { return at(key).text; }
+double Point::num(const std::string& key) const { return at(key).num; }
 bool Point::has(const std::string& key) const {
   for (const auto& kv : kv_)
     if (kv.first == key) return true;
@@ -135,35 +132,40 @@ std::vector<Value> level_values(const std::vector<Level>& levels) {
   for (const Level& l : levels) v.push_back({l.name, static_cast<double>(l.bytes)});
   return v;
 }
+
+// a level axis whose levels come from the run
+Axis level_axis(std::function<std::vector<Level>(const Config&)> pick, std::string list) {
+  return {"level", [pick](const Config& c) { return level_values(pick(c)); }, std::move(list)};
+}
 }  // namespace
 
 Axis levels_axis() {
-  return {"level", [](const Config& c) { return level_values(c.levels); }, ""};
+  return level_axis([](const Config& c) { return c.levels; }, "");
 }
 Axis pair_levels_axis() {
-  return {"level",
-          [](const Config& c) {
-            std::vector<Level> out;
-            for (const Level& l : c.levels)
-              if (!c.quick || l.name == "DRAM") out.push_back(l);
-            return level_values(out);
-          },
-          "the run's levels (DRAM only in a quick run)"};
+  return level_axis(
+      [](const Config& c) {
+        std::vector<Level> out;
+        for (const Level& l : c.levels)
+          if (!c.quick || l.name == "DRAM") out.push_back(l);
+        return out;
+      },
+      "the run's levels (DRAM only in a quick run)");
 }
 Axis gpu_levels_axis() {
-  return {"level",
-          [](const Config& c) {
-            const size_t l2 = device().l2_bytes() ? device().l2_bytes() : (50u << 20);
-            const size_t dram = std::max<size_t>(8 * l2, size_t(1) << 30);
-            std::vector<Level> out;
-            for (const Level& l : c.levels) {
-              if (l.name == "L2") out.push_back({"L2", l2 / 2});
-              if (l.name == "DRAM") out.push_back({"DRAM", dram});
-            }
-            if (out.empty()) out.push_back({"DRAM", dram});
-            return level_values(out);
-          },
-          "L2 DRAM of the run's levels (half the GPU's L2; 8x L2, at least 1 GiB)"};
+  return level_axis(
+      [](const Config& c) {
+        const size_t l2 = device().l2_bytes() ? device().l2_bytes() : (50u << 20);
+        const size_t dram = std::max<size_t>(8 * l2, size_t(1) << 30);
+        std::vector<Level> out;
+        for (const Level& l : c.levels) {
+          if (l.name == "L2") out.push_back({"L2", l2 / 2});
+          if (l.name == "DRAM") out.push_back({"DRAM", dram});
+        }
+        if (out.empty()) out.push_back({"DRAM", dram});
+        return out;
+      },
+      "L2 DRAM of the run's levels (half the GPU's L2; 8x L2, at least 1 GiB)");
 }
 Axis threads_axis() {
   return {"threads",
@@ -421,6 +423,16 @@ std::vector<Family>& families() {
   static std::vector<Family> f;
   return f;
 }
+FamilyRegistrar::FamilyRegistrar(Family f) {
+  for (Family& have : families())
+    if (have.name == f.name) {
+      for (Spec& s : f.specs) have.specs.push_back(std::move(s));
+      for (Option& o : f.options) have.options.push_back(std::move(o));
+      return;
+    }
+  families().push_back(std::move(f));
+}
+
 std::vector<Registered>& registered() {
   static std::vector<Registered> r;
   return r;

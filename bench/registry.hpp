@@ -64,6 +64,8 @@ struct Value {
   double num = 0;
 };
 
+inline Value number(size_t n) { return {std::to_string(n), static_cast<double>(n)}; }
+
 // One combination of axis values, with the computed keys (n, ...) added.
 class Point {
  public:
@@ -75,6 +77,7 @@ class Point {
   const std::vector<std::pair<std::string, Value>>& values() const { return kv_; }
 
  private:
+  const Value& at(const std::string& key) const;
   std::vector<std::pair<std::string, Value>> kv_;
 };
 
@@ -161,6 +164,8 @@ struct Spec {
     axes.push_back(std::move(a));
     return *this;
   }
+  // the run's sweep: a level axis (the run's levels unless another is given), then its threads
+  Spec& sweep(Axis levels = levels_axis()) { return with(std::move(levels)).with(threads_axis()); }
   Spec& key(const std::string& k, std::function<Value(const Point&)> f) {
     computed.emplace_back(k, std::move(f));
     return *this;
@@ -243,8 +248,10 @@ struct Family {
   std::vector<Option> options;
 };
 std::vector<Family>& families();
+// Adds a family, or its specs and options to the family of that name already registered (a
+// family's GPU specs register beside its CPU ones, in the same file, only in a CUDA build).
 struct FamilyRegistrar {
-  explicit FamilyRegistrar(Family f) { families().push_back(std::move(f)); }
+  explicit FamilyRegistrar(Family f);
 };
 
 // What the registry needs of a GPU: the real one (gpu.hpp), or a host stand-in in tests.
@@ -303,25 +310,21 @@ void pair_loop(benchmark::State& state, double bytes_ref, double bytes_subject, 
   auto seconds = [](clock::time_point a, clock::time_point b) {
     return std::chrono::duration<double>(b - a).count();
   };
-  std::vector<double> tr, ts;
-  for (auto _ : state) {
-    // each timed run follows an untimed run of itself, so it starts from its own steady state
-    // (the caches full of its own dirty lines, as in a plain repeated benchmark), not from the
-    // other kernel's write-backs
-    ref();
+  // each timed run follows an untimed run of itself, so it starts from its own steady state (the
+  // caches full of its own dirty lines, as in a plain repeated benchmark), not from the other
+  // kernel's write-backs
+  auto timed = [&](auto& kernel) {
+    kernel();
     benchmark::ClobberMemory();
     const auto t0 = clock::now();
-    ref();
+    kernel();
     benchmark::ClobberMemory();
-    const auto t1 = clock::now();
-    subject();
-    benchmark::ClobberMemory();
-    const auto t2 = clock::now();
-    subject();
-    benchmark::ClobberMemory();
-    const auto t3 = clock::now();
-    tr.push_back(seconds(t0, t1));
-    ts.push_back(seconds(t2, t3));
+    return seconds(t0, clock::now());
+  };
+  std::vector<double> tr, ts;
+  for (auto _ : state) {
+    tr.push_back(timed(ref));
+    ts.push_back(timed(subject));
     state.SetIterationTime(tr.back() + ts.back());
   }
   report_pair(state, tr, ts, bytes_ref, bytes_subject);
