@@ -5,6 +5,8 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -110,13 +112,19 @@ class SourceFile {
  public:
   SourceFile(const std::string& dir, size_t n) {
     const double bytes = 8.0 * static_cast<double>(n);
+    // checked before a byte is written: the disk, and on a tmpfs the memory the file would be
     struct statvfs vfs {};
     if (::statvfs(dir.c_str(), &vfs) == 0) {
       const double free_b = static_cast<double>(vfs.f_bavail) * static_cast<double>(vfs.f_frsize);
-      if (bytes > free_b)  // checked before a byte is written
+      if (bytes > free_b)
         throw OutOfMemory("the source file needs " + mem::format_bytes(bytes) + " in '" + dir +
                           "', which has " + mem::format_bytes(free_b) + " free (see --tmpdir)");
     }
+    struct statfs fs {};
+    if (::statfs(dir.c_str(), &fs) == 0 && fs.f_type == TMPFS_MAGIC &&
+        bytes + 8.0 * n / 2 > static_cast<double>(mem::available_bytes()))
+      throw OutOfMemory("'" + dir + "' is a tmpfs: the source file (" + mem::format_bytes(bytes) +
+                        ") and its destination would not fit in memory (see --tmpdir)");
     std::string path = dir + "/dtypebench-src-XXXXXX";
     fd_ = mkstemp(path.data());
     if (fd_ < 0)

@@ -89,34 +89,57 @@ double parse_seconds(const std::string& opt, std::string v) {
   return x;
 }
 
-// Counts the rows by disposition (once per benchmark, not per repetition) for the last line.
-class CountingReporter : public benchmark::BenchmarkReporter {
+// Between Google Benchmark and the reporter it would use: counts the rows by disposition (once
+// per benchmark, not per repetition) for the last line; drops counter values that are not finite
+// (a cv of a counter whose mean is 0), so the JSON is strict JSON and a value that cannot be
+// computed is absent; and, for CSV, holds the rows until the end, because the CSV reporter takes
+// its columns from the first rows it sees and aborts on a counter it has not seen.
+class OutputReporter : public benchmark::BenchmarkReporter {
  public:
-  explicit CountingReporter(std::unique_ptr<benchmark::BenchmarkReporter> inner)
-      : inner_(std::move(inner)) {}
+  OutputReporter(std::unique_ptr<benchmark::BenchmarkReporter> inner, bool hold)
+      : inner_(std::move(inner)), hold_(hold) {}
   bool ReportContext(const Context& c) override {
     inner_->SetOutputStream(&GetOutputStream());
     inner_->SetErrorStream(&GetErrorStream());
     return inner_->ReportContext(c);
   }
   void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& r : runs) {
+    std::vector<Run> out = runs;
+    for (Run& r : out) {
       const std::string name = r.run_name.str();
       if (!r.error_occurred) ran_.insert(name);
       else if (bench::is_skip_message(r.error_message)) skipped_.insert(name);
       else failed_.insert(name);
+      for (auto it = r.counters.begin(); it != r.counters.end();)
+        it = std::isfinite(it->second.value) ? std::next(it) : r.counters.erase(it);
     }
-    inner_->ReportRuns(runs);
+    if (hold_) held_.insert(held_.end(), out.begin(), out.end());
+    else inner_->ReportRuns(out);
   }
-  void Finalize() override { inner_->Finalize(); }
+  void Finalize() override {
+    if (hold_ && !held_.empty()) inner_->ReportRuns(held_);
+    inner_->Finalize();
+  }
   size_t ran() const { return ran_.size(); }
   size_t skipped() const { return skipped_.size(); }
   size_t failed() const { return failed_.size(); }
 
  private:
   std::unique_ptr<benchmark::BenchmarkReporter> inner_;
+  bool hold_;
+  std::vector<Run> held_;
   std::set<std::string> ran_, skipped_, failed_;
 };
+
+std::unique_ptr<benchmark::BenchmarkReporter> reporter_for(const std::string& format) {
+  // deprecated upstream but still the one CSV writer Google Benchmark has; users ask for CSV
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  if (format == "csv") return std::make_unique<benchmark::CSVReporter>();
+#pragma GCC diagnostic pop
+  if (format == "console") return std::make_unique<benchmark::ConsoleReporter>();
+  return std::make_unique<benchmark::JSONReporter>();
+}
 
 // Google Benchmark prints its own lines for a bad or empty filter; check first so the user gets
 // one line from us. A leading '-' negates, as in Google Benchmark; names carry their
@@ -167,7 +190,8 @@ struct Args {
   std::vector<std::string> families, pass;
   bool list = false, list_families = false;
   size_t dram = 0;
-  std::string filter;
+  std::string filter, display_format = "console", out_format = "json";
+  bool have_out = false;
   std::vector<db::Level> all_levels;
 };
 
@@ -231,11 +255,12 @@ Args parse(int argc, char** argv) {
         have_filter = true;
         a.filter = value();
       } else if (key == "--benchmark_out") {
-        value();
+        value(), a.have_out = true;
       } else if (key == "--benchmark_out_format" || key == "--benchmark_format") {
         const std::string& f = value();
         if (f != "json" && f != "console" && f != "csv")
           throw UsageError(key + " must be json, console or csv, got '" + f + "'");
+        (key == "--benchmark_format" ? a.display_format : a.out_format) = f;
       }
       a.pass.push_back(s);
     } else {
@@ -350,14 +375,20 @@ int run(int argc, char** argv) {
   int n = static_cast<int>(args.size());
   benchmark::Initialize(&n, args.data());
 
-  CountingReporter display(
-      std::unique_ptr<benchmark::BenchmarkReporter>(benchmark::CreateDefaultDisplayReporter()));
+  OutputReporter display(
+      a.display_format == "console"
+          ? std::unique_ptr<benchmark::BenchmarkReporter>(benchmark::CreateDefaultDisplayReporter())
+          : reporter_for(a.display_format),
+      a.display_format == "csv");
+  std::unique_ptr<OutputReporter> file;
+  if (a.have_out)  // Google Benchmark opens --benchmark_out and hands us the stream
+    file = std::make_unique<OutputReporter>(reporter_for(a.out_format), a.out_format == "csv");
   warm_up(a.all_levels.back().bytes);
-  // the file reporter, when --benchmark_out is given, is Google Benchmark's for the format asked
-  const size_t matched = benchmark::RunSpecifiedBenchmarks(&display);
+  const size_t matched = benchmark::RunSpecifiedBenchmarks(&display, file.get());
   benchmark::Shutdown();
   if (matched == 0)
     throw UsageError("no benchmark matched (see --list for the families and names)");
+  if (display.ran() + display.skipped() + display.failed() == 0) return 0;  // listed only
   std::fprintf(stderr, "dtypebench: %zu ran, %zu skipped, %zu failed\n", display.ran(),
                display.skipped(), display.failed());
   return display.failed() ? 1 : 0;
