@@ -4,16 +4,18 @@
 It must parse as JSON; carry a "context" with the machine keys (--require-context); hold a non-empty
 "benchmarks" list; every benchmark name must read family/variant/key:value/...; and every result
 that ran and carries a "verified" counter must have it equal to 1. Each problem is one line; skipped
-and failed benchmarks and families that did not run are reported as notes. Exit 0 when the file
-passes, 1 when it does not, 2 on bad usage.
+and failed benchmarks (by their disposition label, or in older files their error message) and
+families that did not run are reported as notes. Exit 0 when the file passes, 1 when it does not,
+2 on bad usage.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from typing import Any, Optional
+
+from dtypebench_results import EXIT_FAILED, EXIT_UNREADABLE, ResultsError, disposition, read_json
 
 DEFAULT_CONTEXT_KEYS = ["git_commit", "cpu_model", "cpu_cores", "l1d_bytes", "l2_bytes", "l3_bytes",
                         "mem_bytes", "compiler", "compiler_flags", "build_type", "gpu_available"]
@@ -80,26 +82,28 @@ def check_doc(doc: Any, required: list[str]) -> tuple[list[str], list[str]]:
         if not isinstance(b, dict):
             problems.append(f"benchmarks[{i}] is not an object")
             continue
-        why = check_name(b)
-        if why:
-            problems.append(why)
+        bad_name = check_name(b)
+        if bad_name:
+            problems.append(bad_name)
             continue
-        if b.get("error_occurred"):
-            msg = str(b.get("error_message", ""))
-            if msg.startswith("skip: "):
-                skipped.add(b.get("run_name", b["name"]))
-            else:
-                failed.setdefault(b.get("run_name", b["name"]), msg)
+        kind, why = disposition(b)
+        if kind == "skipped":
+            skipped.add(b.get("run_name", b["name"]))
+            continue
+        if kind == "failed":
+            # the binary's own message line ("error: ...") where it wrote one
+            failed.setdefault(b.get("run_name", b["name"]), str(b.get("error_message") or why))
             continue
         if "verified" in b and b.get("aggregate_name") not in SPREAD_AGGREGATES:
             v = b["verified"]
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or abs(v - 1.0) > 1e-9:
+            # written so that NaN fails too
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not abs(v - 1.0) <= 1e-9:
                 problems.append(f"{b['name']}: verified = {v!r}, not 1")
     if skipped:
         notes.append(f"{len(skipped)} benchmark(s) skipped")
-    if failed:
+    if failed:  # a run whose check failed is not a good run
         name, msg = next(iter(failed.items()))
-        notes.append(f"{len(failed)} benchmark(s) failed, first: {name}: {msg}")
+        problems.append(f"{len(failed)} benchmark(s) failed, first: {name}: {msg}")
     context = doc.get("context") if isinstance(doc.get("context"), dict) else {}
     for f in context.get("families_not_run", []) or []:
         if isinstance(f, dict):
@@ -109,15 +113,7 @@ def check_doc(doc: Any, required: list[str]) -> tuple[list[str], list[str]]:
 
 def check_file(path: str, required: list[str]) -> tuple[list[str], list[str], int]:
     """Returns (problems, notes, number of benchmark entries)."""
-    try:
-        with open(path) as f:
-            text = f.read()
-    except OSError as e:
-        return [f"cannot read: {e.strerror}"], [], 0
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        return [f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}"], [], 0
+    doc = read_json(path)  # ResultsError: the caller says it in one line
     problems, notes = check_doc(doc, required)
     n = len(doc["benchmarks"]) if isinstance(doc, dict) and isinstance(
         doc.get("benchmarks"), list) else 0
@@ -133,7 +129,11 @@ def main(argv: Optional[list[str]] = None) -> int:
                         "default list (default: %(default)s)")
     args = p.parse_args(argv)
     required = [k for k in args.require_context.split(",") if k]
-    problems, notes, n = check_file(args.file, required)
+    try:
+        problems, notes, n = check_file(args.file, required)
+    except ResultsError as e:
+        print(f"check_json: {e}", file=sys.stderr)
+        return EXIT_UNREADABLE
     for note in notes:
         print(f"{args.file}: note: {note}")
     for problem in problems[:MAX_PROBLEMS_SHOWN]:
@@ -142,7 +142,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"{args.file}: ... and {len(problems) - MAX_PROBLEMS_SHOWN} more problems",
               file=sys.stderr)
     if problems:
-        return 1
+        return EXIT_FAILED
     print(f"{args.file}: ok ({n} entries, context has {len(required)} required keys)")
     return 0
 

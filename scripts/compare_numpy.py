@@ -15,23 +15,20 @@ be read or is not a result file, 2 on bad usage.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Optional
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_suite import parse_name, representative, run_name  # noqa: E402
+from dtypebench_results import (EXIT_UNREADABLE, ResultsError, context_of, load, name_of, rate,
+                                representative, run_name, seconds)
 
 LEVELS = ["L1", "L2", "L3", "DRAM"]
 # keys that say how or how big, not what is converted: they do not have to match
 SHAPE_KEYS = {"n", "level", "threads", "path"}
-TIME_SCALE = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}  # to microseconds
 
 
 class InputError(Exception):
-    pass
+    """Two readable result files that cannot be compared (e.g. given in the wrong order)."""
 
 
 @dataclass
@@ -68,40 +65,13 @@ class Row:
     single: Optional[Entry]  # the threads:1 entry on the best entry's path
 
 
-def load(path: str) -> dict[str, Any]:
-    try:
-        with open(path) as f:
-            text = f.read()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read: {e.strerror}") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(f"{path}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") \
-            from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
-        raise InputError(f"{path}: not a result file (no \"benchmarks\" list)")
-    if not all(isinstance(b, dict) for b in doc["benchmarks"]):
-        raise InputError(f"{path}: a \"benchmarks\" item is not an object")
-    return doc
-
-
-def number(value: Any) -> Optional[float]:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
 def entries(doc: dict[str, Any]) -> list[Entry]:
     out = []
     for b in representative(doc["benchmarks"]):
-        family, variant, keys = parse_name(run_name(b))
-        rate = number(b.get("bytes"))
-        t = number(b.get("real_time"))
-        scale = TIME_SCALE.get(str(b.get("time_unit", "ns")))
-        out.append(Entry(run_name(b), family, variant, keys,
-                         rate if rate and rate > 0 else None,
-                         t * scale if t is not None and t > 0 and scale else None))
+        family, variant, keys = name_of(b)
+        t = seconds(b)
+        out.append(Entry(run_name(b), family, variant, keys, rate(b, "bytes"),
+                         t * 1e6 if t is not None and t > 0 else None))
     return out
 
 
@@ -182,8 +152,7 @@ def report(numpy_doc: dict[str, Any], suite_doc: dict[str, Any], family: str,
         raise InputError("the NumPy file has no numpy/... entries (arguments swapped? the "
                          "order is SUITE.json NUMPY.json)")
     rows = pair(np_entries, entries(suite_doc), family, levels)
-    nctx = numpy_doc.get("context") if isinstance(numpy_doc.get("context"), dict) else {}
-    sctx = suite_doc.get("context") if isinstance(suite_doc.get("context"), dict) else {}
+    nctx, sctx = context_of(numpy_doc), context_of(suite_doc)
     out = [f"NumPy {nctx.get('numpy_version', '?')} on {nctx.get('hostname', '?')} "
            f"({nctx.get('cpu_model', '?')}) vs dtypebench on {sctx.get('hostname', '?')} "
            f"({sctx.get('cpu_model', '?')}), {sctx.get('cpu_cores', '?')} cores", ""]
@@ -229,9 +198,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         suite_doc = load(args.suite)
         numpy_doc = load(args.numpy)
         lines = report(numpy_doc, suite_doc, args.family, levels)
-    except InputError as e:
+    except (InputError, ResultsError) as e:
         print(f"compare_numpy: {e}", file=sys.stderr)
-        return 1
+        return EXIT_UNREADABLE
     print("\n".join(lines))
     return 0
 

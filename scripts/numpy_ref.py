@@ -42,7 +42,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:  # run by its shebang with a python that has no NumPy
+    print(f"numpy_ref: NumPy is not installed for {sys.executable}; run it with .venv/bin/python "
+          "(scripts/setup.sh makes .venv) or install numpy", file=sys.stderr)
+    sys.exit(2)
 
 ROOT = Path(__file__).resolve().parent.parent
 LEVELS = ["L1", "L2", "L3", "DRAM"]

@@ -6,6 +6,8 @@ every family the output file is rewritten atomically with everything finished so
 JSON at any moment: one "context" (from the first family that wrote one, plus "families_run" and
 "families_not_run" saying what ran and why the rest did not) and the "benchmarks" of all families.
 Ctrl-C stops the running family, keeps what finished, lists the rest as not run and exits 130.
+The derived entries (ratios, break-evens) are computed here over all merged families
+(dtypebench_results.derive); any a family process wrote itself are dropped.
 """
 from __future__ import annotations
 
@@ -24,11 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from dtypebench_results import (DEFAULT_DTYPE_ORDER, ResultsError, counters, disposition,
+                                dtype_order, is_derived, load, not_verified, parse_name, rate,
+                                representative, run_name, save, validate, with_derived)
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BINARY = ROOT / "build" / "dtypebench"
 SMOKE_ARGS = ["--levels=L1", "--benchmark_min_time=0.001", "--benchmark_repetitions=1"]
 SUMMARY_ROWS = 24
-DTYPE_ORDER = ["f64", "f32", "tf32", "f16", "bf16"]  # summary columns; others follow as found
+DTYPE_ORDER = DEFAULT_DTYPE_ORDER  # summary columns when the file has no dtype_names
 EXIT_INTERRUPTED = 130
 
 
@@ -85,20 +91,26 @@ def salvage_json(text: str) -> tuple[Optional[dict[str, Any]], list[dict[str, An
 def read_family_json(path: Path) -> tuple[Optional[dict[str, Any]], list[dict[str, Any]], str]:
     """Returns (context, benchmarks, problem); problem is "" when the file was read whole."""
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except OSError:
         return None, [], "no json written"
-    if not text.strip():
+    if not raw.strip():
         return None, [], "no json written"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return None, [], f"json unreadable (not UTF-8 text at offset {e.start})"
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
         context, benchmarks = salvage_json(text)
         return context, benchmarks, f"json unreadable ({e.msg} at line {e.lineno})"
-    if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks", []), list):
+    try:
+        validate(doc)
+    except ResultsError:
         return None, [], "json unreadable (not a Google Benchmark result)"
     context = doc.get("context") if isinstance(doc.get("context"), dict) else None
-    return context, list(doc.get("benchmarks", [])), ""
+    return context, list(doc["benchmarks"]), ""
 
 
 def describe_exit(code: int) -> str:
@@ -138,7 +150,8 @@ def outcome_from(family: str, code: Optional[int], json_path: Path, seconds: flo
 def merge(outcomes: list[FamilyOutcome], pending: list[tuple[str, str]],
           extra_context: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     """One result document from the families finished so far; pending lists (family, reason) for
-    those that did not run (yet)."""
+    those that did not run (yet). The derived entries come last, computed over every family's
+    results (an older binary's own per-family ones are dropped)."""
     context: dict[str, Any] = {}
     for o in outcomes:
         if o.context:
@@ -163,97 +176,25 @@ def merge(outcomes: list[FamilyOutcome], pending: list[tuple[str, str]],
         not_run.append({"family": family, "reason": reason, "benchmarks_kept": 0})
     context["families_run"] = run
     context["families_not_run"] = not_run
-    return {"context": context, "benchmarks": benchmarks}
-
-
-def write_atomic(path: Path, doc: dict[str, Any]) -> None:
-    """Writes doc as JSON so that path always holds either the old or the new complete file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".partial.json")
-    with open(tmp, "w") as f:
-        json.dump(doc, f, indent=2)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    return {"context": context, "benchmarks": with_derived(benchmarks)}
 
 
 # ---- the summary table ---------------------------------------------------------------------------
 
 
-def parse_name(name: str) -> tuple[str, str, dict[str, str]]:
-    """family/variant/key:value/... -> (family, variant, {key: value}); parts without a colon
-    (Google Benchmark's real_time, manual_time) are ignored."""
-    parts = name.split("/")
-    keys: dict[str, str] = {}
-    for p in parts[2:]:
-        if ":" in p:
-            k, v = p.split(":", 1)
-            keys[k] = v
-    return parts[0], parts[1] if len(parts) > 1 else "", keys
-
-
-def is_error(b: dict[str, Any]) -> bool:
-    return bool(b.get("error_occurred"))
-
-
-def is_skip(b: dict[str, Any]) -> bool:
-    return is_error(b) and str(b.get("error_message", "")).startswith("skip: ")
-
-
-def run_name(b: dict[str, Any]) -> str:
-    return str(b.get("run_name") or b.get("name", ""))
-
-
-def representative(benchmarks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per run that did not fail: its median aggregate, or when the run has no aggregates
-    (one repetition) the iteration entry with the median time. Order follows the file."""
-    medians: dict[str, dict[str, Any]] = {}
-    iterations: dict[str, list[dict[str, Any]]] = {}
-    order: list[str] = []
-    seen: set[str] = set()
-    for b in benchmarks:
-        if is_error(b):
-            continue
-        key = run_name(b)
-        if key not in seen:
-            seen.add(key)
-            order.append(key)
-        if b.get("run_type") == "aggregate":
-            if b.get("aggregate_name") == "median":
-                medians[key] = b
-        else:
-            iterations.setdefault(key, []).append(b)
-    out = []
-    for key in order:
-        if key in medians:
-            out.append(medians[key])
-        elif key in iterations:
-            runs = sorted(iterations[key], key=lambda b: float(b.get("real_time", 0.0)))
-            out.append(runs[(len(runs) - 1) // 2])
-    return out
-
-
 def format_rate(b: dict[str, Any]) -> str:
     """A result's headline rate: GB/s from the bytes counter, else GFLOP/s ("GF") from flops;
     "!" marks a result whose verified counter is not 1."""
-    gbs = float(b.get("bytes", 0) or 0)
-    gflops = float(b.get("flops", 0) or 0)
-    text = f"{gbs / 1e9:.3g}" if gbs > 0 else f"{gflops / 1e9:.3g}GF" if gflops > 0 else "?"
+    gbs, gflops = rate(b, "bytes"), rate(b, "flops")
+    ratio = counters(b).get("subject_over_ref_bw")  # a pair: the subject's bandwidth over the ref's
+    text = (f"{gbs / 1e9:.3g}" if gbs else f"{gflops / 1e9:.3g}GF" if gflops
+            else f"{ratio:.3g}x" if ratio else "?")
     return text + ("!" if not_verified(b) else "")
 
 
-def not_verified(b: dict[str, Any]) -> bool:
-    return "verified" in b and abs(float(b["verified"]) - 1.0) > 1e-9
-
-
 def derived_values(b: dict[str, Any]) -> dict[str, float]:
-    """The values of a derived entry (ratios, break-evens): every number that is not one of
-    Google Benchmark's own fields."""
-    own = {"family_index", "per_family_instance_index", "repetitions", "repetition_index",
-           "threads", "iterations", "real_time", "cpu_time"}
-    return {k: float(v) for k, v in b.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in own}
+    """The values of a derived entry (ratios, break-evens): its counters."""
+    return counters(b)
 
 
 def headline_slice(reps: list[dict[str, Any]]) -> tuple[Optional[str], Optional[str]]:
@@ -275,12 +216,15 @@ def in_slice(b: dict[str, Any], level: Optional[str], threads: Optional[str]) ->
     return keys.get("level", level) == level and keys.get("threads", threads) == threads
 
 
-def sort_dtypes(dtypes: list[str]) -> list[str]:
-    return sorted(dtypes, key=lambda d: (DTYPE_ORDER.index(d) if d in DTYPE_ORDER
-                                         else len(DTYPE_ORDER) + dtypes.index(d)))
+def sort_dtypes(dtypes: list[str], order: Optional[list[str]] = None) -> list[str]:
+    """dtypes in the given order (the file's dtype_names), the ones it lacks after, as found."""
+    order = DTYPE_ORDER if order is None else order
+    return sorted(dtypes, key=lambda d: (order.index(d) if d in order
+                                         else len(order) + dtypes.index(d)))
 
 
-def rate_table(rows_in: list[dict[str, Any]]) -> tuple[list[str], list[tuple[str, dict[str, str]]]]:
+def rate_table(rows_in: list[dict[str, Any]], order: Optional[list[str]] = None
+               ) -> tuple[list[str], list[tuple[str, dict[str, str]]]]:
     """Groups results into rows (family/variant plus the keys that are not dtype, level or threads)
     with one column per dtype. The size key n is dropped when it only follows the dtype (each dtype
     sized to the same working set) and kept when it is a real axis of the row."""
@@ -304,10 +248,11 @@ def rate_table(rows_in: list[dict[str, Any]]) -> tuple[list[str], list[tuple[str
             name = f"{label}/n:{rest['n']}" if split and "n" in rest else label
             rows.setdefault(name, {})[dtype] = format_rate(b)
         table.extend(rows.items())
-    return sort_dtypes(dtypes), table
+    return sort_dtypes(dtypes, order), table
 
 
-def derived_table(derived: list[dict[str, Any]], max_rows: int) -> list[str]:
+def derived_table(derived: list[dict[str, Any]], max_rows: int,
+                  order: Optional[list[str]] = None) -> list[str]:
     """Derived entries as small tables: one per family/variant, a row per value, a column per
     dtype."""
     groups: dict[str, dict[str, dict[str, float]]] = {}
@@ -325,7 +270,7 @@ def derived_table(derived: list[dict[str, Any]], max_rows: int) -> list[str]:
         names: list[str] = []
         for values in per_dtype.values():
             names.extend(k for k in values if k not in names)
-        cols = [d for d in sort_dtypes(dtypes) if d in per_dtype]
+        cols = [d for d in sort_dtypes(dtypes, order) if d in per_dtype]
         width = max([len(label)] + [len(n) + 2 for n in names])
         lines.append(f"{label:<{width}}" + "".join(f"{d:>9}" for d in cols))
         for n in names[:max_rows]:
@@ -355,12 +300,13 @@ def summarize(doc: dict[str, Any], out_path: str = "", max_rows: int = SUMMARY_R
     and thread count (rows: variants, columns: dtypes), the derived entries there, then counts."""
     benchmarks: list[dict[str, Any]] = doc.get("benchmarks", [])
     context: dict[str, Any] = doc.get("context", {})
+    order = dtype_order(context)
     reps = representative(benchmarks)
     level, threads = headline_slice(reps)
-    measured = [b for b in reps if b.get("label") != "derived" and in_slice(b, level, threads)]
-    derived = [b for b in reps if b.get("label") == "derived" and in_slice(b, level, threads)]
+    measured = [b for b in reps if not is_derived(b) and in_slice(b, level, threads)]
+    derived = [b for b in reps if is_derived(b) and in_slice(b, level, threads)]
     lines = [describe_machine(context)]
-    dtypes, table = rate_table(measured)
+    dtypes, table = rate_table(measured, order)
     if table:
         where = ", ".join(x for x in (f"level {level}" if level else "",
                                       f"{threads} threads" if threads else "") if x)
@@ -373,27 +319,29 @@ def summarize(doc: dict[str, Any], out_path: str = "", max_rows: int = SUMMARY_R
             lines.append(f"{name:<{width}}" + "".join(f"{cells.get(d, ''):>9}" for d in dtypes))
         if len(table) > max_rows:
             lines.append(f"... {len(table) - max_rows} more rows")
-    lines.extend(derived_table(derived, max_derived))
+    lines.extend(derived_table(derived, max_derived, order))
 
-    errors: dict[str, dict[str, Any]] = {}
+    errors: dict[str, tuple[str, str, dict[str, Any]]] = {}  # run -> (disposition, why, row)
     for b in benchmarks:
-        if is_error(b):
-            errors.setdefault(run_name(b), b)
-    skips = [b for b in errors.values() if is_skip(b)]
-    fails = [b for b in errors.values() if not is_skip(b)]
-    n_derived = sum(1 for b in reps if b.get("label") == "derived")
+        kind, why = disposition(b)
+        if kind in ("skipped", "failed"):
+            errors.setdefault(run_name(b), (kind, why, b))
+    skips = [why for kind, why, _ in errors.values() if kind == "skipped"]
+    # the binary's own message line ("error: ...") where it wrote one
+    fails = [(run_name(b), str(b.get("error_message") or why))
+             for kind, why, b in errors.values() if kind == "failed"]
+    n_derived = sum(1 for b in reps if is_derived(b))
     n_unverified = sum(1 for b in reps if not_verified(b))
     lines.append(f"results: {len(reps) - n_derived} ran, {n_derived} derived, "
                  f"{len(skips)} skipped, {len(fails)} failed"
                  + (f", {n_unverified} NOT verified" if n_unverified else ""))
     reasons: dict[str, int] = {}
-    for b in skips:
-        msg = str(b.get("error_message", ""))[len("skip: "):]
-        reasons[msg] = reasons.get(msg, 0) + 1
+    for why in skips:
+        reasons[why] = reasons.get(why, 0) + 1
     for msg, n in sorted(reasons.items(), key=lambda kv: -kv[1])[:3]:
         lines.append(f"  skipped {n}: {msg[:100]}")
-    for b in fails[:5]:
-        lines.append(f"  FAILED {run_name(b)}: {str(b.get('error_message', ''))[:100]}")
+    for name, msg in fails[:5]:
+        lines.append(f"  FAILED {name}: {msg[:100]}")
     if len(fails) > 5:
         lines.append(f"  ... {len(fails) - 5} more failures")
     for f in context.get("families_run", []):
@@ -417,13 +365,19 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
     raise Interrupted(signal.Signals(signum).name)
 
 
-def list_families(binary: Path) -> list[str]:
-    proc = subprocess.run([str(binary), "--list-families"], capture_output=True, text=True,
-                          check=False)
+class UsageError(Exception):
+    """Bad usage, found before any family runs: one line, exit 2."""
+
+
+def list_families(binary: Path, args: Optional[list[str]] = None) -> list[str]:
+    """The binary's families; with args, the binary checks them first (every option it refuses
+    is refused here, before anything runs)."""
+    proc = subprocess.run([str(binary), *(args or []), "--list-families"], capture_output=True,
+                          text=True, check=False)
     if proc.returncode != 0:
         msg = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:] or ["no output"]
-        raise SystemExit(f"run_suite: {binary} --list-families failed (exit {proc.returncode}): "
-                         f"{msg[0]}")
+        raise UsageError(f"{msg[0]}" if proc.returncode == 2 else
+                         f"{binary} --list-families failed (exit {proc.returncode}): {msg[0]}")
     names = [line.strip() for line in proc.stdout.splitlines() if line.strip()]
     return [n for n in names if re.fullmatch(r"[A-Za-z0-9_]+", n)]
 
@@ -445,14 +399,19 @@ def stop_child(proc: subprocess.Popen) -> Optional[int]:
 
 def default_output() -> Path:
     """reports/<hostname>-<date>.json, with -2, -3, ... when that file exists, so a second run the
-    same day does not replace the first."""
+    same day does not replace the first. The name is taken by creating the file (an exclusive
+    create), so two runs started in the same second get two names."""
     stem = f"{socket.gethostname().split('.')[0]}-{datetime.date.today().isoformat()}"
-    path = ROOT / "reports" / f"{stem}.json"
-    n = 2
-    while path.exists():
-        path = ROOT / "reports" / f"{stem}-{n}.json"
-        n += 1
-    return path
+    (ROOT / "reports").mkdir(parents=True, exist_ok=True)
+    n = 1
+    while True:
+        path = ROOT / "reports" / (f"{stem}.json" if n == 1 else f"{stem}-{n}.json")
+        try:
+            with open(path, "x", encoding="utf-8") as f:
+                f.write("{}\n")  # replaced by the first save()
+            return path
+        except FileExistsError:
+            n += 1
 
 
 def family_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
@@ -466,22 +425,23 @@ def family_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
 
 
 def run_suite(args: argparse.Namespace, extra: list[str]) -> int:
-    binary = Path(args.binary)
+    # a path as given ("./dtypebench" stays a path; Path() would drop the "./" and PATH be searched)
+    binary = Path(os.path.abspath(args.binary))
     if not (binary.is_file() and os.access(binary, os.X_OK)):
-        print(f"run_suite: {binary} not found or not executable; build it first "
-              "(scripts/characterize builds it)", file=sys.stderr)
-        return 2
-    out = Path(args.out) if args.out else default_output()
-    known = list_families(binary)
-    wanted = [f for f in args.family.split(",") if f] if args.family else known
-    unknown = [f for f in wanted if f not in known]
-    families = [f for f in wanted if f in known]
-    for f in unknown:
-        print(f"run_suite: unknown family '{f}' (known: {', '.join(known)}); the rest runs",
-              file=sys.stderr)
+        raise UsageError(f"{args.binary} not found or not executable; build it first "
+                         "(scripts/characterize builds it)")
     shared = family_args(args, extra)
+    known = list_families(binary, shared)
+    wanted = [f for f in args.family.split(",") if f] if args.family is not None else known
+    if not wanted:
+        raise UsageError("--family needs at least one family")
+    unknown = [f for f in wanted if f not in known]
+    if unknown:
+        raise UsageError(f"unknown family '{unknown[0]}' (known: {', '.join(known)})")
+    families = wanted
+    out = Path(args.out) if args.out else default_output()
     extra_context = {"suite_args": shared, "suite_complete": False}
-    skipped_unknown = [(f, f"unknown family (known: {', '.join(known)})") for f in unknown]
+    skipped_unknown: list[tuple[str, str]] = []
 
     outcomes: list[FamilyOutcome] = []
     start = time.monotonic()
@@ -493,7 +453,7 @@ def run_suite(args: argparse.Namespace, extra: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="dtypebench-") as tmp:
         try:
             print(f"run_suite: {len(families)} families -> {out}", flush=True)
-            write_atomic(out, merge(outcomes, skipped_unknown + [
+            save(out, merge(outcomes, skipped_unknown + [
                 (f, "not run yet (suite in progress)") for f in families], extra_context))
             for k, family in enumerate(families, 1):
                 json_path = Path(tmp) / f"{family}.json"
@@ -512,7 +472,7 @@ def run_suite(args: argparse.Namespace, extra: list[str]) -> int:
                       f"in {o.seconds:.0f}s", flush=True)
                 if o.status == "interrupted":  # the child got the terminal's Ctrl-C first
                     raise Interrupted("SIGINT")
-                write_atomic(out, merge(outcomes, skipped_unknown + [
+                save(out, merge(outcomes, skipped_unknown + [
                     (f, "not run yet (suite in progress)") for f in families[k:]], extra_context))
         except Interrupted:
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -526,14 +486,12 @@ def run_suite(args: argparse.Namespace, extra: list[str]) -> int:
             print(f"run_suite: interrupted; writing what finished to {out}", flush=True)
         done = {o.family for o in outcomes}
         rest = [(f, "interrupted before it started") for f in families if f not in done]
-        extra_context["suite_complete"] = (not interrupted and not unknown
-                                           and all(o.ok for o in outcomes))
-        write_atomic(out, merge(outcomes, skipped_unknown + rest, extra_context))
+        extra_context["suite_complete"] = not interrupted and all(o.ok for o in outcomes)
+        save(out, merge(outcomes, skipped_unknown + rest, extra_context))
     for sig, handler in old_handlers.items():
         signal.signal(sig, handler)
 
-    with open(out) as f:
-        doc = json.load(f)
+    doc = load(out)
     print()
     print(summarize(doc, str(out)))
     print(f"run_suite: wrote {out} in {time.monotonic() - start:.0f}s"
@@ -575,12 +533,15 @@ def main(argv: Optional[list[str]] = None) -> int:
         argv, extra = argv[:i], argv[i + 1:]
     args = build_parser().parse_args(argv)
     for a in extra:
-        if a.startswith(("--family", "--benchmark_out", "--list")):
-            print(f"run_suite: '{a}' is set by run_suite itself; use its own options (see --help)",
-                  file=sys.stderr)
+        if a.startswith(("--family", "--benchmark_out", "--list", "--benchmark_filter")):
+            print(f"run_suite: '{a.split('=')[0]}' is set by run_suite itself (it runs one family "
+                  "per process); choose families with --family (see --help)", file=sys.stderr)
             return 2
     try:
         return run_suite(args, extra)
+    except UsageError as e:
+        print(f"run_suite: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:  # before the families started: nothing to keep
         print("run_suite: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

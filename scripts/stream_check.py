@@ -24,8 +24,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_suite import parse_name, representative, run_name  # noqa: E402
+from dtypebench_results import (ResultsError, context_of, load, name_of, representative, run_name,
+                                select)
 
 HERE = Path(__file__).resolve().parent
 COMPILE = ["gcc", "-O3", "-march=native", "-fopenmp"]
@@ -41,13 +41,11 @@ def suite_entries(doc: dict[str, Any], threads: Optional[int]) -> dict[str, dict
     """The representative baseline copy/triad f64 DRAM entries at the chosen thread count
     (default: the largest in the file), by variant."""
     found: dict[str, dict[int, dict[str, Any]]] = {}
-    for b in representative(doc.get("benchmarks", [])):
-        family, variant, keys = parse_name(run_name(b))
-        if family != "baseline" or variant not in BYTES_PER_ELEMENT:
-            continue
-        if keys.get("dtype") != "f64" or keys.get("level") != "DRAM" or "threads" not in keys:
-            continue
-        found.setdefault(variant, {})[int(keys["threads"])] = b
+    for b in select(representative(doc.get("benchmarks", [])), "baseline", dtype="f64",
+                    level="DRAM"):
+        _, variant, keys = name_of(b)
+        if variant in BYTES_PER_ELEMENT and keys.get("threads", "").isdigit():
+            found.setdefault(variant, {})[int(keys["threads"])] = b
     if set(found) != set(BYTES_PER_ELEMENT):
         raise CheckError("the file has no baseline/copy and baseline/triad f64 results at "
                          "level:DRAM (a --smoke run has none; run scripts/characterize --quick)")
@@ -63,7 +61,18 @@ def working_set(entry: dict[str, Any], context: dict[str, Any]) -> int:
     if not ws:
         raise CheckError("neither the entry's working_set_bytes nor context working_set_DRAM is "
                          "in the file")
-    return int(float(ws))
+    return int(number(ws, "working_set_bytes"))
+
+
+def number(value: Any, what: str) -> float:
+    """A counter of the file as a float; a CheckError (one line) when it is not a number."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise CheckError(f"{what} = {value!r} is not a number") from None
+    if x != x or x in (float("inf"), float("-inf")):
+        raise CheckError(f"{what} = {value!r} is not a finite number")
+    return x
 
 
 def build_ref(tmp: Path) -> Path:
@@ -83,7 +92,10 @@ def run_ref(exe: Path, n: int, threads: int, reps: int, huge: bool) -> dict[str,
                           text=True, env=env, check=False)
     if proc.returncode != 0:
         raise CheckError(f"stream_ref {n} failed (exit {proc.returncode}): {proc.stderr.strip()}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        raise CheckError(f"stream_ref {n} printed no JSON result line") from None
 
 
 def suite_cv(doc: dict[str, Any], entry: dict[str, Any]) -> Optional[float]:
@@ -91,7 +103,7 @@ def suite_cv(doc: dict[str, Any], entry: dict[str, Any]) -> Optional[float]:
     the cv aggregate."""
     for b in doc.get("benchmarks", []):
         if b.get("aggregate_name") == "cv" and run_name(b) == run_name(entry) and "bytes" in b:
-            return float(b["bytes"])
+            return number(b["bytes"], "cv of bytes")
     return None
 
 
@@ -115,8 +127,7 @@ def suite_rates(binary: str, threads: int, tmp: Path) -> dict[str, float]:
     if proc.returncode != 0:
         raise CheckError(f"{' '.join(cmd)} failed (exit {proc.returncode}): "
                          f"{proc.stderr.strip()[-300:]}")
-    with open(out) as f:
-        entries = suite_entries(json.load(f), threads)
+    entries = suite_entries(load(out), threads)
     return {v: float(entries[v].get("bytes", 0.0)) for v in BYTES_PER_ELEMENT}
 
 
@@ -164,11 +175,10 @@ def main(argv: Optional[list[str]] = None) -> int:
                         "robust on machines whose bandwidth drifts")
     args = p.parse_args(argv)
     try:
-        with open(args.result) as f:
-            doc = json.load(f)
-        context = doc.get("context", {})
+        doc = load(args.result)
+        context = context_of(doc)
         entries = suite_entries(doc, args.threads)
-        threads = int(parse_name(run_name(entries["copy"]))[2]["threads"])
+        threads = int(name_of(entries["copy"]).keys["threads"])
         host = socket.gethostname()
         if context.get("hostname") and context["hostname"] != host:
             print(f"stream-check: warning: the result is from {context['hostname']}, "
@@ -192,15 +202,14 @@ def main(argv: Optional[list[str]] = None) -> int:
                 n = ws // 8 // ARRAYS[variant]
                 ref, low, high = run_ref_rounds(exe, n, threads, args.reps, max(args.rounds, 1),
                                                 args.huge_pages, variant)
-                suite = float(entries[variant].get("bytes", 0.0))
+                suite = number(entries[variant].get("bytes", 0.0), f"{variant} bytes")
                 rows.append((variant, n, ws, suite, suite_cv(doc, entries[variant]), ref, low, high,
                              suite / ref if ref > 0 else float("inf")))
+    except ResultsError as e:
+        print(f"stream-check: {e}", file=sys.stderr)
+        return 2
     except OSError as e:
         print(f"stream-check: cannot read {e.filename or args.result}: {e.strerror}",
-              file=sys.stderr)
-        return 2
-    except json.JSONDecodeError as e:
-        print(f"stream-check: {args.result} is not valid JSON: {e.msg} at line {e.lineno}",
               file=sys.stderr)
         return 2
     except CheckError as e:

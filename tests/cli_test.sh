@@ -26,6 +26,27 @@ expect 2 "unknown cache level 'L9'" --levels=L9
 expect 2 "unknown option" --bogus
 expect 2 "needs positive integers" --chunk-mib=0
 expect 0 "layout" --list-families
+# empty values are errors, not "the default" (which would start the full suite)
+for opt in --threads= --family= --levels= --targets= --chunk-mib=; do
+  expect 2 "needs a value" "$opt"
+done
+expect 2 "empty item" --threads=1,,2
+expect 2 "empty item" --levels=L2,
+# out of range, overflowing, repeated
+expect 2 "needs a positive integer up to" --threads=4294967296
+expect 2 "needs a positive integer up to" --threads=99999999999999999999
+expect 2 "needs a positive integer up to" --threads=999
+expect 2 "needs a positive integer up to" --dram-mib=17592186044416
+expect 2 "lists 'L2' twice" --levels=L2,L2
+expect 2 "lists '2' twice" --threads=2,2
+expect 2 "lists 16 twice" --chunk-mib=16,16
+expect 2 "unknown target" --targets=tpu
+# the Google Benchmark flags we rely on are checked too
+expect 2 "needs a positive number of seconds" --benchmark_min_time=abc
+expect 2 "needs a positive integer" --benchmark_repetitions=abc
+expect 2 "must be json, console or csv" --benchmark_out_format=xml
+expect 2 "must be json, console or csv" --benchmark_format=tabular
+expect 2 "needs a value" --benchmark_out=
 # a place for the memory-mapped file that does not exist: refused before any work, one line
 expect 2 "tmpdir '/nonexistent/dir': No such file or directory" --tmpdir=/nonexistent/dir
 # a family's options are listed with their defaults
@@ -34,6 +55,51 @@ expect 0 "chunk-mib" --help
 expect 0 "is larger than the array" --levels=L2 --threads=1 '--benchmark_filter=^convert/astype_chunked' \
   --chunk-mib=64 --benchmark_repetitions=1 --benchmark_min_time=0.001
 expect 0 "cache levels on this machine" --list
+expect 0 "default 1,16; quick 16" --help
+tiny=(--levels=L1 --threads=1 --benchmark_repetitions=2)
+# Google Benchmark 1.8's "0.01s" form is taken (and our other defaults survive it)
+expect 0 "ran" "${tiny[@]}" '--benchmark_filter=^baseline/read/dtype:f64' --benchmark_min_time=0.01s
+# a filter copied from a result name, suffix and all
+expect 0 "ran" "${tiny[@]}" --benchmark_min_time=0.001 \
+  '--benchmark_filter=^baseline/read/dtype:f64/.*threads:1/real_time$'
+# CSV on the console and in the file, whatever counters each row has
+expect 0 "ran" "${tiny[@]}" --benchmark_min_time=0.001 --benchmark_format=csv \
+  '--benchmark_filter=^(baseline/(read|fma_peak)|convert/view)'
+grep -q '^name,iterations,real_time' "$tmp/out" || fail "no CSV header on the console"
+grep -q '"baseline/fma_peak/dtype:f64/threads:1/real_time_median",.*"verified"' "$tmp/out" ||
+  fail "CSV rows lack the disposition"
+expect 0 "ran" "${tiny[@]}" --benchmark_min_time=0.001 --benchmark_out="$tmp/r.csv" \
+  --benchmark_out_format=csv '--benchmark_filter=^(baseline/(read|fma_peak)|convert/view)'
+grep -q '^name,iterations' "$tmp/r.csv" && ! grep -q '"benchmarks"' "$tmp/r.csv" || fail "--benchmark_out_format=csv did not write CSV"
+# strict JSON: the cv of a counter whose mean is 0 (peak_rss_bytes of fma_peak) is absent, not NaN
+expect 0 "ran" "${tiny[@]}" --benchmark_min_time=0.001 --benchmark_out="$tmp/s.json" \
+  '--benchmark_filter=^baseline/(fma_peak|read)'
+python3 -c 'import json,sys; json.loads(open(sys.argv[1]).read(), parse_constant=lambda c: sys.exit("not JSON: " + c))' \
+  "$tmp/s.json" || fail "the JSON is not strict"
+# a skip is counted once per benchmark, not once per repetition
+expect 0 " 1 skipped" --levels=DRAM --dram-mib=100000000 --threads=1 --benchmark_repetitions=3 \
+  '--benchmark_filter=^baseline/copy/dtype:f64' --benchmark_min_time=0.001
+# the chunked conversion's source file: gone even when the process is killed mid-run
+mkdir "$tmp/src"
+"$bin" --levels=DRAM --dram-mib=256 --threads=1 --tmpdir="$tmp/src" --benchmark_repetitions=50 \
+  '--benchmark_filter=^convert/astype_chunked' >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 20); do sleep 0.1; [ -n "$(ls -A "$tmp/src")" ] && break; done
+sleep 1
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+[ -z "$(ls -A "$tmp/src")" ] || fail "kill -9 left $(ls "$tmp/src") behind"
+# a --tmpdir too small for the source file: a skip before anything is written, and the run goes on
+if mkdir "$tmp/small" && mount -t tmpfs -o size=8m tmpfs "$tmp/small" 2>/dev/null; then
+  expect 0 "which has 8.00 MiB free" --levels=DRAM --dram-mib=64 --threads=1 --tmpdir="$tmp/small" \
+    '--benchmark_filter=^convert/astype_(chunked|prealloc)' --chunk-mib=1 \
+    --benchmark_repetitions=1 --benchmark_min_time=0.001
+  grep -q "astype_prealloc" "$tmp/out" || { umount "$tmp/small"; fail "the run did not go on"; }
+  [ -z "$(ls -A "$tmp/small")" ] || { umount "$tmp/small"; fail "a file was left on the tmpfs"; }
+  umount "$tmp/small"
+else
+  echo "cli: the small-tmpfs check was not run (mounting a tmpfs needs root)"
+fi
 # a working set that cannot fit is a skip with one line, and the run goes on (exit 0)
 expect 0 "does not fit" --levels=DRAM --dram-mib=100000000 '--benchmark_filter=^baseline/copy/dtype:f64' \
   --benchmark_repetitions=1 --benchmark_min_time=0.001

@@ -11,7 +11,6 @@
 #include <utility>
 #include <vector>
 
-#include "bench/derived_math.hpp"
 #include "dtypebench/check.hpp"
 #include "dtypebench/fill.hpp"
 #include "dtypebench/memory.hpp"
@@ -259,31 +258,6 @@ TYPED_TEST(LayoutTest, GpuReduceAndTranspose) {
 #else
 TEST(Layout, GpuKernels) { DB_REQUIRE_GPU(); }
 #endif
-
-// made-up sweeps with a known answer: seconds per element at strides 1..128
-std::vector<std::pair<double, double>> sweep(std::vector<double> t) {
-  std::vector<std::pair<double, double>> s;
-  for (size_t i = 0; i < t.size(); ++i) s.emplace_back(double(size_t(1) << i), t[i]);
-  return s;
-}
-
-TEST(Layout, StridePlateauFindsWhereTheCostStopsGrowing) {
-  // one line per element from 64 bytes of f64 (stride 8), lines fetched in pairs (16)
-  EXPECT_EQ(bench::stride_plateau(sweep({1, 2, 4, 8, 8, 8, 8, 8})), 8);
-  EXPECT_EQ(bench::stride_plateau(sweep({1, 2, 4, 8, 16, 16, 16, 16})), 16);
-  // noise on the plateau (+-20%) does not move it; the doubling before it is never taken for it
-  EXPECT_EQ(bench::stride_plateau(sweep({1, 2, 4, 8, 15.8, 15.7, 19.3, 17.9})), 16);
-  EXPECT_EQ(bench::stride_plateau(sweep({1, 2.8, 3.7, 7.3, 22.7, 22.7, 23.9, 24.4})), 16);
-  // instruction-bound: the scalar strided loop costs the same at every stride
-  EXPECT_EQ(bench::stride_plateau(sweep({1, 7.6, 7.5, 7.5, 7.6, 7.6, 7.5, 7.7})), 2);
-  EXPECT_EQ(bench::stride_plateau({}), 0);
-}
-
-TEST(Layout, BreakevenPasses) {
-  EXPECT_DOUBLE_EQ(bench::breakeven_passes(3.0, 10.0, 1.0), 3.0 / 9.0);
-  EXPECT_EQ(bench::breakeven_passes(3.0, 1.0, 1.0), -1);  // the strided pass is no slower
-  EXPECT_EQ(bench::breakeven_passes(3.0, 0.5, 1.0), -1);
-}
 
 }  // namespace
 }  // namespace dtypebench

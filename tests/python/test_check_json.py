@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import subprocess
 import sys
@@ -11,12 +10,10 @@ from typing import Any
 
 import pytest
 
+import check_json  # scripts/ is on the path (pytest.ini)
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "check_json.py"
-
-spec = importlib.util.spec_from_file_location("check_json", SCRIPT)
-check_json = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(check_json)
 
 CONTEXT = {"git_commit": "abc123-dirty", "cpu_model": "Fake CPU", "cpu_cores": "2",
            "l1d_bytes": "49152", "l2_bytes": "2097152", "l3_bytes": "33554432",
@@ -70,13 +67,13 @@ def test_a_good_file_passes(tmp_path: Path, capsys: pytest.CaptureFixture) -> No
 def test_malformed_json_is_one_clear_line(tmp_path: Path) -> None:
     p = write(tmp_path, '{"context": {}, "benchmarks": [')
     proc = subprocess.run([sys.executable, str(SCRIPT), str(p)], capture_output=True, text=True)
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "not valid JSON" in lines[0] and "line 1" in lines[0]
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    assert check_json.main([str(tmp_path / "nope.json")]) == 1
+    assert check_json.main([str(tmp_path / "nope.json")]) == 2  # not a result: could not start
 
 
 def test_missing_context_keys_are_named(tmp_path: Path) -> None:
@@ -121,15 +118,15 @@ def test_unverified_results_fail(tmp_path: Path) -> None:
     assert problems[0] == f"{NAME}_median: verified = 0.0, not 1"
 
 
-def test_failed_entries_are_notes_not_problems(tmp_path: Path) -> None:
+def test_failed_entries_are_problems(tmp_path: Path) -> None:
     doc = copy.deepcopy(GOOD)
     doc["benchmarks"].append({"name": "layout/x/n:3", "run_name": "layout/x/n:3",
                               "run_type": "iteration", "error_occurred": True, "verified": 0,
                               "error_message": "error: mismatch"})
     problems, notes, _ = check_json.check_file(str(write(tmp_path, doc)),
                                                check_json.DEFAULT_CONTEXT_KEYS)
-    assert problems == []
-    assert "1 benchmark(s) failed, first: layout/x/n:3: error: mismatch" in notes
+    # a run whose check failed is not a good run
+    assert problems == ["1 benchmark(s) failed, first: layout/x/n:3: error: mismatch"]
 
 
 @pytest.mark.parametrize("name", ["layout", "layout/", "Layout/colsum", "layout/colsum/dtype f32",

@@ -1,7 +1,6 @@
 """Tests for scripts/compare_numpy.py: pairing, the preferred suite entry, ratios, bad input."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -10,15 +9,11 @@ from typing import Any, Optional
 
 import pytest
 
+import compare_numpy  # scripts/ is on the path (pytest.ini)
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "scripts"
 SCRIPT = SCRIPTS / "compare_numpy.py"
-sys.path.insert(0, str(SCRIPTS))
-
-spec = importlib.util.spec_from_file_location("compare_numpy", SCRIPT)
-compare_numpy = importlib.util.module_from_spec(spec)
-sys.modules["compare_numpy"] = compare_numpy  # dataclasses look their module up
-spec.loader.exec_module(compare_numpy)
 
 N = 11184810  # f64 -> f32 at a 128 MiB working set
 
@@ -173,7 +168,7 @@ def test_malformed_json_is_one_clear_line(tmp_path: Path, text: str, message: st
     good = write(tmp_path, "numpy.json", numpy_doc())
     proc = subprocess.run([sys.executable, str(SCRIPT), write(tmp_path, "bad.json", text), good],
                           capture_output=True, text=True)
-    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.returncode == 2 and proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "bad.json" in lines[0] and message in lines[0]
 
@@ -181,11 +176,11 @@ def test_malformed_json_is_one_clear_line(tmp_path: Path, text: str, message: st
 def test_missing_file_and_swapped_arguments(tmp_path: Path,
                                             capsys: pytest.CaptureFixture) -> None:
     assert compare_numpy.main([str(tmp_path / "nope.json"),
-                               write(tmp_path, "n.json", numpy_doc())]) == 1
+                               write(tmp_path, "n.json", numpy_doc())]) == 2
     assert "nope.json: cannot read" in capsys.readouterr().err
     code = compare_numpy.main([write(tmp_path, "n.json", numpy_doc()),
                                write(tmp_path, "s.json", suite_doc())])
-    assert code == 1 and "arguments swapped?" in capsys.readouterr().err
+    assert code == 2 and "arguments swapped?" in capsys.readouterr().err
 
 
 def test_bad_level_is_a_usage_error(tmp_path: Path) -> None:

@@ -1,7 +1,6 @@
 """Tests for scripts/numpy_ref.py: names, JSON shape, verification and peak memory, on tiny sizes."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -11,21 +10,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+import check_json  # scripts/ is on the path (pytest.ini)
+import numpy_ref
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "scripts"
-sys.path.insert(0, str(SCRIPTS))
-
-
-def load(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-numpy_ref = load("numpy_ref")
-check_json = load("check_json")
 
 TINY = ["--levels", "L1,DRAM", "--dram-mib", "1", "--repetitions", "1", "--min-time", "0.001"]
 # at --dram-mib 1 (1048576 bytes): n = working set / (source + destination element size)

@@ -1,11 +1,12 @@
 """Tests for scripts/run_suite.py: merging, crash/failure/interrupt handling, the summary table.
 
 A fake dtypebench (a small Python script) stands in for the binary; FAKE_PLAN (JSON: family -> mode)
-says what each family's process does: ok, fail, skip, crash, garbage, usage, hang.
+says what each family's process does: ok, fail, skip, crash, garbage, usage, hang, layout (layout
+rows and a derived entry of its own, as an older binary wrote). Its rows carry their disposition as
+the label, as the binary writes them.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -17,25 +18,27 @@ from typing import Any
 
 import pytest
 
+import check_json  # scripts/ is on the path (pytest.ini)
+import run_suite
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "run_suite.py"
-
-spec = importlib.util.spec_from_file_location("run_suite", SCRIPT)
-run_suite = importlib.util.module_from_spec(spec)
-sys.modules["run_suite"] = run_suite
-spec.loader.exec_module(run_suite)
 
 CONTEXT = {"git_commit": "abc123", "cpu_model": "Fake CPU", "cpu_cores": "2", "l1d_bytes": "49152",
            "l2_bytes": "2097152", "l3_bytes": "33554432", "mem_bytes": "8589934592",
            "compiler": "GNU 12.2.0", "compiler_flags": "-O3", "build_type": "Release",
-           "gpu_available": "0", "gpu_status": "no CUDA device", "working_set_DRAM": "134217728"}
+           "gpu_available": "0", "gpu_status": "no CUDA device", "working_set_DRAM": "134217728",
+           "dtype_names": "f64,f32,tf32,f16,bf16,e4m3,e5m2,i32,i8,u8"}
 
 FAKE = r'''#!{python}
 import json, os, signal, sys, time
 args = sys.argv[1:]
 families = os.environ.get("FAKE_FAMILIES", "a,b,c").split(",")
 plan = json.loads(os.environ.get("FAKE_PLAN", "{{}}"))
-if args == ["--list-families"]:
+if "--list-families" in args:  # the binary checks the other arguments first
+    if "--bogus" in args:
+        print("dtypebench: unknown option '--bogus' (see --help)", file=sys.stderr)
+        sys.exit(2)
     print("\n".join(families))
     sys.exit(0)
 with open(os.environ["FAKE_LOG"], "a") as f:
@@ -49,7 +52,7 @@ def entry(variant, level, **extra):
     name = family + "/" + variant + "/dtype:f64/level:" + level + "/threads:2/real_time"
     e = {{"name": name + "_median", "run_name": name, "run_type": "aggregate",
           "aggregate_name": "median", "real_time": 1500.0, "cpu_time": 1500.0, "time_unit": "us",
-          "bytes": 2.5e10, "verified": 1.0}}
+          "bytes": 2.5e10, "verified": 1.0, "label": "verified"}}
     e.update(extra)
     return e
 
@@ -76,11 +79,23 @@ entries = list(ok_entries)
 if mode == "fail":
     bad = family + "/bad/n:3/real_time"
     entries.append({{"name": bad, "run_name": bad, "run_type": "iteration", "error_occurred": True,
-                    "error_message": "error: result mismatch at [1]"}})
+                    "error_message": "error: result mismatch at [1]",
+                    "label": "failed: result mismatch at [1]"}})
 if mode == "skip":
     entries.append({{"name": family + "/gpu/n:3/manual_time",
                     "run_name": family + "/gpu/n:3/manual_time", "run_type": "iteration",
-                    "error_occurred": True, "error_message": "skip: no CUDA device: none"}})
+                    "error_occurred": True, "error_message": "skip: no CUDA device: none",
+                    "label": "skipped: no CUDA device: none"}})
+if mode == "layout":
+    def row(variant, us):
+        name = family + "/" + variant + "/dtype:f64/order:C/n:10/level:DRAM/threads:2/real_time"
+        return {{"name": name, "run_name": name, "run_type": "iteration", "real_time": us,
+                "cpu_time": us, "time_unit": "us", "bytes": 1e9, "label": "verified"}}
+    derived = family + "/derived/dtype:f64/level:DRAM/threads:2"
+    entries = [row("rowsum_naive", 100.0), row("colsum_naive", 250.0),
+               {{"name": derived, "run_name": derived, "run_type": "iteration", "threads": 1,
+                "real_time": 0.0, "time_unit": "us", "label": "derived",
+                "colsum_strided_over_rowsum_C": 99.0, "from_the_binary": 1.0}}]
 with open(out, "w") as f:
     json.dump({{"context": context, "benchmarks": entries}}, f)
 print(family + ": done")
@@ -159,6 +174,20 @@ def test_skips_are_not_failures(fake: dict[str, Any]) -> None:
     assert families_run(doc) == {"a": "ok", "b": "ok", "c": "ok"}
 
 
+def test_derived_entries_are_computed_over_the_merged_run(fake: dict[str, Any]) -> None:
+    os.environ["FAKE_FAMILIES"] = "a,layout"  # the fixture's monkeypatch restores it
+    code, doc = run(fake, plan={"layout": "layout"})
+    assert code == 0
+    derived = [b for b in doc["benchmarks"] if b.get("label") == "derived"]
+    assert [b["name"] for b in derived] == ["layout/derived/dtype:f64/level:DRAM/threads:2"]
+    assert doc["benchmarks"][-1]["label"] == "derived"  # appended after every family
+    d = derived[0]
+    assert d["colsum_strided_over_rowsum_C"] == pytest.approx(2.5)  # recomputed, not the 99
+    assert "from_the_binary" not in d and d["threads"] == 2
+    assert families_of(doc) == ["a", "a", "layout", "layout", "layout"]
+    assert check_json.check_doc(doc, [])[0] == []
+
+
 def test_unreadable_json_and_usage_error_are_reported(fake: dict[str, Any]) -> None:
     code, doc = run(fake, plan={"a": "garbage", "c": "usage"})
     assert code == 1
@@ -170,11 +199,42 @@ def test_unreadable_json_and_usage_error_are_reported(fake: dict[str, Any]) -> N
     assert doc["context"]["fake_family"] == "b"  # the first family that wrote a context
 
 
-def test_unknown_family_is_listed_and_the_rest_runs(fake: dict[str, Any]) -> None:
-    code, doc = run(fake, "--family", "c,nope", plan={})
-    assert code == 1
-    assert families_run(doc) == {"c": "ok"}
-    assert families_not_run(doc)["nope"].startswith("unknown family")
+def test_unknown_family_is_refused_before_anything_runs(fake: dict[str, Any],
+                                                        capsys: pytest.CaptureFixture) -> None:
+    code = run_suite.main(["--binary", str(fake["binary"]), "--out", str(fake["out"]),
+                           "--family", "c,nope"])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["run_suite: unknown family 'nope' (known: a, b, c)"]
+    assert not fake["out"].exists()
+    assert not (fake["tmp"] / "log.jsonl").exists()  # no family ran
+
+
+def test_arguments_the_binary_refuses_are_refused_first(fake: dict[str, Any],
+                                                        capsys: pytest.CaptureFixture) -> None:
+    code = run_suite.main(["--binary", str(fake["binary"]), "--out", str(fake["out"]), "--",
+                           "--bogus"])
+    assert code == 2
+    assert "unknown option '--bogus'" in capsys.readouterr().err
+    assert not fake["out"].exists()
+
+
+def test_a_filter_is_refused(fake: dict[str, Any], capsys: pytest.CaptureFixture) -> None:
+    code = run_suite.main(["--binary", str(fake["binary"]), "--out", str(fake["out"]), "--",
+                           "--benchmark_filter=read"])
+    assert code == 2
+    assert "--family" in capsys.readouterr().err
+    assert not fake["out"].exists()
+
+
+def test_a_relative_binary_is_a_path_not_a_command(fake: dict[str, Any],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(fake["tmp"])
+    monkeypatch.setenv("PATH", "/nonexistent")  # "./dtypebench" must not be looked up there
+    os.environ["FAKE_PLAN"] = "{}"
+    code = run_suite.main(["--binary", "./dtypebench", "--out", str(fake["out"]), "--family", "a"])
+    assert code == 0
+    assert families_run(json.loads(fake["out"].read_text())) == {"a": "ok"}
 
 
 def test_smoke_and_extra_arguments_reach_every_family(fake: dict[str, Any]) -> None:
@@ -339,6 +399,29 @@ def test_summary_tabulates_the_largest_level_by_dtype() -> None:
     assert lines[-1] == "every result: r.json"
 
 
+def test_summary_reads_dispositions_and_the_dtype_order() -> None:
+    copy = "baseline/copy/dtype:{}/level:DRAM/threads:2/real_time"
+    benchmarks = [it(copy.format(d), 1e3, bytes=1e9 * (k + 1), label="verified")
+                  for k, d in enumerate(["f64", "bf16", "i8", "f32"])]
+    benchmarks += [{**it("baseline/gpu_copy/level:DRAM/manual_time", 0.0),
+                    "label": "skipped: no CUDA device: none", "error_occurred": True,
+                    "error_message": "skip: no CUDA device: none"},
+                   {**it("baseline/fma_peak/dtype:f32/threads:2/real_time", 1e3),
+                    "label": "failed: 2 of 8 lanes wrong", "error_occurred": True,
+                    "error_message": "error: 2 of 8 lanes wrong"}]
+    context = {"dtype_names": "i8,bf16,f32,f64"}
+    lines = run_suite.summarize({"context": context, "benchmarks": benchmarks}).splitlines()
+    assert lines[2].split() == ["i8", "bf16", "f32", "f64"]
+    assert lines[3].split() == ["baseline/copy", "3", "2", "4", "1"]
+    text = "\n".join(lines)
+    assert "results: 4 ran, 0 derived, 1 skipped, 1 failed" in text
+    assert "skipped 1: no CUDA device: none" in text
+    assert "FAILED baseline/fma_peak/dtype:f32/threads:2/real_time: error: 2 of 8 lanes" in text
+    # without dtype_names: the default order, the rest as found
+    lines = run_suite.summarize({"context": {}, "benchmarks": benchmarks}).splitlines()
+    assert lines[2].split() == ["f64", "f32", "bf16", "i8"]
+
+
 def test_summary_keeps_n_when_it_is_a_sweep() -> None:
     benchmarks = [it(f"layout/colsum/dtype:f64/n:{n}/level:L2/threads:1", 1e3, bytes=n * 1e8)
                   for n in (10, 20)]
@@ -366,7 +449,23 @@ def test_default_output_does_not_replace_an_earlier_run(tmp_path: Path,
     monkeypatch.setattr(run_suite, "ROOT", tmp_path)
     first = run_suite.default_output()
     assert first.parent == tmp_path / "reports" and first.suffix == ".json"
-    first.parent.mkdir()
-    first.write_text("{}")
+    assert first.exists()  # the name is taken as it is chosen
     second = run_suite.default_output()
     assert second != first and second.name.endswith("-2.json")
+
+
+def test_two_runs_started_together_get_two_files(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # started in the same second: each takes its name by an exclusive create, and each writes
+    # through a temporary file of its own
+    monkeypatch.setattr(run_suite, "ROOT", tmp_path)
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(8) as pool:
+        names = list(pool.map(lambda _: run_suite.default_output(), range(8)))
+    assert len(set(names)) == 8
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda p: run_suite.save(p, {"benchmarks": [], "context": {"n": str(p)}}),
+                      names * 4))
+    for p in names:
+        assert json.loads(p.read_text())["context"]["n"] == str(p)
+    assert not list((tmp_path / "reports").glob("*.partial.json"))

@@ -2,19 +2,13 @@
 reference and the suite replaced by fakes (no DRAM-sized runs here)."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-spec = importlib.util.spec_from_file_location("stream_check", ROOT / "scripts" / "stream_check.py")
-sc = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(sc)
+import stream_check as sc  # scripts/ is on the path (pytest.ini)
 
 
 def entry(variant: str, threads: int, rate: float) -> dict[str, Any]:

@@ -1,0 +1,100 @@
+"""Reading a result file: path -> document, or one ResultsError line a user can act on.
+
+Every way a file can fail to be a result (missing, unreadable, not UTF-8, not JSON, JSON of the
+wrong shape) ends here as ResultsError, so a script prints one line and exits instead of showing a
+traceback from inside the library.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Union
+
+PathLike = Union[str, Path]
+
+
+class ResultsError(Exception):
+    """A file that cannot be used as a result; str() is one line: '<path>: <reason>'."""
+
+    def __init__(self, path: PathLike, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}" if self.path else reason)
+
+
+def read_json(path: PathLike) -> Any:
+    """The parsed JSON of a file, whatever its shape (check_json reports shapes itself)."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        raise ResultsError(path, f"cannot read: {e.strerror or e}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ResultsError(path, f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset "
+                                 f"{e.start})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ResultsError(path, f"not valid JSON: {e.msg} at line {e.lineno} column "
+                                 f"{e.colno}") from None
+    except RecursionError:
+        raise ResultsError(path, "not valid JSON: nested too deeply") from None
+
+
+def validate(doc: Any, path: PathLike = "") -> dict[str, Any]:
+    """doc itself when it has the shape of a Google Benchmark result: an object whose
+    "benchmarks" is a list of objects. Names and counters are the readers' business."""
+    if not isinstance(doc, dict) or "benchmarks" not in doc:
+        raise ResultsError(path, 'not a result file (no "benchmarks" list)')
+    if not isinstance(doc["benchmarks"], list):
+        raise ResultsError(path, 'not a result file ("benchmarks" is not a list)')
+    if not all(isinstance(b, dict) for b in doc["benchmarks"]):
+        raise ResultsError(path, 'a "benchmarks" item is not an object')
+    return doc
+
+
+def load(path: PathLike) -> dict[str, Any]:
+    """A result document read from path; ResultsError when it is not one."""
+    return validate(read_json(path), path)
+
+
+def strict(value: Any) -> Any:
+    """value without NaN or infinities (which strict JSON parsers refuse): a counter that could
+    not be computed is left out of its object, as the binary leaves it out; in a list it is null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: strict(v) for k, v in value.items()
+                if not (isinstance(v, float) and not math.isfinite(v))}
+    if isinstance(value, list):
+        return [strict(v) for v in value]
+    return value
+
+
+def save(path: PathLike, doc: dict[str, Any]) -> None:
+    """Writes doc as strict JSON through a temporary file of its own (<stem>.<random>.partial.json,
+    so two writers never share one) and a rename, so path always holds either the old or the new
+    complete file (a run in progress is readable at any moment)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".partial.json", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(strict(doc), f, indent=2, allow_nan=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def context_of(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document's context, or {} when it has none (a hand-made or torn file)."""
+    context = doc.get("context")
+    return context if isinstance(context, dict) else {}
