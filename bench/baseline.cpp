@@ -195,6 +195,9 @@ std::vector<Spec> cpu_specs() {
   };
 }
 
+const FamilyRegistrar reg{
+    {"baseline", "bandwidth (read/copy/scale/add/triad) and FMA ceilings, CPU and GPU", cpu_specs(), {}}};
+
 #ifdef DTYPEBENCH_HAVE_CUDA
 int gpu_arrays(const std::string& v) { return v == "gpu_read" ? 1 : v == "gpu_triad" ? 3 : 2; }
 
@@ -314,12 +317,6 @@ std::vector<Spec> gpu_specs() {
       Spec("gpu_fma_peak", Timing::Gpu).with(axis("dtype", fma)).cases(plain<GpuFmaCase>()),
   };
 }
-#endif
-
-const FamilyRegistrar reg{
-    {"baseline", "bandwidth (read/copy/scale/add/triad) and FMA ceilings, CPU and GPU", cpu_specs(), {}}};
-
-#ifdef DTYPEBENCH_HAVE_CUDA
 const FamilyRegistrar gpu_reg{{"baseline", "", gpu_specs(), {}}};  // joins the family above
 #endif
 

@@ -654,6 +654,20 @@ std::vector<Spec> cpu_specs() {
   };
 }
 
+std::string default_tmpdir() {
+  const char* t = std::getenv("TMPDIR");
+  return t && *t ? t : "/tmp";
+}
+
+const FamilyRegistrar reg{
+    {"convert",
+     "dtype conversion: astype strategies with peak memory, casts (SIMD vs portable), f16 range, "
+     "promotion, byte order, AoS vs SoA; GPU casts and host->device transfers",
+     cpu_specs(),
+     {sizes_option("chunk-mib", "chunk sizes of the chunked f64->f32, MiB", "1,16", "16", 1 << 20),
+      dir_option("tmpdir", "where the chunked f64->f32 writes its memory-mapped source file",
+                 default_tmpdir())}}};
+
 #ifdef DTYPEBENCH_HAVE_CUDA
 // --- GPU: device conversions against the device copy, transfers by dtype and cast placement --
 
@@ -837,23 +851,6 @@ std::vector<Spec> gpu_specs() {
           .cases(plain<H2dCastCase>()),
   };
 }
-#endif
-
-std::string default_tmpdir() {
-  const char* t = std::getenv("TMPDIR");
-  return t && *t ? t : "/tmp";
-}
-
-const FamilyRegistrar reg{
-    {"convert",
-     "dtype conversion: astype strategies with peak memory, casts (SIMD vs portable), f16 range, "
-     "promotion, byte order, AoS vs SoA; GPU casts and host->device transfers",
-     cpu_specs(),
-     {sizes_option("chunk-mib", "chunk sizes of the chunked f64->f32, MiB", "1,16", "16", 1 << 20),
-      dir_option("tmpdir", "where the chunked f64->f32 writes its memory-mapped source file",
-                 default_tmpdir())}}};
-
-#ifdef DTYPEBENCH_HAVE_CUDA
 const FamilyRegistrar gpu_reg{{"convert", "", gpu_specs(), {}}};  // joins the family above
 #endif
 

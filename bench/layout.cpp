@@ -291,6 +291,14 @@ struct ReducePairCase : Case {
 
 #define DB_LAYOUT_DTYPES double, float, half, bfloat16
 
+// a pair of every dtype at the pair levels and the run's threads
+Spec pair(Axis subject) {
+  return Spec("pair", Timing::Pair)
+      .with(dtype_axis<DB_LAYOUT_DTYPES>())
+      .sweep(pair_levels_axis())
+      .with(std::move(subject));
+}
+
 std::vector<Spec> cpu_specs() {
   const auto fourtypes = dtype_axis<DB_LAYOUT_DTYPES>();
   const std::vector<std::string> sweep_keys = {"dtype", "order", "n", "level", "threads"};
@@ -342,10 +350,7 @@ std::vector<Spec> cpu_specs() {
           .name(sweep_keys)
           .cases(typed<MatvecCase, DB_LAYOUT_DTYPES>()),
       // the ratios the layout claims rest on, both kernels alternating on the same data
-      Spec("pair", Timing::Pair)
-          .with(fourtypes)
-          .sweep(pair_levels_axis())
-          .with(axis("subject", {"colsum_aware", "colsum_naive", "rowsum_naive"}))
+      pair(axis("subject", {"colsum_aware", "colsum_naive", "rowsum_naive"}))
           .key("ref",
                [](const Point& p) {
                  return Value{p["subject"] == "rowsum_naive" ? "read" : "rowsum_naive", 0};
@@ -358,10 +363,7 @@ std::vector<Spec> cpu_specs() {
           .cases(typed<ReducePairCase, DB_LAYOUT_DTYPES>()),
       // the C->F copies against a plain copy of the same bytes, and the blocked one (which
       // streams its stores past the LLC) against a copy that does too
-      Spec("pair", Timing::Pair)
-          .with(fourtypes)
-          .sweep(pair_levels_axis())
-          .with(axis("subject", {"to_fortran_blocked", "to_fortran_naive"}))
+      pair(axis("subject", {"to_fortran_blocked", "to_fortran_naive"}))
           .with(axis("ref", {"copy", "copy_nt"}))
           .key("n", edge2)
           .name({"subject", "ref", "dtype", "n", "level", "threads"})
@@ -371,6 +373,13 @@ std::vector<Spec> cpu_specs() {
           .cases(typed<ToFortranCase, DB_LAYOUT_DTYPES>()),
   };
 }
+
+const FamilyRegistrar reg{
+    {"layout",
+     "C vs Fortran order: reductions, strided sweeps, C->F conversion, matvec forms, GPU "
+     "coalescing and transposes",
+     cpu_specs(),
+     {}}};
 
 #ifdef DTYPEBENCH_HAVE_CUDA
 template <class T>
@@ -473,16 +482,6 @@ std::vector<Spec> gpu_specs() {
       transpose("gpu_memcpy_d2d", nullptr, {}),
   };
 }
-#endif
-
-const FamilyRegistrar reg{
-    {"layout",
-     "C vs Fortran order: reductions, strided sweeps, C->F conversion, matvec forms, GPU "
-     "coalescing and transposes",
-     cpu_specs(),
-     {}}};
-
-#ifdef DTYPEBENCH_HAVE_CUDA
 const FamilyRegistrar gpu_reg{{"layout", "", gpu_specs(), {}}};  // joins the family above
 #endif
 
