@@ -13,8 +13,10 @@ case "$DB_BUILD_DIR" in /*) ;; *) DB_BUILD_DIR="$DB_ROOT/$DB_BUILD_DIR" ;; esac
 DB_VENV="$DB_ROOT/.venv"
 DB_PY="$DB_VENV/bin/python"
 
+# libopenblas-dev and libdnnl-dev: the CPU GEMM/convolution libraries (optional in CMake);
+# libbenchmark-tools: Google Benchmark's compare.py, for U tests between two of our runs
 DB_APT_PACKAGES=(cmake ninja-build g++ libbenchmark-dev libgtest-dev libgmock-dev libomp-dev
-                 python3 python3-venv)
+                 libopenblas-dev libdnnl-dev libbenchmark-tools python3 python3-venv)
 DB_PIP_PACKAGES=(pytest numpy matplotlib)
 DB_PIP_MODULES=(pytest numpy matplotlib)  # import names of the packages above
 
