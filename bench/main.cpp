@@ -104,15 +104,23 @@ class OutputReporter : public benchmark::BenchmarkReporter {
     return inner_->ReportContext(c);
   }
   void ReportRuns(const std::vector<Run>& runs) override {
-    std::vector<Run> out = runs;
-    for (Run& r : out) {
+    std::vector<Run> out;
+    for (Run r : runs) {
       const std::string name = r.run_name.str();
-      if (!r.error_occurred) ran_.insert(name);
-      else if (bench::is_skip_message(r.error_message)) skipped_.insert(name);
-      else failed_.insert(name);
+      if (r.error_occurred) {
+        // a skip or a failure repeats in every repetition: one row says it
+        const bool first = (bench::is_skip_message(r.error_message) ? skipped_ : failed_)
+                               .insert(name)
+                               .second;
+        if (!first) continue;
+      } else {
+        ran_.insert(name);
+      }
       for (auto it = r.counters.begin(); it != r.counters.end();)
         it = std::isfinite(it->second.value) ? std::next(it) : r.counters.erase(it);
+      out.push_back(std::move(r));
     }
+    if (out.empty()) return;
     if (hold_) held_.insert(held_.end(), out.begin(), out.end());
     else inner_->ReportRuns(out);
   }

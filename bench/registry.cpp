@@ -462,6 +462,9 @@ void register_family(const Family& f, const Config& cfg) {
       registered().push_back({name + suffix(spec.timing), spec.on_gpu()});
     }
   }
+#ifndef DTYPEBENCH_HAVE_CUDA
+  gpu_specs |= f.gpu_code && cfg.gpu;
+#endif
   if (gpu_specs) {
     // one row instead of one per GPU benchmark: the reason there is no GPU
     const std::string name = f.name + "/gpu";

@@ -246,6 +246,8 @@ struct Family {
   std::string description;
   std::vector<Spec> specs;
   std::vector<Option> options;
+  // has GPU specs in a CUDA build: a build without CUDA still says so, in one family/gpu row
+  bool gpu_code = true;
 };
 std::vector<Family>& families();
 // Adds a family, or its specs and options to the family of that name already registered (a

@@ -17,8 +17,8 @@ DB_PY="$DB_VENV/bin/python"
 # libbenchmark-tools: Google Benchmark's compare.py, for U tests between two of our runs
 DB_APT_PACKAGES=(cmake ninja-build g++ libbenchmark-dev libgtest-dev libgmock-dev libomp-dev
                  libopenblas-dev libdnnl-dev libbenchmark-tools python3 python3-venv)
-DB_PIP_PACKAGES=(pytest numpy matplotlib)
-DB_PIP_MODULES=(pytest numpy matplotlib)  # import names of the packages above
+DB_PIP_PACKAGES=(pytest numpy matplotlib scipy)
+DB_PIP_MODULES=(pytest numpy matplotlib scipy)  # import names of the packages above
 
 db_say() { echo "setup: $*"; }
 

@@ -79,6 +79,13 @@ python3 -c 'import json,sys; json.loads(open(sys.argv[1]).read(), parse_constant
 # a skip is counted once per benchmark, not once per repetition
 expect 0 " 1 skipped" --levels=DRAM --dram-mib=100000000 --threads=1 --benchmark_repetitions=3 \
   '--benchmark_filter=^baseline/copy/dtype:f64' --benchmark_min_time=0.001
+# a source file larger than the disk: a skip before a byte is written, said once for 3 repetitions
+mkdir "$tmp/big"
+expect 0 "the source file needs" --levels=DRAM --dram-mib=100000000 --threads=1 --tmpdir="$tmp/big" \
+  '--benchmark_filter=^convert/astype_chunked' --chunk-mib=1 --benchmark_repetitions=3 \
+  --benchmark_min_time=0.001
+[ "$(grep -c 'ERROR OCCURRED' "$tmp/out")" = 1 ] || fail "a skip was printed more than once"
+[ -z "$(ls -A "$tmp/big")" ] || fail "a source file was left behind"
 # the chunked conversion's source file: gone even when the process is killed mid-run
 mkdir "$tmp/src"
 "$bin" --levels=DRAM --dram-mib=256 --threads=1 --tmpdir="$tmp/src" --benchmark_repetitions=50 \

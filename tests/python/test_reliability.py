@@ -112,3 +112,22 @@ def test_summary_shows_a_pair_s_ratio() -> None:
             "run_type": "aggregate", "aggregate_name": "median", "real_time": 1.0,
             "time_unit": "us", "subject_over_ref_bw": 0.93, "verified": 1, "label": "verified"}
     assert run_suite.format_rate(pair) == "0.93x"
+
+
+COMPARE = Path("/usr/share/benchmark/compare.py")  # Debian libbenchmark-tools
+
+
+def test_google_benchmark_compare_runs_its_u_test_on_two_of_our_runs() -> None:
+    # our files keep every repetition beside the aggregates, so compare.py has samples
+    try:
+        import scipy  # noqa: F401  compare.py's U test
+    except ImportError:
+        pytest.skip("scipy is not installed (scripts/setup.sh puts it in .venv)")
+    if not COMPARE.exists():
+        pytest.skip(f"{COMPARE} is missing (Debian libbenchmark-tools; scripts/setup.sh)")
+    runs = ROOT / "reports" / "vm-2026-12-01-pairs"
+    p = subprocess.run([sys.executable, str(COMPARE), "--no-color", "benchmarks",
+                        str(runs / "new-1.json"), str(runs / "new-2.json")],
+                       capture_output=True, text=True, check=False)
+    assert p.returncode == 0, p.stderr
+    assert "U Test, Repetitions: 3 vs 3" in p.stdout
