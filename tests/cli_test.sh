@@ -58,7 +58,15 @@ expect 0 "cache levels on this machine" --list
 expect 0 "default 1,16; quick 16" --help
 tiny=(--levels=L1 --threads=1 --benchmark_repetitions=2)
 # Google Benchmark 1.8's "0.01s" form is taken (and our other defaults survive it)
-expect 0 "ran" "${tiny[@]}" '--benchmark_filter=^baseline/read/dtype:f64' --benchmark_min_time=0.01s
+expect 0 "ran" "${tiny[@]}" '--benchmark_filter=^baseline/read/dtype:f64' --benchmark_min_time=0.01s \
+  --benchmark_out="$tmp/m.json"
+python3 - "$tmp/m.json" <<'PY' || fail "--benchmark_min_time=0.01s was not honoured"
+import json, sys
+runs = [b for b in json.load(open(sys.argv[1]))["benchmarks"] if b["run_type"] == "iteration"]
+assert len(runs) == 2, len(runs)  # --benchmark_repetitions=2 survives too
+for b in runs:  # each repetition ran about 0.01 s, not Google Benchmark's default 0.5 s
+    assert b["iterations"] * b["real_time"] * 1e-6 < 0.1, b
+PY
 # a filter copied from a result name, suffix and all
 expect 0 "ran" "${tiny[@]}" --benchmark_min_time=0.001 \
   '--benchmark_filter=^baseline/read/dtype:f64/.*threads:1/real_time$'
