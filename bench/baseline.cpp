@@ -195,8 +195,10 @@ std::vector<Spec> cpu_specs() {
   };
 }
 
-const FamilyRegistrar reg{
-    {"baseline", "bandwidth (read/copy/scale/add/triad) and FMA ceilings, CPU and GPU", cpu_specs(), {}}};
+const FamilyRegistrar reg{{"baseline",
+                           "bandwidth (read/copy/scale/add/triad) and FMA ceilings, CPU and GPU",
+                           cpu_specs(),
+                           {}}};
 
 #ifdef DTYPEBENCH_HAVE_CUDA
 int gpu_arrays(const std::string& v) { return v == "gpu_read" ? 1 : v == "gpu_triad" ? 3 : 2; }

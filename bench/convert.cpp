@@ -4,8 +4,8 @@
 #include "kernels/cpu/convert.hpp"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <linux/magic.h>
+#include <sys/mman.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -170,7 +170,8 @@ void convert_chunked(int fd, size_t n, size_t chunk_elems, float* dst) {
 // chunked from a memory-mapped file: peak is the destination plus one chunk
 struct AstypeChunked : NarrowCase {
   explicit AstypeChunked(const Point& p)
-      : NarrowCase(p), chunk_elems_((p.size("chunk_mib") << 20) / sizeof(double)),
+      : NarrowCase(p),
+        chunk_elems_((p.size("chunk_mib") << 20) / sizeof(double)),
         dir_(p["tmpdir"]) {
     loop_peak = true;
   }
@@ -507,7 +508,9 @@ struct FieldCase : Case {
         benchmark::Counter(fetched(), benchmark::Counter::kIsIterationInvariantRate);
   }
 
-  double sum() const { return aos_ ? cpu::sum_field_aos(r_.data(), n_) : cpu::sum_soa(f_.data(), n_); }
+  double sum() const {
+    return aos_ ? cpu::sum_field_aos(r_.data(), n_) : cpu::sum_soa(f_.data(), n_);
+  }
   double fetched() const { return (aos_ ? sizeof(cpu::Record) : 4.0) * n_; }
   bool aos_;
   size_t n_;

@@ -246,8 +246,8 @@ struct ReducePairCase : Case {
     rows_ = Buffer<acc_t<T>>(n_);
     sub_out_ = Buffer<acc_t<T>>(n_);
     fill_uniform(a_.data(), a_.size(), read_ ? 17 : 16);
-    std::string why = check_reduce(a_.data(), n_, Order::C, cpu::Axis::Rows, cpu::Method::Naive,
-                                   rows_.data());
+    std::string why =
+        check_reduce(a_.data(), n_, Order::C, cpu::Axis::Rows, cpu::Method::Naive, rows_.data());
     if (!why.empty()) return why;
     if (!read_)
       return check_reduce(a_.data(), n_, Order::C, sub_.axis, sub_.method, sub_out_.data());
@@ -313,8 +313,8 @@ std::vector<Spec> cpu_specs() {
           // aware differs from naive only where the naive walk strides
           .only_if(
               [](const Point& p) {
-                const bool strided = (reduce_of(p["variant"]).axis == cpu::Axis::Rows) !=
-                                     (p["order"] == "C");
+                const bool strided =
+                    (reduce_of(p["variant"]).axis == cpu::Axis::Rows) != (p["order"] == "C");
                 return p["variant"].find("aware") == std::string::npos || strided;
               },
               "*_aware where the naive walk is contiguous (rowsum on C, colsum on F)")
@@ -339,7 +339,8 @@ std::vector<Spec> cpu_specs() {
           .sweep()
           .key("n", edge2)
           .name({"dtype", "n", "level", "threads"})
-          .note("copy: the plain copy of the same bytes, the ceiling a conversion is judged against")
+          .note(
+              "copy: the plain copy of the same bytes, the ceiling a conversion is judged against")
           .cases(typed<ToFortranCase, DB_LAYOUT_DTYPES>()),
       Spec("")
           .with(fourtypes)
@@ -367,9 +368,11 @@ std::vector<Spec> cpu_specs() {
           .with(axis("ref", {"copy", "copy_nt"}))
           .key("n", edge2)
           .name({"subject", "ref", "dtype", "n", "level", "threads"})
-          .only_if([](const Point& p) { return p["subject"] == "to_fortran_blocked" ||
-                                               p["ref"] == "copy"; },
-                   "to_fortran_naive vs copy_nt")
+          .only_if(
+              [](const Point& p) {
+                return p["subject"] == "to_fortran_blocked" || p["ref"] == "copy";
+              },
+              "to_fortran_naive vs copy_nt")
           .cases(typed<ToFortranCase, DB_LAYOUT_DTYPES>()),
   };
 }
@@ -387,8 +390,8 @@ struct GpuReduceCase : Case {
   explicit GpuReduceCase(const Point& p) : n_(p.size("n")) {
     const std::string& v = p["variant"];
     axis_ = v.find("rowsum") != std::string::npos ? cuda::Axis::Rows : cuda::Axis::Cols;
-    access_ = v.find("strided") != std::string::npos ? cuda::Access::Strided
-                                                     : cuda::Access::Coalesced;
+    access_ =
+        v.find("strided") != std::string::npos ? cuda::Access::Strided : cuda::Access::Coalesced;
   }
   std::string setup() override {
     Buffer<T> ha(n_ * n_);

@@ -109,9 +109,8 @@ class OutputReporter : public benchmark::BenchmarkReporter {
       const std::string name = r.run_name.str();
       if (r.error_occurred) {
         // a skip or a failure repeats in every repetition: one row says it
-        const bool first = (bench::is_skip_message(r.error_message) ? skipped_ : failed_)
-                               .insert(name)
-                               .second;
+        const bool first =
+            (bench::is_skip_message(r.error_message) ? skipped_ : failed_).insert(name).second;
         if (!first) continue;
       } else {
         ran_.insert(name);
@@ -121,8 +120,10 @@ class OutputReporter : public benchmark::BenchmarkReporter {
       out.push_back(std::move(r));
     }
     if (out.empty()) return;
-    if (hold_) held_.insert(held_.end(), out.begin(), out.end());
-    else inner_->ReportRuns(out);
+    if (hold_)
+      held_.insert(held_.end(), out.begin(), out.end());
+    else
+      inner_->ReportRuns(out);
   }
   void Finalize() override {
     if (hold_ && !held_.empty()) inner_->ReportRuns(held_);
@@ -279,7 +280,7 @@ Args parse(int argc, char** argv) {
   // family options: defaults, then what was typed, each checked
   for (const auto& [name, o] : declared) {
     const auto it = given.find(name);
-    const std::string v = it != given.end()                ? it->second
+    const std::string v = it != given.end()                      ? it->second
                           : a.cfg.quick && !o->quick_def.empty() ? o->quick_def
                                                                  : o->def;
     if (o->check) {
@@ -305,10 +306,10 @@ Args parse(int argc, char** argv) {
   if (defaulted) threads_opt = a.cfg.quick ? "all" : "1,all";
   const unsigned long long max_threads = oversubscribe ? 4096 : 4ull * cores;
   for (const std::string& t : list_of("--threads", threads_opt)) {
-    const int n = t == "all" ? cores
-                             : static_cast<int>(parse_positive("--threads", t, max_threads));
-    const bool dup = std::find(a.cfg.threads.begin(), a.cfg.threads.end(), n) !=
-                     a.cfg.threads.end();
+    const int n =
+        t == "all" ? cores : static_cast<int>(parse_positive("--threads", t, max_threads));
+    const bool dup =
+        std::find(a.cfg.threads.begin(), a.cfg.threads.end(), n) != a.cfg.threads.end();
     // "1,all" on one core is one count; a count typed twice is a mistake
     if (dup && !defaulted && t != "all")
       throw UsageError("--threads lists " + std::to_string(n) + " twice");
@@ -318,9 +319,12 @@ Args parse(int argc, char** argv) {
   if (!targets_opt.empty()) {
     a.cfg.cpu = a.cfg.gpu = false;
     for (const std::string& t : list_of("--targets", targets_opt)) {
-      if (t == "cpu") a.cfg.cpu = true;
-      else if (t == "gpu") a.cfg.gpu = true;
-      else throw UsageError("unknown target '" + t + "' (known: cpu, gpu)");
+      if (t == "cpu")
+        a.cfg.cpu = true;
+      else if (t == "gpu")
+        a.cfg.gpu = true;
+      else
+        throw UsageError("unknown target '" + t + "' (known: cpu, gpu)");
     }
   }
 

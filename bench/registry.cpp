@@ -1,6 +1,7 @@
 #include "bench/registry.hpp"
 
 #include <omp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,7 +12,6 @@
 #include <cstring>
 #include <set>
 #include <sstream>
-#include <sys/stat.h>
 
 #include "dtypebench/gpu.hpp"
 
@@ -335,7 +335,8 @@ void time_case(benchmark::State& state, const Spec& s, const Point& p, Case& c, 
       break;
     case Timing::Pair: {
       const Work w = c.work();
-      pair_loop(state, w.ref_bytes, w.bytes, [&] { c.ref(); }, [&] { c.run(); });
+      pair_loop(
+          state, w.ref_bytes, w.bytes, [&] { c.ref(); }, [&] { c.run(); });
       break;
     }
     case Timing::Gpu: {
@@ -456,8 +457,10 @@ void register_family(const Family& f, const Config& cfg) {
             run_benchmark(st, *s, p, owner.get(), flush);
           });
       b->Unit(benchmark::kMicrosecond);
-      if (spec.timing == Timing::Cpu) b->UseRealTime();
-      else b->UseManualTime();
+      if (spec.timing == Timing::Cpu)
+        b->UseRealTime();
+      else
+        b->UseManualTime();
       if (spec.timing == Timing::Pair) b->MinTime(cfg.quick ? 0.1 : 0.2);  // 10-20 pairs at DRAM
       registered().push_back({name + suffix(spec.timing), spec.on_gpu()});
     }
@@ -468,8 +471,7 @@ void register_family(const Family& f, const Config& cfg) {
   if (gpu_specs) {
     // one row instead of one per GPU benchmark: the reason there is no GPU
     const std::string name = f.name + "/gpu";
-    benchmark::RegisterBenchmark(name.c_str(),
-                                 [no_gpu](benchmark::State& st) { skip(st, no_gpu); })
+    benchmark::RegisterBenchmark(name.c_str(), [no_gpu](benchmark::State& st) { skip(st, no_gpu); })
         ->UseManualTime()
         ->Repetitions(1)
         ->Unit(benchmark::kMicrosecond);

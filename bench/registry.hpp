@@ -29,9 +29,9 @@ namespace bench {
 
 struct Config {
   bool quick = false;
-  std::vector<Level> levels;   // the CPU working sets to sweep
-  std::vector<int> threads;    // OpenMP thread counts to sweep (1 and all cores by default)
-  bool flush_l2 = false;       // GPU: flush L2 before every timed launch (cold runs)
+  std::vector<Level> levels;    // the CPU working sets to sweep
+  std::vector<int> threads;     // OpenMP thread counts to sweep (1 and all cores by default)
+  bool flush_l2 = false;        // GPU: flush L2 before every timed launch (cold runs)
   bool cpu = true, gpu = true;  // which targets register (--targets)
   std::map<std::string, std::string> options;  // family options, defaults filled in
 
@@ -88,10 +88,10 @@ struct Axis {
 };
 Axis axis(const std::string& key, const std::vector<std::string>& values);
 Axis int_axis(const std::string& key, const std::vector<int>& values);
-Axis levels_axis();        // the run's CPU levels (num: working-set bytes)
-Axis pair_levels_axis();   // the run's levels; DRAM only in a quick run
-Axis gpu_levels_axis();    // L2 (half the GPU's L2) and DRAM (8x L2, >= 1 GiB) of the run's levels
-Axis threads_axis();       // the run's thread counts
+Axis levels_axis();       // the run's CPU levels (num: working-set bytes)
+Axis pair_levels_axis();  // the run's levels; DRAM only in a quick run
+Axis gpu_levels_axis();   // L2 (half the GPU's L2) and DRAM (8x L2, >= 1 GiB) of the run's levels
+Axis threads_axis();      // the run's thread counts
 Axis option_axis(const std::string& key, const std::string& option);  // a sizes option's values
 // A type axis: dtype names from the one table (num: the element's bytes).
 Axis axis_of_dtypes(const std::string& key, const std::vector<Value>& values);
@@ -152,7 +152,7 @@ struct Spec {
   // keys computed from the axes, in order: each may read the point so far
   std::vector<std::pair<std::string, std::function<Value(const Point&)>>> computed;
   std::vector<std::pair<std::string, std::string>> options;  // (key, option) set before computed
-  std::vector<std::string> name_keys;  // the name's key order (every axis and computed key)
+  std::vector<std::string> name_keys;      // the name's key order (every axis and computed key)
   std::function<bool(const Point&)> keep;  // combinations not registered at all
   std::string keep_why;                    // what --list says of them
   std::function<std::string(const Point&)> skip;  // registered, skipped at run time: why
@@ -267,8 +267,8 @@ class Device {
   virtual size_t peak_bytes() const = 0;
   virtual void synchronize() = 0;
   virtual void flush_l2() = 0;
-  virtual void start() = 0;     // the timer: an event recorded before the work
-  virtual double stop() = 0;    // seconds since start(), once the work is done
+  virtual void start() = 0;   // the timer: an event recorded before the work
+  virtual double stop() = 0;  // seconds since start(), once the work is done
 };
 Device& device();
 void set_device(Device* d);  // nullptr: the real GPU

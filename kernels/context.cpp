@@ -159,8 +159,9 @@ std::vector<std::pair<std::string, std::string>> machine_context(size_t dram_ove
 #endif
 #ifdef DTYPEBENCH_HAVE_ONEDNN
   const dnnl_version_t* v = dnnl_version();
-  kv.push_back({"onednn_version", str(static_cast<size_t>(v->major)) + "." + str(static_cast<size_t>(v->minor)) +
-                                      "." + str(static_cast<size_t>(v->patch))});
+  kv.push_back({"onednn_version", str(static_cast<size_t>(v->major)) + "." +
+                                      str(static_cast<size_t>(v->minor)) + "." +
+                                      str(static_cast<size_t>(v->patch))});
 #endif
   char host[256] = {0};
   gethostname(host, sizeof host - 1);

@@ -1,8 +1,6 @@
 // The registry: the product of declared axes and its names, the counters and dispositions it
 // writes for CPU and GPU cases (a host stand-in for the device where there is none), the one
 // dtype table, and the GPU names of a committed H200 run held to the families' declarations.
-#include "bench/registry.hpp"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -10,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "bench/registry.hpp"
 #include "dtypebench/precision.hpp"
 #ifdef DTYPEBENCH_HAVE_CUDA
 #include "dtypebench/cuda_check.hpp"
@@ -31,10 +30,11 @@ TEST(Registry, ProductNamesComputedKeysAndExclusions) {
   s.with(dtype_axis<double, float>())
       .with(axis("variant", {"a", "b"}))
       .with(levels_axis())
-      .key("n", [](const Point& p) {
-        const size_t n = p.size("level") / p.size("dtype");
-        return Value{std::to_string(n), static_cast<double>(n)};
-      })
+      .key("n",
+           [](const Point& p) {
+             const size_t n = p.size("level") / p.size("dtype");
+             return Value{std::to_string(n), static_cast<double>(n)};
+           })
       .name({"dtype", "level", "n"})
       .only_if([](const Point& p) { return !(p["variant"] == "b" && p["dtype"] == "f32"); },
                "b on f32");
@@ -42,9 +42,9 @@ TEST(Registry, ProductNamesComputedKeysAndExclusions) {
   std::vector<std::string> names;
   for (const auto& [n, p] : pts) names.push_back(n);
   const std::vector<std::string> want = {
-      "fam/a/dtype:f64/level:L2/n:131072",  "fam/a/dtype:f64/level:DRAM/n:8388608",
-      "fam/b/dtype:f64/level:L2/n:131072",  "fam/b/dtype:f64/level:DRAM/n:8388608",
-      "fam/a/dtype:f32/level:L2/n:262144",  "fam/a/dtype:f32/level:DRAM/n:16777216"};
+      "fam/a/dtype:f64/level:L2/n:131072", "fam/a/dtype:f64/level:DRAM/n:8388608",
+      "fam/b/dtype:f64/level:L2/n:131072", "fam/b/dtype:f64/level:DRAM/n:8388608",
+      "fam/a/dtype:f32/level:L2/n:262144", "fam/a/dtype:f32/level:DRAM/n:16777216"};
   EXPECT_EQ(names, want);
   const auto kv = parse_name(names[1]);
   EXPECT_EQ(kv.at("family"), "fam");

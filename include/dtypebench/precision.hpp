@@ -11,8 +11,21 @@ namespace dtypebench {
 // Every element type the suite names. tf32 is not a storage type: it is a compute mode of f32
 // inputs (19-bit products, f32 accumulation), listed so a triple can say so.
 enum class Dtype : uint8_t {
-  f64, f32, tf32, f16, bf16, e4m3, e5m2,
-  i64, i32, i16, i8, u64, u32, u16, u8,
+  f64,
+  f32,
+  tf32,
+  f16,
+  bf16,
+  e4m3,
+  e5m2,
+  i64,
+  i32,
+  i16,
+  i8,
+  u64,
+  u32,
+  u16,
+  u8,
 };
 
 enum class Kind : uint8_t { Float, Signed, Unsigned };
@@ -27,13 +40,13 @@ struct DtypeInfo {
 };
 
 inline constexpr DtypeInfo kDtypes[] = {
-    {Dtype::f64, "f64", 64, 52, 11, Kind::Float},   {Dtype::f32, "f32", 32, 23, 8, Kind::Float},
-    {Dtype::tf32, "tf32", 32, 10, 8, Kind::Float},  {Dtype::f16, "f16", 16, 10, 5, Kind::Float},
-    {Dtype::bf16, "bf16", 16, 7, 8, Kind::Float},   {Dtype::e4m3, "e4m3", 8, 3, 4, Kind::Float},
-    {Dtype::e5m2, "e5m2", 8, 2, 5, Kind::Float},    {Dtype::i64, "i64", 64, 0, 0, Kind::Signed},
-    {Dtype::i32, "i32", 32, 0, 0, Kind::Signed},    {Dtype::i16, "i16", 16, 0, 0, Kind::Signed},
-    {Dtype::i8, "i8", 8, 0, 0, Kind::Signed},       {Dtype::u64, "u64", 64, 0, 0, Kind::Unsigned},
-    {Dtype::u32, "u32", 32, 0, 0, Kind::Unsigned},  {Dtype::u16, "u16", 16, 0, 0, Kind::Unsigned},
+    {Dtype::f64, "f64", 64, 52, 11, Kind::Float},  {Dtype::f32, "f32", 32, 23, 8, Kind::Float},
+    {Dtype::tf32, "tf32", 32, 10, 8, Kind::Float}, {Dtype::f16, "f16", 16, 10, 5, Kind::Float},
+    {Dtype::bf16, "bf16", 16, 7, 8, Kind::Float},  {Dtype::e4m3, "e4m3", 8, 3, 4, Kind::Float},
+    {Dtype::e5m2, "e5m2", 8, 2, 5, Kind::Float},   {Dtype::i64, "i64", 64, 0, 0, Kind::Signed},
+    {Dtype::i32, "i32", 32, 0, 0, Kind::Signed},   {Dtype::i16, "i16", 16, 0, 0, Kind::Signed},
+    {Dtype::i8, "i8", 8, 0, 0, Kind::Signed},      {Dtype::u64, "u64", 64, 0, 0, Kind::Unsigned},
+    {Dtype::u32, "u32", 32, 0, 0, Kind::Unsigned}, {Dtype::u16, "u16", 16, 0, 0, Kind::Unsigned},
     {Dtype::u8, "u8", 8, 0, 0, Kind::Unsigned},
 };
 
