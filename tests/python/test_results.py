@@ -9,22 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from result_rows import agg, it
 
 import dtypebench_results as results
 from dtypebench_results import ResultsError, disposition, parse_name, representative
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ROOT / "reports"
-
-
-def agg(name: str, agg_name: str, t: float, **extra: Any) -> dict[str, Any]:
-    return {"name": f"{name}_{agg_name}", "run_name": name, "run_type": "aggregate",
-            "aggregate_name": agg_name, "real_time": t, "time_unit": "ns", **extra}
-
-
-def it(name: str, t: float, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "run_name": name, "run_type": "iteration", "real_time": t,
-            "time_unit": "ns", **extra}
 
 
 # ---- names -------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from result_rows import agg, it
 
 import check_json  # scripts/ is on the path (pytest.ini)
 import run_suite
@@ -335,16 +336,6 @@ def test_merge_lists_pending_and_partial_families() -> None:
     assert not_run["b"]["benchmarks_kept"] == 1 and "1 finished benchmarks kept" in \
         not_run["b"]["reason"]
     assert not_run["c"]["reason"] == "interrupted before it started"
-
-
-def agg(name: str, agg_name: str, t: float, **counters: Any) -> dict[str, Any]:
-    return {"name": f"{name}_{agg_name}", "run_name": name, "run_type": "aggregate",
-            "aggregate_name": agg_name, "real_time": t, "time_unit": "ns", **counters}
-
-
-def it(name: str, t: float, **counters: Any) -> dict[str, Any]:
-    return {"name": name, "run_name": name, "run_type": "iteration", "real_time": t,
-            "time_unit": "ns", **counters}
 
 
 def test_representative_prefers_median_then_middle_iteration() -> None:
