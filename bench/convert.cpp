@@ -561,7 +561,7 @@ using U8F32 = TypePair<uint8_t, float>;
 
 Spec narrowing(const char* variant, Factory f, bool one_thread = false) {
   Spec s(variant);
-  s.with(axis("src", {"f64"})).with(axis("dst", {"f32"})).with(levels_axis());
+  s.with(dtype_axis<double>("src")).with(dtype_axis<float>("dst")).with(levels_axis());
   if (one_thread)
     s.with(int_axis("threads", {1}));  // one thread by nature: threads:1 only
   else
@@ -576,8 +576,8 @@ std::vector<Spec> cpu_specs() {
       narrowing("astype_alloc", plain<AstypeAlloc>()),
       narrowing("astype_prealloc", plain<AstypePrealloc>()),
       Spec("astype_chunked")
-          .with(axis("src", {"f64"}))
-          .with(axis("dst", {"f32"}))
+          .with(dtype_axis<double>("src"))
+          .with(dtype_axis<float>("dst"))
           .with(levels_axis())
           .with(option_axis("chunk_mib", "chunk-mib"))
           .with(threads_axis())
@@ -593,7 +593,7 @@ std::vector<Spec> cpu_specs() {
       narrowing("astype_inplace", plain<AstypeInplace>(), true),
       narrowing("view", plain<View>(), true),
       Spec("copy")
-          .with(axis("dtype", {"f32"}))
+          .with(dtype_axis<float>("dtype"))
           .sweep()
           .key("n", [](const Point& p) { return number(p.size("level") / 12 * 3 / 2); })
           .name({"dtype", "n", "level", "threads"})
@@ -611,8 +611,8 @@ std::vector<Spec> cpu_specs() {
       Spec("f16_range")
           .with(axis("method", {"check_then_cast", "fused"}))
           .sweep()
-          .with(axis("src", {"f32"}))
-          .with(axis("dst", {"f16"}))
+          .with(dtype_axis<float>("src"))
+          .with(dtype_axis<half>("dst"))
           .key("n", per_element(6))
           .name({"method", "src", "dst", "n", "level", "threads"})
           .cases(plain<F16RangeCase>()),
@@ -633,7 +633,7 @@ std::vector<Spec> cpu_specs() {
       Spec("")
           .with(axis("variant", {"aos_field", "soa_field"}))
           .sweep()
-          .with(axis("field", {"f32"}))
+          .with(dtype_axis<float>("field"))
           .key("n",
                [](const Point& p) {
                  const size_t per = p["variant"] == "aos_field" ? sizeof(cpu::Record) : 4;
@@ -843,8 +843,8 @@ std::vector<Spec> gpu_specs() {
       Spec("h2d_cast", Timing::GpuWall)
           .with(axis("placement", {"host_cast_then_copy", "copy_then_device_cast", "zero_copy"}))
           .with(axis("memory", {"pageable", "pinned"}))
-          .with(axis("src", {"f64"}))
-          .with(axis("dst", {"f32"}))
+          .with(dtype_axis<double>("src"))
+          .with(dtype_axis<float>("dst"))
           .key("n", transfer_n)
           .skip_if([](const Point& p) -> std::string {
             return p["placement"] == "zero_copy" && p["memory"] != "pinned"

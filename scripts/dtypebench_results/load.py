@@ -82,6 +82,9 @@ def save(path: PathLike, doc: dict[str, Any]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".partial.json", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)  # a result file, as open() would make it (mkstemp makes 0600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(strict(doc), f, indent=2, allow_nan=False)

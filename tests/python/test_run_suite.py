@@ -460,3 +460,4 @@ def test_two_runs_started_together_get_two_files(tmp_path: Path,
     for p in names:
         assert json.loads(p.read_text())["context"]["n"] == str(p)
     assert not list((tmp_path / "reports").glob("*.partial.json"))
+    assert all(p.stat().st_mode & 0o044 == 0o044 & ~os.umask(os.umask(0)) for p in names)
