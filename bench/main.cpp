@@ -69,12 +69,8 @@ std::vector<std::string> list_of(const std::string& opt, const std::string& v) {
 
 unsigned long long parse_positive(const std::string& opt, const std::string& v,
                                   unsigned long long max) {
-  bool digits = !v.empty();
-  for (char c : v) digits &= c >= '0' && c <= '9';
-  if (!digits) throw UsageError(opt + " needs a positive integer, got '" + v + "'");
-  errno = 0;
-  const unsigned long long x = std::strtoull(v.c_str(), nullptr, 10);
-  if (errno == ERANGE || x == 0 || x > max)
+  size_t x = 0;
+  if (!bench::parse_count(v, max, &x).empty())
     throw UsageError(opt + " needs a positive integer up to " + std::to_string(max) + ", got '" +
                      v + "'");
   return x;

@@ -37,8 +37,8 @@ std::vector<std::string> split_all(const std::string& s, char sep) {
     start = end + 1;
   }
 }
+}  // namespace
 
-// "" and the value, or why the text is not an integer in [1, max]
 std::string parse_count(const std::string& t, size_t max, size_t* out) {
   if (t.empty()) return "an empty value";
   for (char c : t)
@@ -50,7 +50,6 @@ std::string parse_count(const std::string& t, size_t max, size_t* out) {
   *out = static_cast<size_t>(v);
   return "";
 }
-}  // namespace
 
 std::vector<size_t> Config::sizes(const std::string& name) const {
   std::vector<size_t> out;

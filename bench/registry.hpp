@@ -49,6 +49,8 @@ struct Option {
   // "" when the value is acceptable, else why not (one line)
   std::function<std::string(const std::string&)> check;
 };
+// "" with *out set, or why t is not an integer in [1, max] (one phrase; used by every option)
+std::string parse_count(const std::string& t, size_t max, size_t* out);
 // A comma list of integers in [1, max]; duplicates refused.
 Option sizes_option(const std::string& name, const std::string& help, const std::string& def,
                     const std::string& quick_def, size_t max);
