@@ -461,7 +461,7 @@ void register_family(const Family& f, const Config& cfg) {
       else
         b->UseManualTime();
       if (spec.timing == Timing::Pair) b->MinTime(cfg.quick ? 0.1 : 0.2);  // 10-20 pairs at DRAM
-      registered().push_back({name + suffix(spec.timing), spec.on_gpu()});
+      registered().push_back({name + suffix(spec.timing)});
     }
   }
 #ifndef DTYPEBENCH_HAVE_CUDA
@@ -474,7 +474,7 @@ void register_family(const Family& f, const Config& cfg) {
         ->UseManualTime()
         ->Repetitions(1)
         ->Unit(benchmark::kMicrosecond);
-    registered().push_back({name + "/repeats:1/manual_time", true});
+    registered().push_back({name + "/repeats:1/manual_time"});
   }
 }
 

@@ -275,10 +275,9 @@ class Device {
 Device& device();
 void set_device(Device* d);  // nullptr: the real GPU
 
-// Every name the family's specs produce for cfg, and the benchmarks registered for them.
+// A registered benchmark, by its full name (with Google Benchmark's /real_time or /manual_time).
 struct Registered {
   std::string name;
-  bool gpu = false;
 };
 // Registers every spec of every family (those of the families in `only` when it is non-empty);
 // without a GPU a family's GPU specs become one row, family/gpu, that skips with the reason.
