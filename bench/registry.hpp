@@ -49,6 +49,8 @@ struct Option {
   // "" when the value is acceptable, else why not (one line)
   std::function<std::string(const std::string&)> check;
 };
+// s cut at every sep ("" gives one empty part)
+std::vector<std::string> split(const std::string& s, char sep);
 // "" with *out set, or why t is not an integer in [1, max] (one phrase; used by every option)
 std::string parse_count(const std::string& t, size_t max, size_t* out);
 // A comma list of integers in [1, max]; duplicates refused.
@@ -131,6 +133,8 @@ class Case {
   virtual Work work() const = 0;
   // counters beyond the standard ones, or standard ones measured differently (called last)
   virtual void report(benchmark::State&, const Peaks&) {}
+  // what the label says after "verified: " (the implementation a library chose), "" for nothing
+  virtual std::string detail() const { return ""; }
   // untimed work before each timed run (refilling an input the kernel destroys)
   virtual void before_each() {}
   bool untimed_before_each = false;

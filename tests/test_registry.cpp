@@ -205,7 +205,14 @@ TEST(Precision, OneTableForNamesAndTriples) {
   EXPECT_EQ(unit_roundoff(Dtype::f16), unit_roundoff<half>());
   EXPECT_EQ(unit_roundoff(Dtype::bf16), unit_roundoff<bfloat16>());
   EXPECT_EQ(dtype_names().substr(0, 12), "f64,f32,tf32");
-  EXPECT_EQ((Precision{Dtype::f32, Dtype::tf32, Dtype::f32}.name()), "f32.tf32.f32");
+  EXPECT_EQ((Precision{Dtype::f32, Dtype::f32, Dtype::tf32, Dtype::f32}.name()), "f32.tf32.f32");
+  EXPECT_EQ((Precision{Dtype::i8, Dtype::u8, Dtype::i32, Dtype::i32}.name()), "i8xu8.i32.i32");
+  std::set<std::string> triples;
+  for (const Precision& p : kMatrixPrecisions) {
+    EXPECT_TRUE(triples.insert(p.name()).second) << p.name();
+    EXPECT_EQ(precision_from_name(p.name()).name(), p.name());
+  }
+  EXPECT_THROW(precision_from_name("f32.f32"), std::invalid_argument);
   EXPECT_THROW(dtype_from_name("f128"), std::invalid_argument);
 }
 

@@ -69,22 +69,48 @@ inline std::string dtype_names() {
   return s;
 }
 
-// A matrix engine's precision: inputs A and B, the accumulator (the compute type: tf32 for f32
-// inputs on tensor cores), and the output C/D. In benchmark names: in:f16/acc:f32/out:f16.
+// A matrix engine's precision: inputs A and B (different only for mixed fp8 and for oneDNN's
+// int8, whose B is unsigned), the accumulator (the compute type: tf32 for f32 inputs on tensor
+// cores), and the output C/D. In benchmark names a.acc.out, or axb.acc.out when A and B differ:
+// f16.f32.f16, f32.tf32.f32, e5m2xe4m3.f32.bf16, i8xu8.i32.i32.
 struct Precision {
-  Dtype in, acc, out;
+  Dtype a, b, acc, out;
   std::string name() const {
-    return std::string(dtype_name(in)) + "." + dtype_name(acc) + "." + dtype_name(out);
+    std::string in = dtype_name(a);
+    if (b != a) in += std::string("x") + dtype_name(b);
+    return in + "." + dtype_name(acc) + "." + dtype_name(out);
   }
 };
+// A library or chip that lacks a precision (or a shape): the benchmark skips with this message.
+struct Unsupported : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
-// The triples the GEMM family sweeps: fp64 to fp8, and int8 with i32 accumulation.
+inline Precision precision_from_name(const std::string& name) {
+  for (Dtype a : {Dtype::f64, Dtype::f32, Dtype::f16, Dtype::bf16, Dtype::e4m3, Dtype::e5m2,
+                  Dtype::i8, Dtype::u8})
+    for (Dtype b : {Dtype::f64, Dtype::f32, Dtype::f16, Dtype::bf16, Dtype::e4m3, Dtype::e5m2,
+                    Dtype::i8, Dtype::u8})
+      for (const DtypeInfo& acc : kDtypes)
+        for (const DtypeInfo& out : kDtypes)
+          if (Precision{a, b, acc.id, out.id}.name() == name) return {a, b, acc.id, out.id};
+  throw std::invalid_argument("unknown precision '" + name + "'");
+}
+
+// The triples the GEMM family sweeps: fp64 to fp8, and 8-bit integers with i32 accumulation.
+// Not every engine has every one: each says which it lacks, in one line.
 inline constexpr Precision kMatrixPrecisions[] = {
-    {Dtype::f64, Dtype::f64, Dtype::f64},   {Dtype::f32, Dtype::f32, Dtype::f32},
-    {Dtype::f32, Dtype::tf32, Dtype::f32},  {Dtype::f16, Dtype::f32, Dtype::f16},
-    {Dtype::f16, Dtype::f16, Dtype::f16},   {Dtype::bf16, Dtype::f32, Dtype::bf16},
-    {Dtype::e4m3, Dtype::f32, Dtype::bf16}, {Dtype::e5m2, Dtype::f32, Dtype::bf16},
-    {Dtype::i8, Dtype::i32, Dtype::i32},
+    {Dtype::f64, Dtype::f64, Dtype::f64, Dtype::f64},
+    {Dtype::f32, Dtype::f32, Dtype::f32, Dtype::f32},
+    {Dtype::f32, Dtype::f32, Dtype::tf32, Dtype::f32},
+    {Dtype::f16, Dtype::f16, Dtype::f32, Dtype::f16},
+    {Dtype::f16, Dtype::f16, Dtype::f16, Dtype::f16},
+    {Dtype::bf16, Dtype::bf16, Dtype::f32, Dtype::bf16},
+    {Dtype::bf16, Dtype::bf16, Dtype::f32, Dtype::f32},
+    {Dtype::e4m3, Dtype::e4m3, Dtype::f32, Dtype::bf16},
+    {Dtype::e5m2, Dtype::e4m3, Dtype::f32, Dtype::bf16},
+    {Dtype::i8, Dtype::i8, Dtype::i32, Dtype::i32},
+    {Dtype::i8, Dtype::u8, Dtype::i32, Dtype::i32},
 };
 
 }  // namespace dtypebench

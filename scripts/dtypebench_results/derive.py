@@ -11,6 +11,7 @@ Benchmark iteration rows with label "derived", so every reader of a result handl
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional, Sequence
 
@@ -200,8 +201,70 @@ def derive_convert(rows: Sequence[Row]) -> list[Derived]:
     return out
 
 
+def derive_gemm(rows: Sequence[Row]) -> list[Derived]:
+    """Per (library[/algorithm], precision, threads; GPU runs as threads:gpu) the summary at the
+    largest square NN shape: m, its FLOP/s (flops), its share of the roof where the row has one
+    (share_of_fma_peak on the CPU, share_of_datasheet_peak and share_of_achievable_peak on the
+    GPU), the speedup over fp64 (f64.f64.f64) and over fp32 strict (f32.f32.f32) at the same
+    shape and threads (the same library's, else any library's), and the error table of the
+    accuracy sweep: rel_error_k<K> and rel_error_unrounded_k<K> per k, and their medians."""
+    best: dict[tuple[str, str, str], tuple[int, dict[str, float]]] = {}
+    errors: dict[tuple[str, str], dict[int, tuple[float, float]]] = {}
+    for name, r in sorted(inputs(rows).items()):
+        family, variant, keys = parse_name(name)
+        if family != "gemm":
+            continue
+        if variant == "accuracy":
+            if "rel_error" in r.counters and keys.get("k", "").isdigit():
+                lib = keys.get("lib", "") + ("/" + keys["algo"] if "algo" in keys else "")
+                errors.setdefault((lib, keys.get("precision", "")), {})[int(keys["k"])] = (
+                    r.counters["rel_error"], r.counters.get("rel_error_unrounded", math.nan))
+            continue
+        if keys.get("shape") != "square" or keys.get("layout") != "NN" or "flops" not in r.counters:
+            continue
+        if not keys.get("m", "").isdigit():
+            continue
+        lib = variant + ("/" + keys["algo"] if "algo" in keys else "")
+        k = (lib, keys.get("precision", ""), keys.get("threads", "gpu"))
+        m = int(keys["m"])
+        if k not in best or m > best[k][0]:
+            best[k] = (m, r.counters)
+
+    def rate_of(lib: str, precision: str, threads: str, m: int) -> Optional[float]:
+        """the FLOP/s of precision at (m, threads): the same library's first, else any's"""
+        same = best.get((lib, precision, threads))
+        if same and same[0] == m:
+            return same[1]["flops"]
+        for (lib2, p2, t2), (m2, c2) in sorted(best.items()):
+            if p2 == precision and t2 == threads and m2 == m and lib2.split("/")[0] != lib:
+                return c2["flops"]
+        return None
+
+    out = []
+    for (lib, precision, threads), (m, c) in sorted(best.items()):
+        values: dict[str, float] = {"m": float(m), "flops": c["flops"]}
+        for share in ("share_of_fma_peak", "share_of_datasheet_peak", "share_of_achievable_peak"):
+            if share in c:
+                values[share] = c[share]
+        for base, key in (("f64.f64.f64", "speedup_over_f64"), ("f32.f32.f32", "speedup_over_f32")):
+            ref = rate_of(lib, base, threads, m)
+            if ref and precision != base:
+                values[key] = c["flops"] / ref
+        table = errors.get((lib, precision), {})
+        for kk, (rel, unrounded) in sorted(table.items()):
+            values[f"rel_error_k{kk}"] = rel
+            values[f"rel_error_unrounded_k{kk}"] = unrounded
+        if table:
+            values["rel_error_median"] = statistics.median(v[0] for v in table.values())
+            values["rel_error_unrounded_median"] = statistics.median(
+                v[1] for v in table.values())
+        out.append(Derived(f"gemm/derived/lib:{lib}/precision:{precision}/threads:{threads}",
+                           values))
+    return out
+
+
 # in the order their entries are appended; each sees every row of the run
-DERIVATIONS: list[Derivation] = [derive_layout, derive_convert]
+DERIVATIONS: list[Derivation] = [derive_layout, derive_convert, derive_gemm]
 
 
 def derived_row(d: Derived, index: int) -> Row:

@@ -65,15 +65,15 @@ def number(value: Any) -> Optional[float]:
 
 def disposition(b: Row) -> tuple[str, str]:
     """What happened to a row and why: ("verified" | "skipped" | "failed" | "derived" |
-    "unchecked", reason). The label the binary writes ("verified", "skipped: <why>",
-    "failed: <why>", "derived") comes first. Files from before those labels say it through
+    "unchecked", reason or detail). The label the binary writes ("verified", "verified: <what
+    ran>", "skipped: <why>", "failed: <why>", "derived") comes first. Files from before those labels say it through
     error_occurred with "skip: " / "error: " messages, and through the verified counter; a row
     that ran with neither is "unchecked"."""
     label = b.get("label")
     if isinstance(label, str):
-        if label in ("verified", "derived"):
+        if label == "derived":
             return label, ""
-        for kind in ("skipped", "failed"):
+        for kind in ("verified", "skipped", "failed"):
             if label == kind:
                 return kind, ""
             if label.startswith(kind + ": "):

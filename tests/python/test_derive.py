@@ -13,7 +13,7 @@ from typing import Any, Optional
 import pytest
 
 from dtypebench_results import derive, is_derived, load, with_derived
-from dtypebench_results.derive import Derived, breakeven_passes, stride_plateau
+from dtypebench_results.derive import Derived, breakeven_passes, derive_gemm, stride_plateau
 from dtypebench_results.load import strict
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -392,3 +392,31 @@ def test_derive_cli_help_and_usage() -> None:
     assert proc.returncode == 0 and "derived entries" in proc.stdout and "-o FILE" in proc.stdout
     proc = subprocess.run([sys.executable, script], capture_output=True, text=True)
     assert proc.returncode == 2
+
+
+def test_gemm_summary_speedups_and_error_table() -> None:
+    sq = "gemm/{lib}/precision:{p}/shape:square/m:{m}/n:{m}/k:{m}/layout:NN/threads:2"
+    acc = "gemm/accuracy/lib:{lib}/precision:{p}/m:128/n:128/k:{k}/threads:2"
+    rows = [
+        it(sq.format(lib="openblas", p="f64.f64.f64", m=2048), 1.0, flops=100e9,
+           share_of_fma_peak=0.9),
+        it(sq.format(lib="openblas", p="f64.f64.f64", m=1024), 1.0, flops=90e9),
+        it(sq.format(lib="openblas", p="f32.f32.f32", m=2048), 1.0, flops=200e9),
+        it(sq.format(lib="onednn", p="bf16.f32.bf16", m=2048), 1.0, flops=1000e9),
+        it(sq.format(lib="onednn", p="f32.f32.f32", m=2048), 1.0, flops=250e9),
+        it(acc.format(lib="onednn", p="bf16.f32.bf16", k=256), 1.0, rel_error=1e-3,
+           rel_error_unrounded=3e-3),
+        it(acc.format(lib="onednn", p="bf16.f32.bf16", k=4096), 1.0, rel_error=2e-3,
+           rel_error_unrounded=4e-3),
+        it(acc.format(lib="onednn", p="bf16.f32.bf16", k=1024), 1.0, rel_error=5e-3,
+           rel_error_unrounded=6e-3),
+    ]
+    got = {d.name: d.values for d in derive_gemm(rows)}
+    f64 = got["gemm/derived/lib:openblas/precision:f64.f64.f64/threads:2"]
+    assert f64["m"] == 2048 and f64["flops"] == 100e9 and f64["share_of_fma_peak"] == 0.9
+    assert "speedup_over_f64" not in f64
+    bf16 = got["gemm/derived/lib:onednn/precision:bf16.f32.bf16/threads:2"]
+    assert bf16["speedup_over_f64"] == 10.0  # oneDNN has no f64: OpenBLAS's
+    assert bf16["speedup_over_f32"] == 4.0   # its own f32 first
+    assert bf16["rel_error_k256"] == 1e-3 and bf16["rel_error_unrounded_k4096"] == 4e-3
+    assert bf16["rel_error_median"] == 2e-3

@@ -1,0 +1,171 @@
+// GEMM: the 8-bit float codecs, the check's bound (a right answer passes, a wrong transpose or a
+// wrong scale fails), and every CPU library's precisions on fresh inputs of odd shapes in every
+// layout against the fp64 reference.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "kernels/cpu/gemm.hpp"
+#include "tests/test_util.hpp"
+
+namespace dtypebench {
+namespace {
+
+TEST(Fp8, KnownCodesAndRoundTrip) {
+  EXPECT_EQ(fp8_encode(Dtype::e4m3, 1.0), 0x38);
+  EXPECT_EQ(fp8_encode(Dtype::e4m3, 448.0), 0x7e);
+  EXPECT_EQ(fp8_encode(Dtype::e4m3, 1e6), 0x7e);  // satfinite
+  EXPECT_EQ(fp8_encode(Dtype::e4m3, -1e6), 0xfe);
+  EXPECT_EQ(fp8_encode(Dtype::e4m3, 0x1p-9), 0x01);  // the smallest subnormal
+  EXPECT_EQ(fp8_encode(Dtype::e4m3, 1.0625), 0x38);  // a tie goes to the even mantissa
+  EXPECT_EQ(fp8_encode(Dtype::e4m3, 1.1875), 0x3a);
+  EXPECT_EQ(fp8_encode(Dtype::e5m2, 1.0), 0x3c);
+  EXPECT_EQ(fp8_encode(Dtype::e5m2, 57344.0), 0x7b);
+  EXPECT_EQ(fp8_encode(Dtype::e5m2, 0x1p-16), 0x01);
+  EXPECT_TRUE(std::isnan(fp8_decode(Dtype::e4m3, 0x7f)));
+  EXPECT_TRUE(std::isinf(fp8_decode(Dtype::e5m2, 0x7c)));
+  for (Dtype d : {Dtype::e4m3, Dtype::e5m2})
+    for (int code = 0; code < 256; ++code) {
+      const double v = fp8_decode(d, static_cast<uint8_t>(code));
+      if (std::isnan(v) || std::isinf(v) || (v == 0 && code != 0)) continue;  // -0 is 0x80
+      EXPECT_EQ(fp8_encode(d, v), code) << dtype_name(d) << " " << v;
+    }
+}
+
+TEST(GemmStore, IntegersRoundAndSaturate) {
+  int8_t i8[3];
+  uint8_t u8[2];
+  store_value(Dtype::i8, 126.6, i8, 0);
+  store_value(Dtype::i8, 300, i8, 1);
+  store_value(Dtype::i8, -300, i8, 2);
+  store_value(Dtype::u8, -5, u8, 0);
+  store_value(Dtype::u8, 254.5, u8, 1);  // to even
+  EXPECT_EQ(i8[0], 127);
+  EXPECT_EQ(i8[1], 127);
+  EXPECT_EQ(i8[2], -128);
+  EXPECT_EQ(u8[0], 0);
+  EXPECT_EQ(u8[1], 254);
+}
+
+TEST(GemmBound, FromUnitRoundoffAndK) {
+  const Precision f32{Dtype::f32, Dtype::f32, Dtype::f32, Dtype::f32};
+  const Precision i8{Dtype::i8, Dtype::u8, Dtype::i32, Dtype::i32};
+  EXPECT_DOUBLE_EQ(accumulation_bound(f32, 256), 258 * 0x1p-24 + 256 * 0x1p-53);
+  EXPECT_DOUBLE_EQ(accumulation_bound(i8, 256), 256 * 0x1p-53);
+  EXPECT_GT(accumulation_bound(Precision{Dtype::f32, Dtype::f32, Dtype::tf32, Dtype::f32}, 256),
+            accumulation_bound(f32, 256));
+}
+
+// C by a plain loop in the accumulator type (float), rounded to the output type: what any engine
+// of that precision may return
+void naive_gemm(const GemmProblem& pr, void* c, bool transpose_a = false, double scale = 1.0) {
+  const GemmShape& s = pr.s;
+  for (size_t j = 0; j < s.n; ++j)
+    for (size_t i = 0; i < s.m; ++i) {
+      float acc = 0;
+      for (size_t p = 0; p < s.k; ++p) {
+        // a wrong transpose reads A(p, i) of the square k x k case
+        const double a = transpose_a ? pr.a_at(p, i) : pr.a_at(i, p);
+        acc += static_cast<float>(a) * static_cast<float>(pr.b_at(p, j));
+      }
+      store_value(pr.prec.out, acc * scale, c, i + j * s.m);
+    }
+}
+
+TEST(GemmCheck, PassesARightAnswerAndFailsAWrongTransposeOrScale) {
+  for (const char* name : {"f32.f32.f32", "bf16.f32.bf16", "bf16.f32.f32"}) {
+    const Precision prec = precision_from_name(name);
+    const GemmProblem pr(prec, gemm_shape(64, 48, 64, "NN"), test::fresh_seed());
+    std::vector<char> c(pr.c_bytes());
+    naive_gemm(pr, c.data());
+    const GemmError ok = check_gemm(pr, c.data(), pr.s.m);
+    EXPECT_EQ(ok.why, "") << name;
+    EXPECT_LT(ok.rel_error, 8 * unit_roundoff(prec.out)) << name;
+    EXPECT_EQ(ok.rows, 64u);
+    naive_gemm(pr, c.data(), /*transpose_a=*/true);
+    EXPECT_NE(check_gemm(pr, c.data(), pr.s.m).why, "") << name << ": wrong transpose passed";
+    naive_gemm(pr, c.data(), false, /*scale=*/1.01);
+    EXPECT_NE(check_gemm(pr, c.data(), pr.s.m).why, "") << name << ": wrong scale passed";
+    std::memset(c.data(), 0xff, c.size());  // NaN never passes
+    EXPECT_NE(check_gemm(pr, c.data(), pr.s.m).why, "") << name << ": NaN passed";
+  }
+}
+
+// Every CPU library's precisions, odd shapes, every layout, 1 and 3 threads: within the bound;
+// and the same library told the wrong layout fails it.
+struct LibCase {
+  const char* lib;
+  const char* precision;
+};
+class CpuGemm : public ::testing::TestWithParam<LibCase> {};
+
+void run_lib(const char* lib, const GemmProblem& pr, void* c) {
+  if (std::string(lib) == "openblas") {
+    cpu::blas_gemm(pr, c);
+  } else {
+    cpu::DnnlMatmul mm(pr, c);
+    mm.run();
+  }
+}
+
+TEST_P(CpuGemm, MatchesFp64InEveryLayout) {
+  const LibCase lc = GetParam();
+  if (std::string(lc.lib) == "openblas" && !cpu::have_openblas()) GTEST_SKIP() << "no OpenBLAS";
+  if (std::string(lc.lib) == "onednn" && !cpu::have_onednn()) GTEST_SKIP() << "no oneDNN";
+  const Precision prec = precision_from_name(lc.precision);
+  for (int threads : {1, 3}) {
+    omp_set_num_threads(threads);
+    cpu::blas_threads(threads);
+    for (const char* layout : {"NN", "NT", "TN", "TT"}) {
+      const GemmProblem pr(prec, gemm_shape(67, 45, 301, layout), test::fresh_seed());
+      std::vector<char> c(pr.c_bytes());
+      std::memset(c.data(), 0xff, c.size());
+      try {
+        run_lib(lc.lib, pr, c.data());
+      } catch (const Unsupported& e) {
+        GTEST_SKIP() << e.what();
+      }
+      const GemmError e = check_gemm(pr, c.data(), pr.s.m);
+      EXPECT_EQ(e.why, "") << lc.lib << " " << lc.precision << " " << layout << " threads "
+                           << threads;
+      EXPECT_LE(e.rel_error_unrounded,
+                4 * unit_roundoff(prec.a == Dtype::i8 ? Dtype::bf16 : prec.a) +
+                    4 * unit_roundoff(prec.out) + 0.02 * !is_float(prec.a))
+          << "the inputs' own rounding should dominate";
+    }
+  }
+  // A square problem computed as if A were stored transposed: the check must catch it.
+  const GemmProblem pr(prec, gemm_shape(64, 64, 64, "NN"), test::fresh_seed());
+  GemmProblem wrong(prec, gemm_shape(64, 64, 64, "TN"), 0);
+  std::memcpy(wrong.a.data(), pr.a.data(), pr.a.bytes());
+  std::memcpy(wrong.b.data(), pr.b.data(), pr.b.bytes());
+  std::vector<char> c(pr.c_bytes());
+  run_lib(lc.lib, wrong, c.data());
+  EXPECT_NE(check_gemm(pr, c.data(), pr.s.m).why, "") << "a wrong transpose passed";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Libraries, CpuGemm,
+    ::testing::Values(LibCase{"openblas", "f64.f64.f64"}, LibCase{"openblas", "f32.f32.f32"},
+                      LibCase{"onednn", "f32.f32.f32"}, LibCase{"onednn", "bf16.f32.bf16"},
+                      LibCase{"onednn", "bf16.f32.f32"}, LibCase{"onednn", "i8xu8.i32.i32"}),
+    [](const auto& info) {
+      std::string n = std::string(info.param.lib) + "_" + info.param.precision;
+      for (char& ch : n)
+        if (ch == '.') ch = '_';
+      return n;
+    });
+
+TEST(CpuGemm, UnsupportedPrecisionSaysSo) {
+  const GemmProblem pr(precision_from_name("f16.f16.f16"), gemm_shape(8, 8, 8, "NN"));
+  std::vector<char> c(pr.c_bytes());
+  EXPECT_THROW(cpu::blas_gemm(pr, c.data()), Unsupported);
+  EXPECT_THROW(cpu::DnnlMatmul(pr, c.data()), Unsupported);
+  EXPECT_THROW(gemm_shape(1, 1, 1, "NX"), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace dtypebench
