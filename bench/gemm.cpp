@@ -7,6 +7,9 @@
 #include <cstring>
 
 #include "bench/family.hpp"
+#ifdef DTYPEBENCH_HAVE_CUDA
+#include "kernels/cuda/gemm.hpp"
+#endif
 
 namespace dtypebench::bench {
 namespace {
@@ -204,8 +207,8 @@ std::vector<Spec> cpu_specs() {
 
 std::string shapes_check(const std::string& v) {
   for (const std::string& s : split(v, ','))
-    if (s != "square" && s != "cnn_dense")
-      return "'" + s + "' is not a shape set (square, cnn_dense)";
+    if (s != "square" && s != "cnn_dense" && s != "transformer" && s != "cnn" && s != "align")
+      return "'" + s + "' is not a shape set (square, cnn_dense, transformer, cnn, align)";
   return "";
 }
 
@@ -216,10 +219,287 @@ const FamilyRegistrar reg{
      cpu_specs(),
      {sizes_option("gemm-sizes", "square GEMM edges (m = n = k)", "256,512,1024,2048,4096", "2048",
                    1 << 16),
-      {"gemm-shapes", "shape sets: square, cnn_dense", "square,cnn_dense", "", shapes_check},
+      {"gemm-shapes", "shape sets: square, cnn_dense (CPU); square, transformer, cnn, align (GPU)",
+       "square,cnn_dense,transformer,cnn,align", "", shapes_check},
       sizes_option("gemm-k", "k of the error table (m = n = 128)", "256,1024,4096,16384",
-                   "256,4096", 1 << 20)},
-     false}};
+                   "256,4096", 1 << 20)}}};
+
+#ifdef DTYPEBENCH_HAVE_CUDA
+// the triples cuBLASLt is asked for (i8xu8 is oneDNN's; cuBLASLt's integers are i8 x i8)
+std::vector<std::string> gpu_precisions() {
+  std::vector<std::string> v;
+  for (const Precision& p : kMatrixPrecisions)
+    if (p.b != Dtype::u8) v.push_back(p.name());
+  return v;
+}
+bool tn_only(const std::string& precision) {
+  const Precision p = precision_from_name(precision);
+  return p.a == Dtype::e4m3 || p.a == Dtype::e5m2 || p.a == Dtype::i8;
+}
+
+// One cuBLASLt GEMM: inputs made and rounded on the host, uploaded in as many copies as it takes
+// to pass twice the L2 (so a small shape is not timed out of L2), the heuristic's first choice or
+// the best of its top 8 timed, checked once on the host against the fp64 product.
+struct GpuGemmCase : Case {
+  explicit GpuGemmCase(const Point& p)
+      : best_(p.has("algo") && p["algo"] == "best"),
+        prec_(precision_from_name(p["precision"])),
+        shape_(gemm_shape(p.size("m"), p.size("n"), p.size("k"), p["layout"])) {}
+  std::string setup() override {
+    const GemmProblem pr(prec_, shape_);
+    const size_t ab = pr.a.bytes() + pr.b.bytes();
+    copies_ = std::clamp<size_t>((2 * gpu::device().l2_bytes + ab - 1) / ab, 1, 16);
+    a_ = gpu::DeviceBuffer<char>(copies_ * pr.a.bytes());
+    b_ = gpu::DeviceBuffer<char>(copies_ * pr.b.bytes());
+    c_ = gpu::DeviceBuffer<char>(pr.c_bytes());
+    for (size_t i = 0; i < copies_; ++i) {
+      gpu::copy_to_device(a_.data() + i * pr.a.bytes(), pr.a.data(), pr.a.bytes());
+      gpu::copy_to_device(b_.data() + i * pr.b.bytes(), pr.b.data(), pr.b.bytes());
+    }
+    abytes_ = pr.a.bytes(), bbytes_ = pr.b.bytes(), min_bytes_ = pr.min_bytes();
+    mm_ = std::make_unique<cuda::LtMatmul>(prec_, shape_);
+    if (best_) mm_->autotune(a_.data(), b_.data(), c_.data());
+    gpu::memset_device(c_.data(), 0xff, c_.bytes());
+    run();
+    Buffer<char> c(pr.c_bytes());
+    gpu::copy_to_host(c.data(), c_.data(), c.bytes());
+    err_ = check_gemm(pr, c.data(), check_rows(shape_));
+    const gpu::DeviceInfo& d = gpu::device();
+    peak_ = cuda::datasheet_peak(prec_, d.cc_major, d.cc_minor, d.sms);
+    return err_.why;
+  }
+  void run() override {
+    const size_t i = next_++ % copies_;
+    mm_->run(a_.data() + i * abytes_, b_.data() + i * bbytes_, c_.data());
+  }
+  Work work() const override { return {min_bytes_, shape_.flops(), 0, min_bytes_}; }
+  void report(benchmark::State& state, const Peaks&) override {
+    using C = benchmark::Counter;
+    state.counters["rel_error"] = err_.rel_error;
+    state.counters["rel_error_unrounded"] = err_.rel_error_unrounded;
+    state.counters["error_bound"] = accumulation_bound(prec_, shape_.k);
+    state.counters["rows_checked"] = static_cast<double>(err_.rows);
+    state.counters["algo_id"] = mm_->algo_id();
+    state.counters["algo_rank"] = mm_->chosen();  // its place in the heuristic's order
+    state.counters["algo_candidates"] = mm_->candidates();
+    state.counters["workspace_bytes"] = static_cast<double>(mm_->workspace_bytes());
+    state.counters["input_copies"] = static_cast<double>(copies_);
+    if (peak_ > 0) {
+      state.counters["datasheet_peak_flops"] = peak_;
+      state.counters["share_of_datasheet_peak"] =
+          C(shape_.flops() / peak_, C::kIsIterationInvariantRate);
+    }
+  }
+  std::string detail() const override {
+    return "cublaslt algo " + std::to_string(mm_->algo_id()) + " (candidate " +
+           std::to_string(mm_->chosen() + 1) + " of " + std::to_string(mm_->candidates()) + ")";
+  }
+
+  bool best_;
+  Precision prec_;
+  GemmShape shape_;
+  size_t copies_ = 1, next_ = 0, abytes_ = 0, bbytes_ = 0;
+  double min_bytes_ = 0, peak_ = 0;
+  gpu::DeviceBuffer<char> a_, b_, c_;
+  std::unique_ptr<cuda::LtMatmul> mm_;
+  GemmError err_;
+};
+
+// The achievable peak: the heuristic's choice timed on shapes near the large sizes (in the
+// spirit of the "maximum achievable matmul FLOPS" finders); the best is then timed and checked.
+const GemmShape kPeakShapes[] = {{8192, 8192, 8192},    {8192, 8192, 16384},  {16384, 8192, 8192},
+                                 {12288, 12288, 12288}, {16384, 16384, 8192}, {10240, 10240, 10240},
+                                 {6144, 6144, 6144},    {16384, 16384, 16384}};
+
+struct GpuPeakCase : GpuGemmCase {
+  explicit GpuPeakCase(const Point& p) : GpuGemmCase(p) {}
+  std::string setup() override {
+    const std::string layout = tn_only(prec_.name()) ? "TN" : "NN";
+    size_t most_a = 0, most_b = 0;
+    for (const GemmShape& s : kPeakShapes)
+      most_a = std::max(most_a, s.m * s.k), most_b = std::max(most_b, s.k * s.n);
+    {  // one set of random inputs, as large as the largest shape needs, viewed by every shape
+      const GemmProblem big(prec_, gemm_shape(most_a / 8192, 8192, 8192, "NN"));
+      const GemmProblem bigb(prec_, gemm_shape(8192, most_b / 8192, 8192, "NN"));
+      a_ = gpu::DeviceBuffer<char>(big.a.bytes());
+      b_ = gpu::DeviceBuffer<char>(bigb.b.bytes());
+      gpu::copy_to_device(a_.data(), big.a.data(), big.a.bytes());
+      gpu::copy_to_device(b_.data(), bigb.b.data(), bigb.b.bytes());
+    }
+    double best = 0;
+    gpu::EventTimer timer;
+    for (const GemmShape& s0 : kPeakShapes) {
+      const GemmShape s = gemm_shape(s0.m, s0.n, s0.k, layout);
+      try {
+        gpu::DeviceBuffer<char> c(s.m * s.n * dtype_bytes(prec_.out));
+        cuda::LtMatmul mm(prec_, s);
+        mm.run(a_.data(), b_.data(), c.data());
+        timer.start();
+        for (int r = 0; r < 3; ++r) mm.run(a_.data(), b_.data(), c.data());
+        const double rate = 3 * s.flops() / timer.stop();
+        if (rate > best) best = rate, shape_ = s;
+      } catch (const OutOfMemory&) {
+      } catch (const Unsupported&) {
+      }
+    }
+    if (best == 0) throw Unsupported("no peak-search shape runs " + prec_.name() + " here");
+    a_.reset(), b_.reset();
+    return GpuGemmCase::setup();  // the best shape, made, checked and timed as any other
+  }
+  void report(benchmark::State& state, const Peaks& peaks) override {
+    GpuGemmCase::report(state, peaks);
+    state.counters["m"] = static_cast<double>(shape_.m);
+    state.counters["n"] = static_cast<double>(shape_.n);
+    state.counters["k"] = static_cast<double>(shape_.k);
+  }
+};
+
+Value fixed(size_t n) { return number(n); }
+Spec gpu_spec(const char* variant, const char* what) {
+  return Spec(variant, Timing::Gpu)
+      .with(axis("precision", gpu_precisions()))
+      .from_option("shapes", "gemm-shapes")
+      .note(what)
+      .cases(plain<GpuGemmCase>());
+}
+const std::vector<std::string> kGpuKeys = {"precision", "algo", "shape", "m", "n", "k", "layout"};
+bool gpu_layout_ok(const Point& p, bool all_layouts) {
+  if (tn_only(p["precision"])) return p["layout"] == "TN";
+  return all_layouts || p["layout"] == "NN";
+}
+size_t largest(const std::string& list) {
+  size_t top = 0;
+  for (const std::string& t : split(list, ',')) top = std::max(top, std::stoul(t));
+  return top;
+}
+
+std::vector<Spec> gpu_specs() {
+  constexpr size_t kTokens = 8192;
+  const size_t conv_m = kBatch * 255 * 255;  // the seed CNN's output pixels
+  std::vector<Spec> specs = {
+      gpu_spec("cublaslt",
+               "square: m = n = k from --gemm-gpu-sizes (NT, TN at the largest); "
+               "8-bit types TN only")
+          .with(axis("algo", {"heuristic", "best"}))
+          .with(axis("shape", {"square"}))
+          .with(option_axis("m", "gemm-gpu-sizes"))
+          .with(axis("layout", {"NN", "NT", "TN"}))
+          .from_option("sizes", "gemm-gpu-sizes")
+          .key("n", [](const Point& p) { return number(p.size("m")); })
+          .key("k", [](const Point& p) { return number(p.size("m")); })
+          .name(kGpuKeys)
+          .only_if(
+              [](const Point& p) {
+                return wants_shape(p, "square") &&
+                       gpu_layout_ok(p, p.size("m") == largest(p["sizes"]));
+              },
+              "NT and TN below the largest size; 8-bit types other than TN"),
+      gpu_spec("cublaslt", "transformer MLP: 8192 tokens x hidden x 4 hidden (up) and back (down)")
+          .with(axis("algo", {"heuristic"}))
+          .with(axis("shape", {"mlp_up", "mlp_down"}))
+          .with(option_axis("hidden", "gemm-hidden"))
+          .with(axis("layout", {"NN", "TN"}))
+          .key("m", [](const Point&) { return fixed(kTokens); })
+          .key("n",
+               [](const Point& p) {
+                 return number(p["shape"] == "mlp_up" ? 4 * p.size("hidden") : p.size("hidden"));
+               })
+          .key("k",
+               [](const Point& p) {
+                 return number(p["shape"] == "mlp_up" ? p.size("hidden") : 4 * p.size("hidden"));
+               })
+          .name({"precision", "algo", "shape", "hidden", "m", "n", "k", "layout"})
+          .only_if(
+              [](const Point& p) {
+                return wants_shape(p, "transformer") && gpu_layout_ok(p, false);
+              },
+              "8-bit types other than TN; others other than NN"),
+      gpu_spec("cublaslt",
+               "the seed CNN's layers as GEMMs: conv 2x2 (k = 12), conv 1x1 (k = "
+               "128), dense (batch 50)")
+          .with(axis("algo", {"heuristic"}))
+          .with(axis("shape", {"cnn_conv2x2", "cnn_conv1x1", "cnn_dense"}))
+          .key("m",
+               [conv_m](const Point& p) {
+                 return fixed(p["shape"] == "cnn_dense" ? kBatch : conv_m);
+               })
+          .key("n", [](const Point& p) { return fixed(p["shape"] == "cnn_dense" ? 1 : 128); })
+          .key("k",
+               [](const Point& p) {
+                 return fixed(p["shape"] == "cnn_dense"     ? kFeatures
+                              : p["shape"] == "cnn_conv2x2" ? 12
+                                                            : 128);
+               })
+          .key("layout",
+               [](const Point&) {
+                 return Value{"TN", 0};
+               })
+          .name(kGpuKeys)
+          .only_if(
+              [](const Point& p) {
+                const std::string& q = p["precision"];
+                return wants_shape(p, "cnn") && (q == "f32.f32.f32" || q == "f32.tf32.f32" ||
+                                                 q == "f16.f32.f16" || q == "bf16.f32.bf16");
+              },
+              "precisions other than the training ones (f32, tf32, f16, bf16)"),
+      gpu_spec("cublaslt",
+               "alignment: m = n = k around 8192, where tensor cores want multiples "
+               "of 16 bytes")
+          .with(axis("algo", {"heuristic"}))
+          .with(axis("shape", {"align"}))
+          .with(option_axis("m", "gemm-align"))
+          .key("n", [](const Point& p) { return number(p.size("m")); })
+          .key("k", [](const Point& p) { return number(p.size("m")); })
+          .key("layout",
+               [](const Point& p) {
+                 return Value{tn_only(p["precision"]) ? "TN" : "NN", 0};
+               })
+          .name(kGpuKeys)
+          .only_if(
+              [](const Point& p) {
+                const std::string& q = p["precision"];
+                return wants_shape(p, "align") && (q == "bf16.f32.bf16" || q == "f16.f32.f16" ||
+                                                   q == "f32.tf32.f32" || q == "e4m3.f32.bf16");
+              },
+              "precisions other than bf16, f16, tf32 and e4m3"),
+      Spec("cublaslt_peak", Timing::Gpu)
+          .with(axis("precision", gpu_precisions()))
+          .key("m", [](const Point&) { return fixed(8192); })
+          .key("n", [](const Point&) { return fixed(8192); })
+          .key("k", [](const Point&) { return fixed(8192); })
+          .key("layout",
+               [](const Point& p) {
+                 return Value{tn_only(p["precision"]) ? "TN" : "NN", 0};
+               })
+          .name({"precision"})
+          .note("the best TFLOP/s of the heuristic's choice over shapes near the large sizes; "
+                "its shape in the counters m, n, k")
+          .cases(plain<GpuPeakCase>()),
+      Spec("accuracy", Timing::Gpu)
+          .with(axis("lib", {"cublaslt"}))
+          .with(axis("precision", gpu_precisions()))
+          .with(option_axis("k", "gemm-k"))
+          .key("m", [](const Point&) { return fixed(128); })
+          .key("n", [](const Point&) { return fixed(128); })
+          .key("layout",
+               [](const Point& p) {
+                 return Value{tn_only(p["precision"]) ? "TN" : "NN", 0};
+               })
+          .name({"lib", "precision", "m", "n", "k"})
+          .cases(plain<GpuGemmCase>()),
+  };
+  return specs;
+}
+const FamilyRegistrar gpu_reg{
+    {"gemm",
+     "",
+     gpu_specs(),
+     {sizes_option("gemm-gpu-sizes", "GPU square GEMM edges", "256,1024,4096,8192,16384", "8192",
+                   1 << 16),
+      sizes_option("gemm-hidden", "transformer hidden sizes", "1024,4096,8192", "4096", 1 << 16),
+      sizes_option("gemm-align", "the alignment sweep's edges",
+                   "8184,8188,8190,8191,8192,8193,8194,8196,8200", "8184,8192,8193", 1 << 16)}}};
+#endif
 
 }  // namespace
 }  // namespace dtypebench::bench

@@ -10,6 +10,10 @@
 
 #include "kernels/cpu/gemm.hpp"
 #include "tests/test_util.hpp"
+#ifdef DTYPEBENCH_HAVE_CUDA
+#include "dtypebench/gpu.hpp"
+#include "kernels/cuda/gemm.hpp"
+#endif
 
 namespace dtypebench {
 namespace {
@@ -166,6 +170,58 @@ TEST(CpuGemm, UnsupportedPrecisionSaysSo) {
   EXPECT_THROW(cpu::DnnlMatmul(pr, c.data()), Unsupported);
   EXPECT_THROW(gemm_shape(1, 1, 1, "NX"), std::invalid_argument);
 }
+
+#ifdef DTYPEBENCH_HAVE_CUDA
+TEST(GpuGemm, DatasheetTableByChip) {
+  const Precision bf16 = precision_from_name("bf16.f32.bf16");
+  EXPECT_DOUBLE_EQ(cuda::datasheet_peak(bf16, 9, 0, 132), 989.4e12);  // H100 SXM5 / H200
+  EXPECT_DOUBLE_EQ(cuda::datasheet_peak(precision_from_name("f32.tf32.f32"), 9, 0, 132), 494.7e12);
+  EXPECT_GT(cuda::datasheet_peak(precision_from_name("f32.tf32.f32"), 9, 0, 132),
+            cuda::datasheet_peak(precision_from_name("f32.f32.f32"), 9, 0, 132));
+  EXPECT_EQ(cuda::datasheet_peak(bf16, 7, 5, 40), 0);  // not in the table
+}
+
+// cuBLASLt per precision, fresh inputs, the layouts each allows; a wrong scale factor (fp8) and
+// a wrong transpose must fail the same check.
+TEST(GpuGemm, EveryPrecisionMatchesFp64) {
+  DB_REQUIRE_GPU();
+  for (const Precision& prec : kMatrixPrecisions) {
+    if (prec.b == Dtype::u8) continue;  // oneDNN's
+    const bool tn = prec.a == Dtype::e4m3 || prec.a == Dtype::e5m2 || prec.a == Dtype::i8;
+    for (const char* layout : {"NN", "NT", "TN"}) {
+      if (tn && std::string(layout) != "TN") continue;
+      const GemmProblem pr(prec, gemm_shape(96, 80, 272, layout), test::fresh_seed());
+      gpu::DeviceBuffer<char> a(pr.a.bytes()), b(pr.b.bytes()), c(pr.c_bytes());
+      gpu::copy_to_device(a.data(), pr.a.data(), pr.a.bytes());
+      gpu::copy_to_device(b.data(), pr.b.data(), pr.b.bytes());
+      gpu::memset_device(c.data(), 0xff, c.bytes());
+      std::unique_ptr<cuda::LtMatmul> mm;
+      try {
+        mm = std::make_unique<cuda::LtMatmul>(prec, pr.s);
+      } catch (const Unsupported& e) {
+        std::printf("[ skip     ] %s %s: %s\n", prec.name().c_str(), layout, e.what());
+        continue;
+      }
+      mm->run(a.data(), b.data(), c.data());
+      std::vector<char> h(pr.c_bytes());
+      gpu::copy_to_host(h.data(), c.data(), h.size());
+      EXPECT_EQ(check_gemm(pr, h.data(), pr.s.m).why, "") << prec.name() << " " << layout;
+      if (tn && prec.a != Dtype::i8) {
+        gpu::DeviceBuffer<float> two(2);
+        const float h2[2] = {2.0f, 1.0f};
+        gpu::copy_to_device(two.data(), h2, sizeof h2);
+        mm->set_scales(two.data(), two.data() + 1);
+        mm->run(a.data(), b.data(), c.data());
+        gpu::copy_to_host(h.data(), c.data(), h.size());
+        EXPECT_NE(check_gemm(pr, h.data(), pr.s.m).why, "")
+            << prec.name() << ": wrong scale passed";
+      }
+    }
+  }
+}
+#else
+TEST(GpuGemm, EveryPrecisionMatchesFp64) { DB_REQUIRE_GPU(); }
+#endif
 
 }  // namespace
 }  // namespace dtypebench

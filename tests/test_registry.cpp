@@ -244,6 +244,8 @@ TEST(Registry, GpuNamesOfTheCommittedH200RunAreStillDeclared) {
   } dev;
   set_device(&dev);
   Config cfg = small_config();
+  for (const Family& f : families())
+    for (const Option& o : f.options) cfg.options[o.name] = o.def;
   std::set<std::string> declared;
   for (const Family& f : families())
     for (const Spec& s : f.specs)

@@ -248,7 +248,7 @@ GemmError check_gemm(const GemmProblem& pr, const void* c, size_t rows) {
 }
 
 size_t check_rows(const GemmShape& s) {
-  return std::min<size_t>(s.m, std::clamp<size_t>((size_t(1) << 24) / s.k, 1, 32));
+  return std::min<size_t>(s.m, std::clamp<size_t>((size_t(1) << 27) / (s.n * s.k), 1, 32));
 }
 
 namespace cpu {

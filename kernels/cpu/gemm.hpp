@@ -74,7 +74,7 @@ struct GemmError {
 // Checks `rows` evenly spaced rows of C (all of them when rows >= m) against the fp64 product,
 // computed here in long double; c is m x n column-major in the precision's output type.
 GemmError check_gemm(const GemmProblem& pr, const void* c, size_t rows);
-// rows to check: all of a small problem, fewer as k grows (the reference costs rows * n * k)
+// rows to check: up to 32, fewer as n * k grows (the reference costs rows * n * k, kept near 2^27)
 size_t check_rows(const GemmShape& s);
 
 namespace cpu {
