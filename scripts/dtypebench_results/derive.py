@@ -202,21 +202,25 @@ def derive_convert(rows: Sequence[Row]) -> list[Derived]:
 
 
 def derive_gemm(rows: Sequence[Row]) -> list[Derived]:
-    """Per (library[/algorithm], precision, threads; GPU runs as threads:gpu) the summary at the
+    """Per (library[/algo:heuristic|best], precision, threads; GPU runs as threads:gpu) the summary at the
     largest square NN shape: m, its FLOP/s (flops), its share of the roof where the row has one
-    (share_of_fma_peak on the CPU, share_of_datasheet_peak and share_of_achievable_peak on the
-    GPU), the speedup over fp64 (f64.f64.f64) and over fp32 strict (f32.f32.f32) at the same
+    (share_of_fma_peak on the CPU, share_of_datasheet_peak on the GPU, and on the GPU its share
+    of the achievable peak the peak search found for the precision, share_of_achievable_peak), the speedup over fp64 (f64.f64.f64) and over fp32 strict (f32.f32.f32) at the same
     shape and threads (the same library's, else any library's), and the error table of the
     accuracy sweep: rel_error_k<K> and rel_error_unrounded_k<K> per k, and their medians."""
     best: dict[tuple[str, str, str], tuple[int, dict[str, float]]] = {}
+    achievable: dict[str, float] = {}  # precision -> the GPU peak search's FLOP/s
     errors: dict[tuple[str, str], dict[int, tuple[float, float]]] = {}
     for name, r in sorted(inputs(rows).items()):
         family, variant, keys = parse_name(name)
         if family != "gemm":
             continue
+        if variant == "cublaslt_peak" and "flops" in r.counters:
+            achievable[keys.get("precision", "")] = r.counters["flops"]
+            continue
         if variant == "accuracy":
             if "rel_error" in r.counters and keys.get("k", "").isdigit():
-                lib = keys.get("lib", "") + ("/" + keys["algo"] if "algo" in keys else "")
+                lib = keys.get("lib", "")
                 errors.setdefault((lib, keys.get("precision", "")), {})[int(keys["k"])] = (
                     r.counters["rel_error"], r.counters.get("rel_error_unrounded", math.nan))
             continue
@@ -224,7 +228,7 @@ def derive_gemm(rows: Sequence[Row]) -> list[Derived]:
             continue
         if not keys.get("m", "").isdigit():
             continue
-        lib = variant + ("/" + keys["algo"] if "algo" in keys else "")
+        lib = variant + ("/algo:" + keys["algo"] if "algo" in keys else "")
         k = (lib, keys.get("precision", ""), keys.get("threads", "gpu"))
         m = int(keys["m"])
         if k not in best or m > best[k][0]:
@@ -246,11 +250,13 @@ def derive_gemm(rows: Sequence[Row]) -> list[Derived]:
         for share in ("share_of_fma_peak", "share_of_datasheet_peak", "share_of_achievable_peak"):
             if share in c:
                 values[share] = c[share]
+        if lib.startswith("cublaslt") and achievable.get(precision):
+            values["share_of_achievable_peak"] = c["flops"] / achievable[precision]
         for base, key in (("f64.f64.f64", "speedup_over_f64"), ("f32.f32.f32", "speedup_over_f32")):
             ref = rate_of(lib, base, threads, m)
             if ref and precision != base:
                 values[key] = c["flops"] / ref
-        table = errors.get((lib, precision), {})
+        table = errors.get((lib.split("/")[0], precision), {})
         for kk, (rel, unrounded) in sorted(table.items()):
             values[f"rel_error_k{kk}"] = rel
             values[f"rel_error_unrounded_k{kk}"] = unrounded

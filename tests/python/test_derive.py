@@ -420,3 +420,18 @@ def test_gemm_summary_speedups_and_error_table() -> None:
     assert bf16["speedup_over_f32"] == 4.0   # its own f32 first
     assert bf16["rel_error_k256"] == 1e-3 and bf16["rel_error_unrounded_k4096"] == 4e-3
     assert bf16["rel_error_median"] == 2e-3
+
+
+def test_gemm_gpu_share_of_the_achievable_peak() -> None:
+    sq = "gemm/cublaslt/precision:{p}/algo:{a}/shape:square/m:8192/n:8192/k:8192/layout:NN"
+    rows = [it(sq.format(p="bf16.f32.bf16", a="best"), 1.0, flops=700e12,
+               share_of_datasheet_peak=0.7),
+            it(sq.format(p="bf16.f32.bf16", a="heuristic"), 1.0, flops=650e12),
+            it(sq.format(p="f64.f64.f64", a="best"), 1.0, flops=50e12),
+            it("gemm/cublaslt_peak/precision:bf16.f32.bf16", 1.0, flops=800e12)]
+    got = {d.name: d.values for d in derive_gemm(rows)}
+    best = got["gemm/derived/lib:cublaslt/algo:best/precision:bf16.f32.bf16/threads:gpu"]
+    assert best["share_of_achievable_peak"] == 700 / 800
+    assert best["share_of_datasheet_peak"] == 0.7
+    assert best["speedup_over_f64"] == 14.0
+    assert "gemm/derived/lib:cublaslt/algo:heuristic/precision:bf16.f32.bf16/threads:gpu" in got
