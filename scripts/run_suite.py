@@ -32,7 +32,8 @@ from dtypebench_results import (DEFAULT_DTYPE_ORDER, ResultsError, counters, dis
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BINARY = ROOT / "build" / "dtypebench"
-SMOKE_ARGS = ["--levels=L1", "--benchmark_min_time=0.001", "--benchmark_repetitions=1"]
+SMOKE_ARGS = ["--levels=L1", "--benchmark_min_time=0.001", "--benchmark_repetitions=1",
+              "--gemm-sizes=256", "--gemm-shapes=square", "--gemm-k=256"]
 SUMMARY_ROWS = 24
 DTYPE_ORDER = DEFAULT_DTYPE_ORDER  # summary columns when the file has no dtype_names
 EXIT_INTERRUPTED = 130
