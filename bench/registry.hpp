@@ -118,10 +118,18 @@ struct Peaks {
   size_t setup = 0, setup_rss = 0, loop = 0, loop_rss = 0, device = 0;
 };
 
+// A kernel whose working set is the bytes it moves, as most are.
+inline Work streamed(double bytes, double elements, double flops = 0) {
+  return {bytes, flops, elements, bytes};
+}
+
 // A benchmark at one point: built (and its buffers allocated) on first use, kept across the calls
-// Google Benchmark makes for one benchmark, freed when another benchmark starts.
+// Google Benchmark makes for one benchmark, freed when another benchmark starts. A case declares
+// `using Case::Case;` and reads its axes from p (in member initializers too: p is set first).
 class Case {
  public:
+  Case() = default;
+  explicit Case(const Point& at) : p(at), n(at.has("n") ? at.size("n") : 0) {}
   virtual ~Case() = default;
   // allocate, fill, poison the outputs, run once and compare with the reference: "" or the
   // failure (one line). Throwing OutOfMemory makes the row a skip.
@@ -135,6 +143,8 @@ class Case {
   virtual void before_each() {}
   bool untimed_before_each = false;
   bool loop_peak = false;  // measure memory while timed too (Peaks::loop): allocating kernels
+  const Point p;
+  const size_t n = 0;  // the point's n where it has one: read once, not in every timed run
 };
 
 // How a spec is timed.
