@@ -53,7 +53,12 @@ void run_stream(T* a, T* b, T* c, size_t n, Stream k, T* sink) {
 
 template <class T>
 struct StreamCase : Case {
-  using Case::Case;
+  void run() override {
+    run_stream(a_.data(), b_.data(), c_.data(), n, sk_.kind, &sink_);
+    // the const overload: GCC 12 dropped the store of the read's result before setup() checks it
+    // when the read/write one ("+m,r") was inlined there
+    benchmark::DoNotOptimize(std::as_const(sink_));
+  }
   // Fills the inputs, poisons the output, runs the kernel once and compares with an fp64
   // reference. The inputs are refilled afterwards for timing.
   std::string setup() override {
@@ -90,12 +95,6 @@ struct StreamCase : Case {
     fill_uniform(b_.data(), n, 2);
     return why;
   }
-  void run() override {
-    run_stream(a_.data(), b_.data(), c_.data(), n, sk_.kind, &sink_);
-    // the const overload: GCC 12 dropped the store of the read's result before setup() checks it
-    // when the read/write one ("+m,r") was inlined there
-    benchmark::DoNotOptimize(std::as_const(sink_));
-  }
   Work work() const override {
     return streamed(sk_.arrays * n * sizeof(T), n, sk_.kind == Stream::Triad ? 2.0 * n : 0);
   }
@@ -108,7 +107,7 @@ struct StreamCase : Case {
 // Independent FMA chains in registers, checked against the scalar fp64 model of one chain.
 template <class T>
 struct FmaCase : Case {
-  using Case::Case;
+  void run() override { benchmark::DoNotOptimize(cpu::fma_peak<T>(20000, m_, c_, x0_, &flops_)); }
   std::string setup() override {
     const size_t check_steps = 100;
     const double got = cpu::fma_peak<T>(check_steps, m_, c_, x0_, &flops_);
@@ -120,7 +119,6 @@ struct FmaCase : Case {
     want *= cpu::kFmaChains * p.num("threads");
     return check_value(got, want, 1e-4 * std::fabs(want) + 1e-12);
   }
-  void run() override { benchmark::DoNotOptimize(cpu::fma_peak<T>(20000, m_, c_, x0_, &flops_)); }
   Work work() const override { return {0, flops_, 0, 0}; }
 
   const T m_ = static_cast<T>(0.999), c_ = static_cast<T>(1e-3), x0_ = static_cast<T>(0.5);
@@ -128,14 +126,13 @@ struct FmaCase : Case {
 };
 
 struct Bf16DotCase : Case {
-  using Case::Case;
+  void run() override { benchmark::DoNotOptimize(cpu::bf16_dot_peak(20000, 0.5f, 0.25f, &flops_)); }
   std::string setup() override {
     // 0.5 and 0.25 are exact in bf16, and every partial sum below is exact in fp32
     const size_t check_steps = 64;
     const double got = cpu::bf16_dot_peak(check_steps, 0.5f, 0.25f, &flops_);
     return check_value(got, p.num("threads") * cpu::kFmaChains * 16.0 * check_steps * 2 * 0.125, 0);
   }
-  void run() override { benchmark::DoNotOptimize(cpu::bf16_dot_peak(20000, 0.5f, 0.25f, &flops_)); }
   Work work() const override { return {0, flops_, 0, 0}; }
 
   double flops_ = 0;
@@ -181,7 +178,13 @@ int gpu_arrays(const std::string& v) { return v == "gpu_read" ? 1 : v == "gpu_tr
 
 template <class T>
 struct GpuStreamCase : Case {
-  using Case::Case;
+  void run() override {
+    const T q = static_cast<T>(3);
+    if (v_ == "gpu_memcpy_d2d") cuda::d2d_copy(b_.data(), a_.data(), a_.bytes());
+    if (v_ == "gpu_copy") cuda::copy(a_.data(), b_.data(), n);
+    if (v_ == "gpu_read") partials_ = cuda::read(a_.data(), n, sum_.data());
+    if (v_ == "gpu_triad") cuda::triad(a_.data(), b_.data(), c_.data(), q, n);
+  }
   std::string setup() override {
     Buffer<T> ha = filled<T>(n, 1), hb = filled<T>(n, 2), hc = filled<T>(n, 3);
     // the output poisoned: b for the copies, a for the triad
@@ -206,13 +209,6 @@ struct GpuStreamCase : Case {
           want, arrays_ == 2 ? 0 : 4 * unit_roundoff<T>() * (std::fabs(want) + 1));
     });
   }
-  void run() override {
-    const T q = static_cast<T>(3);
-    if (v_ == "gpu_memcpy_d2d") cuda::d2d_copy(b_.data(), a_.data(), a_.bytes());
-    if (v_ == "gpu_copy") cuda::copy(a_.data(), b_.data(), n);
-    if (v_ == "gpu_read") partials_ = cuda::read(a_.data(), n, sum_.data());
-    if (v_ == "gpu_triad") cuda::triad(a_.data(), b_.data(), c_.data(), q, n);
-  }
   Work work() const override {
     return streamed(arrays_ * n * sizeof(T), n, v_ == "gpu_triad" ? 2.0 * n : 0);
   }
@@ -235,7 +231,7 @@ cuda::FmaPrecision fma_precision_of(const std::string& name) {
 }
 
 struct GpuFmaCase : Case {
-  using Case::Case;
+  void run() override { flops_ = cuda::fma_peak(q_, blocks_, 4096, 0.999f, 1e-3f, out_.data()); }
   std::string setup() override {
     // x stays 1 with m = 1, c = 0 in every precision, so each thread's sum is 8 chains' worth of
     // x0 (1 + tid*1e-7 rounds to 1 in 16-bit types; allow that spread)
@@ -247,7 +243,6 @@ struct GpuFmaCase : Case {
       return std::pair<double, double>(8.0 * (1.0 + t * 1e-7), 8.0 * t * 1e-7 + 0.1);
     });
   }
-  void run() override { flops_ = cuda::fma_peak(q_, blocks_, 4096, 0.999f, 1e-3f, out_.data()); }
   Work work() const override { return {0, flops_, 0, 0}; }
 
   const cuda::FmaPrecision q_ = fma_precision_of(p["dtype"]);

@@ -88,13 +88,12 @@ size_t wrong_elements(const T* a, const T* b, size_t n, bool transposed) {
 
 template <class T>
 struct ReduceCase : Case {
-  using Case::Case;
+  void run() override { cpu::reduce(a_.data(), n, n, o_, k_.axis, k_.method, out_.data()); }
   std::string setup() override {
     a_ = filled<T>(n * n, 11);
     out_ = Buffer<acc_t<T>>(n);
     return check_reduce(a_.data(), n, o_, k_.axis, k_.method, out_.data());
   }
-  void run() override { cpu::reduce(a_.data(), n, n, o_, k_.axis, k_.method, out_.data()); }
   Work work() const override { return streamed(a_.bytes(), n * n, n * n); }
 
   const ReduceKind k_ = reduce_of(p["variant"]);
@@ -105,7 +104,7 @@ struct ReduceCase : Case {
 
 template <class T>
 struct StridedCase : Case {
-  using Case::Case;
+  void run() override { benchmark::DoNotOptimize(cpu::strided_sum(a_.data(), n, stride_)); }
   std::string setup() override {
     a_ = filled<T>(n, 12);
     double want = 0, abs = 0;
@@ -117,7 +116,6 @@ struct StridedCase : Case {
     const double got = static_cast<double>(cpu::strided_sum(a_.data(), n, stride_));
     return check_value(got, want, 2.0 * n * unit_roundoff<acc_t<T>>() * abs);
   }
-  void run() override { benchmark::DoNotOptimize(cpu::strided_sum(a_.data(), n, stride_)); }
   Work work() const override { return streamed(a_.bytes(), n, n); }
   void report(benchmark::State& state, const Peaks&) override {
     // the cache line holds this many elements; beyond it every access is a new line
@@ -141,7 +139,7 @@ void to_fortran(const std::string& v, const T* a, T* b, size_t n) {
 // streaming) of the same bytes
 template <class T>
 struct ToFortranCase : Case {
-  using Case::Case;
+  void run() override { to_fortran(v_, a_.data(), b_.data(), n); }
   std::string setup() override {
     a_ = filled<T>(n * n, ref_.empty() ? 13 : 18);
     b_ = poisoned<T>(n * n);
@@ -155,7 +153,6 @@ struct ToFortranCase : Case {
     return count_wrong(bad, n * n);
   }
   void ref() override { to_fortran(ref_, a_.data(), c_.data(), n); }
-  void run() override { to_fortran(v_, a_.data(), b_.data(), n); }
   Work work() const override {
     Work w = copy_work(n, sizeof(T));
     if (!ref_.empty()) w.ref_bytes = w.bytes;
@@ -169,7 +166,7 @@ struct ToFortranCase : Case {
 
 template <class T>
 struct MatvecCase : Case {
-  using Case::Case;
+  void run() override { cpu::matvec(a_.data(), x_.data(), n, n, o_, f_, y_.data()); }
   std::string setup() override {
     a_ = filled<T>(n * n, 14);
     x_ = filled<T>(n, 15);
@@ -185,7 +182,6 @@ struct MatvecCase : Case {
     run();
     return check_values(y_.data(), want.data(), tol.data(), n);
   }
-  void run() override { cpu::matvec(a_.data(), x_.data(), n, n, o_, f_, y_.data()); }
   Work work() const override {
     const double b = static_cast<double>(a_.bytes() + x_.bytes() + y_.bytes());
     return {b, 2.0 * n * n, static_cast<double>(n * n), static_cast<double>(a_.bytes())};
@@ -202,7 +198,10 @@ struct MatvecCase : Case {
 // rowsum_naive) against the contiguous row sum or the plain read of the same bytes.
 template <class T>
 struct ReducePairCase : Case {
-  using Case::Case;
+  void run() override {
+    cpu::reduce(a_.data(), n, n, Order::C, sub_.axis, sub_.method,
+                read_ ? rows_.data() : sub_out_.data());
+  }
   std::string setup() override {
     a_ = filled<T>(n * n, read_ ? 17 : 16);
     rows_ = Buffer<acc_t<T>>(n);
@@ -224,10 +223,6 @@ struct ReducePairCase : Case {
       benchmark::DoNotOptimize(read_all());
     else
       cpu::reduce(a_.data(), n, n, Order::C, cpu::Axis::Rows, cpu::Method::Naive, rows_.data());
-  }
-  void run() override {
-    cpu::reduce(a_.data(), n, n, Order::C, sub_.axis, sub_.method,
-                read_ ? rows_.data() : sub_out_.data());
   }
   Work work() const override {
     const double b = static_cast<double>(a_.bytes());
@@ -344,7 +339,7 @@ const FamilyRegistrar reg{
 #ifdef DTYPEBENCH_HAVE_CUDA
 template <class T>
 struct GpuReduceCase : Case {
-  using Case::Case;
+  void run() override { cuda::reduce(a_.data(), n, n, axis_, access_, out_.data()); }
   std::string setup() override {
     const Buffer<T> ha = filled<T>(n * n, 21);
     a_ = to_device(ha);
@@ -357,7 +352,6 @@ struct GpuReduceCase : Case {
                    axis_ == cuda::Axis::Rows ? cpu::Axis::Rows : cpu::Axis::Cols, &want, &tol);
     return check_values(got.data(), want.data(), tol.data(), n);
   }
-  void run() override { cuda::reduce(a_.data(), n, n, axis_, access_, out_.data()); }
   Work work() const override { return streamed(a_.bytes(), n * n, n * n); }
 
   const cuda::Axis axis_ =
@@ -371,7 +365,13 @@ struct GpuReduceCase : Case {
 
 template <class T>
 struct GpuTransposeCase : Case {
-  using Case::Case;
+  void run() override {
+    if (v_ == "gpu_transpose_naive") cuda::transpose_naive(a_.data(), b_.data(), n, n);
+    if (v_ == "gpu_transpose_tiled") cuda::transpose_tiled(a_.data(), b_.data(), n, n, param_);
+    if (v_ == "gpu_transpose_vec") cuda::transpose_vec(a_.data(), b_.data(), n, n);
+    if (v_ == "gpu_transpose_regs") cuda::transpose_regs(a_.data(), b_.data(), n, n, param_);
+    if (v_ == "gpu_memcpy_d2d") cuda::d2d_copy(b_.data(), a_.data(), a_.bytes());
+  }
   std::string setup() override {
     Buffer<T> ha = filled<T>(n * n, 22), hb(n * n);
     a_ = to_device(ha);
@@ -379,13 +379,6 @@ struct GpuTransposeCase : Case {
     run();
     gpu::copy_to_host(hb.data(), b_.data(), b_.bytes());
     return count_wrong(wrong_elements(ha.data(), hb.data(), n, v_ != "gpu_memcpy_d2d"), n * n);
-  }
-  void run() override {
-    if (v_ == "gpu_transpose_naive") cuda::transpose_naive(a_.data(), b_.data(), n, n);
-    if (v_ == "gpu_transpose_tiled") cuda::transpose_tiled(a_.data(), b_.data(), n, n, param_);
-    if (v_ == "gpu_transpose_vec") cuda::transpose_vec(a_.data(), b_.data(), n, n);
-    if (v_ == "gpu_transpose_regs") cuda::transpose_regs(a_.data(), b_.data(), n, n, param_);
-    if (v_ == "gpu_memcpy_d2d") cuda::d2d_copy(b_.data(), a_.data(), a_.bytes());
   }
   Work work() const override { return copy_work(n, sizeof(T)); }
 

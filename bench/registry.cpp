@@ -240,6 +240,13 @@ std::map<std::string, std::string> parse_name(const std::string& name) {
   return out;
 }
 
+const Point*& point_being_built() {
+  thread_local const Point* p = nullptr;
+  return p;
+}
+Case::Case()
+    : p(point_being_built() ? *point_being_built() : Point()), n(p.has("n") ? p.size("n") : 0) {}
+
 // --- the device ----------------------------------------------------------------------------
 
 namespace {
