@@ -26,8 +26,6 @@
 namespace dtypebench {
 namespace bench {
 
-// --- the run ------------------------------------------------------------------------------
-
 struct Config {
   bool quick = false;
   std::vector<Level> levels;    // the CPU working sets to sweep
@@ -50,6 +48,8 @@ struct Option {
   // "" when the value is acceptable, else why not (one line)
   std::function<std::string(const std::string&)> check;
 };
+// s cut at every sep ("" gives one empty item)
+std::vector<std::string> split_all(const std::string& s, char sep);
 // "" with *out set, or why t is not an integer in [1, max] (one phrase; used by every option)
 std::string parse_count(const std::string& t, size_t max, size_t* out);
 // A comma list of integers in [1, max]; duplicates refused.
@@ -57,8 +57,6 @@ Option sizes_option(const std::string& name, const std::string& help, const std:
                     const std::string& quick_def, size_t max);
 // An existing, writable directory.
 Option dir_option(const std::string& name, const std::string& help, const std::string& def);
-
-// --- axes and points ------------------------------------------------------------------------
 
 // One value of an axis: its text in the name, and a number the case may read (a level's bytes,
 // a dtype's size, an integer axis's value).
@@ -102,8 +100,6 @@ template <class... Ts>
 Axis dtype_axis(const std::string& key = "dtype") {
   return axis_of_dtypes(key, {Value{dtype_name<Ts>(), static_cast<double>(sizeof(Ts))}...});
 }
-
-// --- cases ----------------------------------------------------------------------------------
 
 // What one iteration does, declared so rates derive: bytes (moved, by the algorithm's minimum),
 // flops and elements become per-second counters; the working set gets its cache level.
