@@ -29,26 +29,12 @@ Value stream_n(const Point& p) {
 template <class T>
 void run_stream(T* a, T* b, T* c, size_t n, Stream k, T* sink) {
   const T q = static_cast<T>(3);
-  switch (k) {
-    case Stream::Read:
-      *sink = cpu::stream_read(a, n);
-      break;
-    case Stream::Copy:
-      cpu::stream_copy(a, b, n);
-      break;
-    case Stream::CopyNt:
-      cpu::stream_copy_nt(a, b, n);
-      break;
-    case Stream::Scale:
-      cpu::stream_scale(a, b, q, n);
-      break;
-    case Stream::Add:
-      cpu::stream_add(a, b, c, n);
-      break;
-    case Stream::Triad:
-      cpu::stream_triad(a, b, c, q, n);
-      break;
-  }
+  if (k == Stream::Read) *sink = cpu::stream_read(a, n);
+  if (k == Stream::Copy) cpu::stream_copy(a, b, n);
+  if (k == Stream::CopyNt) cpu::stream_copy_nt(a, b, n);
+  if (k == Stream::Scale) cpu::stream_scale(a, b, q, n);
+  if (k == Stream::Add) cpu::stream_add(a, b, c, n);
+  if (k == Stream::Triad) cpu::stream_triad(a, b, c, q, n);
 }
 
 template <class T>
@@ -224,12 +210,6 @@ constexpr cuda::FmaPrecision kFmaPrecisions[] = {cuda::FmaPrecision::F64, cuda::
                                                  cuda::FmaPrecision::F16x2,
                                                  cuda::FmaPrecision::BF16x2};
 
-cuda::FmaPrecision fma_precision_of(const std::string& name) {
-  for (cuda::FmaPrecision q : kFmaPrecisions)
-    if (name == cuda::fma_precision_name(q)) return q;
-  throw std::logic_error("no FMA precision " + name);
-}
-
 struct GpuFmaCase : Case {
   void run() override { flops_ = cuda::fma_peak(q_, blocks_, 4096, 0.999f, 1e-3f, out_.data()); }
   std::string setup() override {
@@ -245,7 +225,9 @@ struct GpuFmaCase : Case {
   }
   Work work() const override { return {0, flops_, 0, 0}; }
 
-  const cuda::FmaPrecision q_ = fma_precision_of(p["dtype"]);
+  const cuda::FmaPrecision q_ = *std::find_if(
+      std::begin(kFmaPrecisions), std::end(kFmaPrecisions),
+      [&](cuda::FmaPrecision q) { return p["dtype"] == cuda::fma_precision_name(q); });
   int blocks_ = 8 * gpu::device().sms;
   gpu::DeviceBuffer<float> out_;
   double flops_ = 0;

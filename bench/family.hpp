@@ -4,6 +4,7 @@
 // included in a build without CUDA too; only the code calling them is CUDA-only.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
