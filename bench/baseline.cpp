@@ -22,8 +22,7 @@ const StreamKind& stream_of(const std::string& name) {
 
 // elements per array: the arrays together fill the level
 Value stream_n(const Point& p) {
-  const size_t n = p.size("level") / (stream_of(p["variant"]).arrays * p.size("dtype"));
-  return {std::to_string(n), static_cast<double>(n)};
+  return number(p.size("level") / (stream_of(p["variant"]).arrays * p.size("dtype")));
 }
 
 template <class T>
@@ -243,8 +242,7 @@ std::vector<Spec> gpu_specs() {
           .with(axis("variant", {"gpu_memcpy_d2d", "gpu_copy", "gpu_read", "gpu_triad"}))
           .key("n",
                [](const Point& p) {
-                 const size_t n = p.size("level") / (gpu_arrays(p["variant"]) * p.size("dtype"));
-                 return number(n);
+                 return number(p.size("level") / (gpu_arrays(p["variant"]) * p.size("dtype")));
                })
           .name({"dtype", "level", "n"})
           .cases(typed<GpuStreamCase, double, float>()),

@@ -277,11 +277,7 @@ std::vector<Spec> cpu_specs() {
           .with(pair_levels_axis())  // the step shows where lines are refetched
           .with(int_axis("stride", {1, 2, 4, 8, 16, 32, 64, 128}))
           .with(threads_axis())
-          .key("n",
-               [](const Point& p) {
-                 const size_t n = p.size("level") / p.size("dtype");
-                 return number(n);
-               })
+          .key("n", [](const Point& p) { return number(p.size("level") / p.size("dtype")); })
           .name({"dtype", "stride", "n", "level", "threads"})
           .note("stride in elements: past 64 bytes for every dtype, so the step shows")
           .cases(typed<StridedCase, DB_LAYOUT_DTYPES>()),
