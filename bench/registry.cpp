@@ -24,7 +24,7 @@ const std::string& Config::option(const std::string& name) const {
   return it->second;
 }
 
-std::vector<std::string> split_all(const std::string& s, char sep) {
+std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
   size_t start = 0;
   while (true) {
@@ -49,7 +49,7 @@ std::string parse_count(const std::string& t, size_t max, size_t* out) {
 
 std::vector<size_t> Config::sizes(const std::string& name) const {
   std::vector<size_t> out;
-  for (const std::string& t : split_all(option(name), ',')) {
+  for (const std::string& t : split(option(name), ',')) {
     size_t v = 0;
     parse_count(t, SIZE_MAX, &v);
     out.push_back(v);
@@ -61,7 +61,7 @@ Option sizes_option(const std::string& name, const std::string& help, const std:
                     const std::string& quick_def, size_t max) {
   auto check = [max](const std::string& v) -> std::string {
     std::set<size_t> seen;
-    for (const std::string& t : split_all(v, ',')) {
+    for (const std::string& t : split(v, ',')) {
       size_t x = 0;
       const std::string why = parse_count(t, max, &x);
       if (!why.empty()) return "needs positive integers up to " + std::to_string(max) + ": " + why;
@@ -211,7 +211,7 @@ std::vector<std::pair<std::string, Point>> expand(const std::string& family, con
 
 std::map<std::string, std::string> parse_name(const std::string& name) {
   std::map<std::string, std::string> out;
-  const std::vector<std::string> parts = split_all(name, '/');
+  const std::vector<std::string> parts = split(name, '/');
   for (size_t i = 0; i < parts.size(); ++i) {
     const size_t colon = parts[i].find(':');
     if (i == 0) {

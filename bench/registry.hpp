@@ -48,8 +48,8 @@ struct Option {
   // "" when the value is acceptable, else why not (one line)
   std::function<std::string(const std::string&)> check;
 };
-// s cut at every sep ("" gives one empty item)
-std::vector<std::string> split_all(const std::string& s, char sep);
+// s cut at every sep ("" gives one empty part)
+std::vector<std::string> split(const std::string& s, char sep);
 // "" with *out set, or why t is not an integer in [1, max] (one phrase; used by every option)
 std::string parse_count(const std::string& t, size_t max, size_t* out);
 // A comma list of integers in [1, max]; duplicates refused.
