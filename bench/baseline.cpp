@@ -1,8 +1,4 @@
 // Baseline family: the bandwidth and arithmetic ceilings of this machine, CPU and GPU.
-#include "kernels/cpu/baseline.hpp"
-
-#include <vector>
-
 #include "bench/family.hpp"
 
 namespace dtypebench::bench {
@@ -26,96 +22,69 @@ const StreamKind& stream_of(const std::string& name) {
 
 // elements per array: the arrays together fill the level
 Value stream_n(const Point& p) {
-  const size_t n = p.size("level") / (stream_of(p["variant"]).arrays * p.size("dtype"));
-  return {std::to_string(n), static_cast<double>(n)};
+  return number(p.size("level") / (stream_of(p["variant"]).arrays * p.size("dtype")));
 }
 
 template <class T>
 void run_stream(T* a, T* b, T* c, size_t n, Stream k, T* sink) {
   const T q = static_cast<T>(3);
-  switch (k) {
-    case Stream::Read:
-      *sink = cpu::stream_read(a, n);
-      break;
-    case Stream::Copy:
-      cpu::stream_copy(a, b, n);
-      break;
-    case Stream::CopyNt:
-      cpu::stream_copy_nt(a, b, n);
-      break;
-    case Stream::Scale:
-      cpu::stream_scale(a, b, q, n);
-      break;
-    case Stream::Add:
-      cpu::stream_add(a, b, c, n);
-      break;
-    case Stream::Triad:
-      cpu::stream_triad(a, b, c, q, n);
-      break;
-  }
+  if (k == Stream::Read) *sink = cpu::stream_read(a, n);
+  if (k == Stream::Copy) cpu::stream_copy(a, b, n);
+  if (k == Stream::CopyNt) cpu::stream_copy_nt(a, b, n);
+  if (k == Stream::Scale) cpu::stream_scale(a, b, q, n);
+  if (k == Stream::Add) cpu::stream_add(a, b, c, n);
+  if (k == Stream::Triad) cpu::stream_triad(a, b, c, q, n);
 }
 
 template <class T>
 struct StreamCase : Case {
-  explicit StreamCase(const Point& p) : sk_(stream_of(p["variant"])), n_(p.size("n")) {}
-
+  void run() override {
+    run_stream(a_.data(), b_.data(), c_.data(), n, sk_.kind, &sink_);
+    // the const overload: GCC 12 dropped the store of the read's result before setup() checks it
+    // when the read/write one ("+m,r") was inlined there
+    benchmark::DoNotOptimize(std::as_const(sink_));
+  }
   // Fills the inputs, poisons the output, runs the kernel once and compares with an fp64
   // reference. The inputs are refilled afterwards for timing.
   std::string setup() override {
-    a_ = Buffer<T>(n_);
-    b_ = Buffer<T>(n_);
-    c_ = Buffer<T>(sk_.arrays == 3 ? n_ : 0);
-    fill_uniform(a_.data(), n_, 1);
-    fill_uniform(b_.data(), n_, 2);
-    fill_uniform(c_.data(), c_.size(), 3);
+    a_ = filled<T>(n, 1);
+    b_ = filled<T>(n, 2);
+    c_ = filled<T>(sk_.arrays == 3 ? n : 0, 3);
     const Stream k = sk_.kind;
-    std::string why;
     if (k == Stream::Read) {
       double s = 0, abs = 0;
-      for (size_t i = 0; i < n_; ++i) s += a_[i], abs += std::fabs(static_cast<double>(a_[i]));
+      for (size_t i = 0; i < n; ++i) s += a_[i], abs += std::fabs(static_cast<double>(a_[i]));
       run();
-      const double t = 2.0 * static_cast<double>(n_) * unit_roundoff<T>() * abs;
-      const double got = sink_;
-      close_enough(&got, &s, &t, 1, &why);
-      return why;
+      return check_value(sink_, s, 2.0 * static_cast<double>(n) * unit_roundoff<T>() * abs);
     }
     T* out = k == Stream::Copy || k == Stream::CopyNt || k == Stream::Scale ? b_.data()
              : k == Stream::Add                                             ? c_.data()
                                                                             : a_.data();
-    poison(out, n_);
+    poison(out, n);
     run();
     // the inputs as filled, regenerated element by element (the output overwrote one of them)
     const auto input = [](uint64_t seed, size_t i) {
       return static_cast<double>(store_as<T>(uniform_at(seed, i)));
     };
     const bool three = k == Stream::Add || k == Stream::Triad;
-    close_enough_by(
-        out, n_,
-        [&](size_t i) {
-          const double x = input(1, i), y = input(2, i), z = three ? input(3, i) : 0;
-          const double want = k == Stream::Copy || k == Stream::CopyNt ? x
-                              : k == Stream::Scale                     ? 3 * x
-                              : k == Stream::Add                       ? x + y
-                                                                       : y + 3 * z;
-          return std::pair<double, double>(
-              want, 2 * unit_roundoff<T>() * (std::fabs(y) + 3 * std::fabs(z) + 3 * std::fabs(x)));
-        },
-        &why);
-    fill_uniform(a_.data(), n_, 1);
-    fill_uniform(b_.data(), n_, 2);
+    const std::string why = check_by(out, n, [&](size_t i) {
+      const double x = input(1, i), y = input(2, i), z = three ? input(3, i) : 0;
+      const double want = k == Stream::Copy || k == Stream::CopyNt ? x
+                          : k == Stream::Scale                     ? 3 * x
+                          : k == Stream::Add                       ? x + y
+                                                                   : y + 3 * z;
+      return std::pair<double, double>(
+          want, 2 * unit_roundoff<T>() * (std::fabs(y) + 3 * std::fabs(z) + 3 * std::fabs(x)));
+    });
+    fill_uniform(a_.data(), n, 1);
+    fill_uniform(b_.data(), n, 2);
     return why;
   }
-  void run() override {
-    run_stream(a_.data(), b_.data(), c_.data(), n_, sk_.kind, &sink_);
-    benchmark::DoNotOptimize(sink_);
-  }
   Work work() const override {
-    const double bytes = static_cast<double>(sk_.arrays * n_ * sizeof(T));
-    return {bytes, sk_.kind == Stream::Triad ? 2.0 * n_ : 0, static_cast<double>(n_), bytes};
+    return streamed(sk_.arrays * n * sizeof(T), n, sk_.kind == Stream::Triad ? 2.0 * n : 0);
   }
 
-  StreamKind sk_;
-  size_t n_;
+  const StreamKind sk_ = stream_of(p["variant"]);
   Buffer<T> a_, b_, c_;
   T sink_ = 0;
 };
@@ -123,7 +92,7 @@ struct StreamCase : Case {
 // Independent FMA chains in registers, checked against the scalar fp64 model of one chain.
 template <class T>
 struct FmaCase : Case {
-  explicit FmaCase(const Point& p) : threads_(static_cast<int>(p.num("threads"))) {}
+  void run() override { benchmark::DoNotOptimize(cpu::fma_peak<T>(20000, m_, c_, x0_, &flops_)); }
   std::string setup() override {
     const size_t check_steps = 100;
     const double got = cpu::fma_peak<T>(check_steps, m_, c_, x0_, &flops_);
@@ -132,36 +101,25 @@ struct FmaCase : Case {
     for (int l = 0; l < W; ++l)
       want += cpu::fma_chain_reference(
           check_steps, m_, c_, static_cast<double>(x0_ + static_cast<T>(l) * static_cast<T>(1e-3)));
-    want *= cpu::kFmaChains * threads_;
-    const double tol = 1e-4 * std::fabs(want) + 1e-12;
-    std::string why;
-    close_enough(&got, &want, &tol, 1, &why);
-    return why;
+    want *= cpu::kFmaChains * p.num("threads");
+    return check_value(got, want, 1e-4 * std::fabs(want) + 1e-12);
   }
-  void run() override { benchmark::DoNotOptimize(cpu::fma_peak<T>(20000, m_, c_, x0_, &flops_)); }
   Work work() const override { return {0, flops_, 0, 0}; }
 
-  int threads_;
   const T m_ = static_cast<T>(0.999), c_ = static_cast<T>(1e-3), x0_ = static_cast<T>(0.5);
   double flops_ = 0;
 };
 
 struct Bf16DotCase : Case {
-  explicit Bf16DotCase(const Point& p) : threads_(static_cast<int>(p.num("threads"))) {}
+  void run() override { benchmark::DoNotOptimize(cpu::bf16_dot_peak(20000, 0.5f, 0.25f, &flops_)); }
   std::string setup() override {
     // 0.5 and 0.25 are exact in bf16, and every partial sum below is exact in fp32
     const size_t check_steps = 64;
     const double got = cpu::bf16_dot_peak(check_steps, 0.5f, 0.25f, &flops_);
-    const double want = threads_ * cpu::kFmaChains * 16.0 * check_steps * 2 * 0.125;
-    const double tol = 0;
-    std::string why;
-    close_enough(&got, &want, &tol, 1, &why);
-    return why;
+    return check_value(got, p.num("threads") * cpu::kFmaChains * 16.0 * check_steps * 2 * 0.125, 0);
   }
-  void run() override { benchmark::DoNotOptimize(cpu::bf16_dot_peak(20000, 0.5f, 0.25f, &flops_)); }
   Work work() const override { return {0, flops_, 0, 0}; }
 
-  int threads_;
   double flops_ = 0;
 };
 
@@ -205,95 +163,70 @@ int gpu_arrays(const std::string& v) { return v == "gpu_read" ? 1 : v == "gpu_tr
 
 template <class T>
 struct GpuStreamCase : Case {
-  explicit GpuStreamCase(const Point& p)
-      : v_(p["variant"]), arrays_(gpu_arrays(v_)), n_(p.size("n")) {}
-  std::string setup() override {
-    Buffer<T> ha(n_), hb(n_), hc(n_);
-    fill_uniform(ha.data(), n_, 1);
-    fill_uniform(hb.data(), n_, 2);
-    fill_uniform(hc.data(), n_, 3);
-    a_ = gpu::DeviceBuffer<T>(n_);
-    b_ = gpu::DeviceBuffer<T>(arrays_ >= 2 ? n_ : 0);
-    c_ = gpu::DeviceBuffer<T>(arrays_ == 3 ? n_ : 0);
-    sum_ = gpu::DeviceBuffer<double>(cuda::read_blocks());
-    gpu::copy_to_device(a_.data(), ha.data(), a_.bytes());
-    if (arrays_ == 3) {
-      gpu::copy_to_device(b_.data(), hb.data(), b_.bytes());
-      gpu::copy_to_device(c_.data(), hc.data(), c_.bytes());
-    }
-    // outputs poisoned (0xff bytes are NaN for every float type)
-    if (arrays_ == 2) gpu::memset_device(b_.data(), 0xff, b_.bytes());
-    if (arrays_ == 3) gpu::memset_device(a_.data(), 0xff, a_.bytes());
-    run();
-    gpu::synchronize();
-    std::string why;
-    if (arrays_ == 1) {
-      double want = 0, abs = 0;
-      const double got = cuda::read_total(sum_.data(), partials_);
-      for (size_t i = 0; i < n_; ++i) want += ha[i], abs += std::fabs(double(ha[i]));
-      const double tol = 1e-12 * abs + 1e-9;
-      close_enough(&got, &want, &tol, 1, &why);
-      return why;
-    }
-    Buffer<T> got(n_);
-    gpu::copy_to_host(got.data(), arrays_ == 2 ? b_.data() : a_.data(), got.bytes());
-    close_enough_by(
-        got.data(), n_,
-        [&](size_t i) {
-          const double want = arrays_ == 2 ? double(ha[i]) : double(hb[i]) + 3.0 * double(hc[i]);
-          return std::pair<double, double>(
-              want, arrays_ == 2 ? 0 : 4 * unit_roundoff<T>() * (std::fabs(want) + 1));
-        },
-        &why);
-    return why;
-  }
   void run() override {
     const T q = static_cast<T>(3);
     if (v_ == "gpu_memcpy_d2d") cuda::d2d_copy(b_.data(), a_.data(), a_.bytes());
-    if (v_ == "gpu_copy") cuda::copy(a_.data(), b_.data(), n_);
-    if (v_ == "gpu_read") partials_ = cuda::read(a_.data(), n_, sum_.data());
-    if (v_ == "gpu_triad") cuda::triad(a_.data(), b_.data(), c_.data(), q, n_);
+    if (v_ == "gpu_copy") cuda::copy(a_.data(), b_.data(), n);
+    if (v_ == "gpu_read") partials_ = cuda::read(a_.data(), n, sum_.data());
+    if (v_ == "gpu_triad") cuda::triad(a_.data(), b_.data(), c_.data(), q, n);
+  }
+  std::string setup() override {
+    Buffer<T> ha = filled<T>(n, 1), hb = filled<T>(n, 2), hc = filled<T>(n, 3);
+    // the output poisoned: b for the copies, a for the triad
+    a_ = arrays_ == 3 ? poisoned_device<T>(n) : to_device(ha);
+    b_ = arrays_ == 3   ? to_device(hb)
+         : arrays_ == 2 ? poisoned_device<T>(n)
+                        : gpu::DeviceBuffer<T>(0);
+    c_ = arrays_ == 3 ? to_device(hc) : gpu::DeviceBuffer<T>(0);
+    sum_ = gpu::DeviceBuffer<double>(cuda::read_blocks());
+    run();
+    gpu::synchronize();
+    if (arrays_ == 1) {
+      double want = 0, abs = 0;
+      for (size_t i = 0; i < n; ++i) want += ha[i], abs += std::fabs(double(ha[i]));
+      return check_value(cuda::read_total(sum_.data(), partials_), want, 1e-12 * abs + 1e-9);
+    }
+    Buffer<T> got(n);
+    gpu::copy_to_host(got.data(), arrays_ == 2 ? b_.data() : a_.data(), got.bytes());
+    return check_by(got.data(), n, [&](size_t i) {
+      const double want = arrays_ == 2 ? double(ha[i]) : double(hb[i]) + 3.0 * double(hc[i]);
+      return std::pair<double, double>(
+          want, arrays_ == 2 ? 0 : 4 * unit_roundoff<T>() * (std::fabs(want) + 1));
+    });
   }
   Work work() const override {
-    const double bytes = static_cast<double>(arrays_ * n_ * sizeof(T));
-    return {bytes, v_ == "gpu_triad" ? 2.0 * n_ : 0, static_cast<double>(n_), bytes};
+    return streamed(arrays_ * n * sizeof(T), n, v_ == "gpu_triad" ? 2.0 * n : 0);
   }
 
-  std::string v_;
-  int arrays_;
-  size_t n_;
+  const std::string v_ = p["variant"];
+  const int arrays_ = gpu_arrays(v_);
   gpu::DeviceBuffer<T> a_, b_, c_;
   gpu::DeviceBuffer<double> sum_;  // per-block partial sums
   size_t partials_ = 0;
 };
 
+constexpr cuda::FmaPrecision kFmaPrecisions[] = {cuda::FmaPrecision::F64, cuda::FmaPrecision::F32,
+                                                 cuda::FmaPrecision::F16x2,
+                                                 cuda::FmaPrecision::BF16x2};
+
 struct GpuFmaCase : Case {
-  explicit GpuFmaCase(const Point& p) {
-    for (cuda::FmaPrecision q : {cuda::FmaPrecision::F64, cuda::FmaPrecision::F32,
-                                 cuda::FmaPrecision::F16x2, cuda::FmaPrecision::BF16x2})
-      if (p["dtype"] == cuda::fma_precision_name(q)) p_ = q;
-  }
+  void run() override { flops_ = cuda::fma_peak(q_, blocks_, 4096, 0.999f, 1e-3f, out_.data()); }
   std::string setup() override {
-    out_ = gpu::DeviceBuffer<float>(static_cast<size_t>(blocks_) * 256);
     // x stays 1 with m = 1, c = 0 in every precision, so each thread's sum is 8 chains' worth of
     // x0 (1 + tid*1e-7 rounds to 1 in 16-bit types; allow that spread)
-    gpu::memset_device(out_.data(), 0xff, out_.bytes());
-    cuda::fma_peak(p_, blocks_, 16, 1.0f, 0.0f, out_.data());
+    out_ = poisoned_device<float>(static_cast<size_t>(blocks_) * 256);
+    cuda::fma_peak(q_, blocks_, 16, 1.0f, 0.0f, out_.data());
     std::vector<float> host(out_.size());
     gpu::copy_to_host(host.data(), out_.data(), out_.bytes());
-    std::string why;
-    close_enough_by(
-        host.data(), host.size(),
-        [](size_t t) {
-          return std::pair<double, double>(8.0 * (1.0 + t * 1e-7), 8.0 * t * 1e-7 + 0.1);
-        },
-        &why);
-    return why;
+    return check_by(host.data(), host.size(), [](size_t t) {
+      return std::pair<double, double>(8.0 * (1.0 + t * 1e-7), 8.0 * t * 1e-7 + 0.1);
+    });
   }
-  void run() override { flops_ = cuda::fma_peak(p_, blocks_, 4096, 0.999f, 1e-3f, out_.data()); }
   Work work() const override { return {0, flops_, 0, 0}; }
 
-  cuda::FmaPrecision p_ = cuda::FmaPrecision::F32;
+  const cuda::FmaPrecision q_ = *std::find_if(
+      std::begin(kFmaPrecisions), std::end(kFmaPrecisions),
+      [&](cuda::FmaPrecision q) { return p["dtype"] == cuda::fma_precision_name(q); });
   int blocks_ = 8 * gpu::device().sms;
   gpu::DeviceBuffer<float> out_;
   double flops_ = 0;
@@ -301,9 +234,7 @@ struct GpuFmaCase : Case {
 
 std::vector<Spec> gpu_specs() {
   std::vector<std::string> fma;
-  for (cuda::FmaPrecision q : {cuda::FmaPrecision::F64, cuda::FmaPrecision::F32,
-                               cuda::FmaPrecision::F16x2, cuda::FmaPrecision::BF16x2})
-    fma.push_back(cuda::fma_precision_name(q));
+  for (cuda::FmaPrecision q : kFmaPrecisions) fma.push_back(cuda::fma_precision_name(q));
   return {
       Spec("", Timing::Gpu)
           .with(dtype_axis<double, float>())
@@ -311,8 +242,7 @@ std::vector<Spec> gpu_specs() {
           .with(axis("variant", {"gpu_memcpy_d2d", "gpu_copy", "gpu_read", "gpu_triad"}))
           .key("n",
                [](const Point& p) {
-                 const size_t n = p.size("level") / (gpu_arrays(p["variant"]) * p.size("dtype"));
-                 return number(n);
+                 return number(p.size("level") / (gpu_arrays(p["variant"]) * p.size("dtype")));
                })
           .name({"dtype", "level", "n"})
           .cases(typed<GpuStreamCase, double, float>()),

@@ -11,15 +11,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cmath>
 #include <cstdlib>
-#include <cstring>
-#include <vector>
 
 #include "bench/family.hpp"
-#ifdef DTYPEBENCH_HAVE_CUDA
 #include "kernels/cuda/convert.hpp"
-#endif
 
 namespace dtypebench::bench {
 namespace {
@@ -38,7 +33,7 @@ void set_peak_theory(benchmark::State& state, double peak, double theory) {
   state.counters["peak_over_theory"] = theory > 0 ? peak / theory : 0;
 }
 
-// --- f64 -> f32 four ways, plus the view and the copy they are judged against ---------------
+// f64 -> f32 four ways, plus the view and the copy they are judged against
 
 // checks dst[i] == float(src[i]) exactly (IEEE round to nearest even)
 std::string check_narrow(const double* src, const float* dst, size_t n) {
@@ -49,39 +44,31 @@ std::string check_narrow(const double* src, const float* dst, size_t n) {
 
 // The narrowing cases share their source (n doubles, seed 12) and their counters.
 struct NarrowCase : Case {
-  explicit NarrowCase(const Point& p) : n_(p.size("n")), src_b_(8.0 * n_), dst_b_(4.0 * n_) {}
-  Work work() const override {
-    return {src_b_ + dst_b_, 0, static_cast<double>(n_), src_b_ + dst_b_};
-  }
+  Work work() const override { return streamed(src_b_ + dst_b_, n); }
 
-  void fill_source() {
-    src_ = Buffer<double>(n_);
-    fill_uniform(src_.data(), n_, 12, -1e3, 1e3);
-  }
+  void fill_source() { src_ = filled<double>(n, 12, -1e3, 1e3); }
   // the tracked peak of a strategy that allocates while timed, plus the source it reads
   void report_loop_peak(benchmark::State& state, const Peaks& pk, double base, double theory) {
     set_peak_theory(state, base + static_cast<double>(pk.loop), theory);
     state.counters["peak_rss_bytes"] = base + static_cast<double>(pk.loop_rss);
   }
-  size_t n_;
-  double src_b_, dst_b_;
+  const double src_b_ = 8.0 * n, dst_b_ = 4.0 * n;
   Buffer<double> src_;
 };
 
 // astype: a fresh destination every time (allocation and first-touch page faults included)
 struct AstypeAlloc : NarrowCase {
-  explicit AstypeAlloc(const Point& p) : NarrowCase(p) { loop_peak = true; }
-  std::string setup() override {
-    fill_source();
-    Buffer<float> d(n_);
-    poison(d.data(), n_);
-    cpu::convert(src_.data(), d.data(), n_, Path::Simd);
-    return check_narrow(src_.data(), d.data(), n_);
-  }
   void run() override {
-    Buffer<float> d(n_, false);  // plain pages: see mem::allocate
-    cpu::convert(src_.data(), d.data(), n_, Path::Simd);
+    Buffer<float> d(n, false);  // plain pages: see mem::allocate
+    cpu::convert(src_.data(), d.data(), n, Path::Simd);
     benchmark::DoNotOptimize(d.data());
+  }
+  std::string setup() override {
+    loop_peak = true;
+    fill_source();
+    Buffer<float> d = poisoned<float>(n);
+    cpu::convert(src_.data(), d.data(), n, Path::Simd);
+    return check_narrow(src_.data(), d.data(), n);
   }
   void report(benchmark::State& state, const Peaks& pk) override {
     report_loop_peak(state, pk, src_b_, src_b_ + dst_b_);
@@ -90,15 +77,13 @@ struct AstypeAlloc : NarrowCase {
 
 // out= / copyto: the destination exists already
 struct AstypePrealloc : NarrowCase {
-  using NarrowCase::NarrowCase;
+  void run() override { cpu::convert(src_.data(), dst_.data(), n, Path::Simd); }
   std::string setup() override {
     fill_source();
-    dst_ = Buffer<float>(n_);
-    poison(dst_.data(), n_);
+    dst_ = poisoned<float>(n);
     run();
-    return check_narrow(src_.data(), dst_.data(), n_);
+    return check_narrow(src_.data(), dst_.data(), n);
   }
-  void run() override { cpu::convert(src_.data(), dst_.data(), n_, Path::Simd); }
   void report(benchmark::State& state, const Peaks& pk) override {
     set_peak_theory(state, static_cast<double>(pk.setup), src_b_ + dst_b_);
   }
@@ -169,49 +154,40 @@ void convert_chunked(int fd, size_t n, size_t chunk_elems, float* dst) {
 
 // chunked from a memory-mapped file: peak is the destination plus one chunk
 struct AstypeChunked : NarrowCase {
-  explicit AstypeChunked(const Point& p)
-      : NarrowCase(p),
-        chunk_elems_((p.size("chunk_mib") << 20) / sizeof(double)),
-        dir_(p["tmpdir"]) {
-    loop_peak = true;
-  }
+  void run() override { convert_chunked(file_->fd(), n, chunk_elems_, dst_.data()); }
   std::string setup() override {
-    file_ = std::make_unique<SourceFile>(dir_, n_);
-    dst_ = Buffer<float>(n_);
-    poison(dst_.data(), n_);
+    loop_peak = true;
+    file_ = std::make_unique<SourceFile>(p["tmpdir"], n);
+    dst_ = poisoned<float>(n);
     run();
     size_t bad = 0;
-    for (size_t i = 0; i < n_; ++i)
+    for (size_t i = 0; i < n; ++i)
       bad += dst_[i] != static_cast<float>(uniform_at(12, i, -1e3, 1e3));
-    return count_wrong(bad, n_, "chunked values");
+    return count_wrong(bad, n, "chunked values");
   }
-  void run() override { convert_chunked(file_->fd(), n_, chunk_elems_, dst_.data()); }
   void report(benchmark::State& state, const Peaks& pk) override {
     report_loop_peak(state, pk, dst_b_, dst_b_ + 8.0 * static_cast<double>(chunk_elems_));
   }
 
-  size_t chunk_elems_;
-  std::string dir_;
+  const size_t chunk_elems_ = (p.size("chunk_mib") << 20) / sizeof(double);
   std::unique_ptr<SourceFile> file_;
   Buffer<float> dst_;
 };
 
 // in place: floats written over the doubles; one thread by nature
 struct AstypeInplace : NarrowCase {
-  explicit AstypeInplace(const Point& p) : NarrowCase(p) {
+  void run() override { benchmark::DoNotOptimize(cpu::narrow_in_place(src_.data(), n)); }
+  std::string setup() override {
     loop_peak = true;
     untimed_before_each = true;
-  }
-  std::string setup() override {
     fill_source();
-    std::vector<float> want(n_);
-    for (size_t i = 0; i < n_; ++i) want[i] = static_cast<float>(src_[i]);
-    const float* got = cpu::narrow_in_place(src_.data(), n_);
-    return std::memcmp(got, want.data(), n_ * 4) ? "in-place values wrong" : "";
+    std::vector<float> want(n);
+    for (size_t i = 0; i < n; ++i) want[i] = static_cast<float>(src_[i]);
+    const float* got = cpu::narrow_in_place(src_.data(), n);
+    return std::memcmp(got, want.data(), n * 4) ? "in-place values wrong" : "";
   }
   // the narrowing destroys its input: refill it outside the timed region
-  void before_each() override { fill_uniform(src_.data(), n_, 12, -1e3, 1e3); }
-  void run() override { benchmark::DoNotOptimize(cpu::narrow_in_place(src_.data(), n_)); }
+  void before_each() override { fill_uniform(src_.data(), n, 12, -1e3, 1e3); }
   void report(benchmark::State& state, const Peaks& pk) override {
     report_loop_peak(state, pk, src_b_, src_b_);
   }
@@ -219,17 +195,17 @@ struct AstypeInplace : NarrowCase {
 
 // view: reinterpret the doubles as twice as many floats; no bytes move, none are allocated
 struct View : NarrowCase {
-  explicit View(const Point& p) : NarrowCase(p) { loop_peak = true; }
-  std::string setup() override {
-    fill_source();
-    run();
-    return count_ == 2 * n_ ? "" : "the view does not hold 2n floats";
-  }
   void run() override {
     const float* v = reinterpret_cast<const float*>(src_.data());
     count_ = src_.bytes() / sizeof(float);
     benchmark::DoNotOptimize(v);
-    benchmark::DoNotOptimize(count_);
+    benchmark::DoNotOptimize(std::as_const(count_));  // setup() reads it: see baseline's StreamCase
+  }
+  std::string setup() override {
+    loop_peak = true;
+    fill_source();
+    run();
+    return count_ == 2 * n ? "" : "the view does not hold 2n floats";
   }
   Work work() const override { return {}; }
   void report(benchmark::State& state, const Peaks& pk) override {
@@ -243,23 +219,19 @@ struct View : NarrowCase {
 
 // the copy of the same bytes, the ceiling the conversions are judged against
 struct CopyCase : Case {
-  explicit CopyCase(const Point& p) : m_(p.size("n")) {}
+  void run() override { cpu::stream_copy(a_.data(), b_.data(), n); }
   std::string setup() override {
-    a_ = Buffer<float>(m_);
-    b_ = Buffer<float>(m_);
-    fill_uniform(a_.data(), m_, 5);
-    poison(b_.data(), m_);
+    a_ = filled<float>(n, 5);
+    b_ = poisoned<float>(n);
     run();
-    return std::memcmp(a_.data(), b_.data(), m_ * 4) ? "copy wrong" : "";
+    return std::memcmp(a_.data(), b_.data(), n * 4) ? "copy wrong" : "";
   }
-  void run() override { cpu::stream_copy(a_.data(), b_.data(), m_); }
-  Work work() const override { return {8.0 * m_, 0, static_cast<double>(m_), 8.0 * m_}; }
+  Work work() const override { return streamed(8.0 * n, n); }
 
-  size_t m_;
   Buffer<float> a_, b_;
 };
 
-// --- casts, each with its SIMD and portable path ---------------------------------------------
+// casts, each with its SIMD and portable path
 
 template <class S, class D>
 void fill_source(S* s, size_t n) {
@@ -303,39 +275,41 @@ size_t differ_from_rule(const S* s, const D* d, size_t n) {
 
 template <class S, class D>
 struct CastCase : Case {
-  explicit CastCase(const Point& p) : path_(path_of(p)), n_(p.size("n")) {}
+  void run() override { cpu::convert(s_.data(), d_.data(), n, path_); }
   std::string setup() override {
-    s_ = Buffer<S>(n_);
-    d_ = Buffer<D>(n_);
-    fill_source<S, D>(s_.data(), n_);
+    s_ = Buffer<S>(n);
+    d_ = Buffer<D>(n);
+    fill_source<S, D>(s_.data(), n);
     std::memset(static_cast<void*>(d_.data()), 0xff, d_.bytes());
     run();
-    return count_wrong(differ_from_rule(s_.data(), d_.data(), n_), n_,
+    return count_wrong(differ_from_rule(s_.data(), d_.data(), n), n,
                        "values (against the scalar rule)");
   }
-  void run() override { cpu::convert(s_.data(), d_.data(), n_, path_); }
-  Work work() const override {
-    const double b = static_cast<double>(n_ * (sizeof(S) + sizeof(D)));
-    return {b, 0, static_cast<double>(n_), b};
-  }
+  Work work() const override { return streamed(n * (sizeof(S) + sizeof(D)), n); }
 
-  Path path_;
-  size_t n_;
+  const Path path_ = path_of(p);
   Buffer<S> s_;
   Buffer<D> d_;
 };
 
-// --- f16 range: check, then cast, vs one fused pass ---------------------------------------
+// f16 range: check, then cast, vs one fused pass
 
 struct F16RangeCase : Case {
-  explicit F16RangeCase(const Point& p) : fused_(p["method"] == "fused"), n_(p.size("n")) {}
+  void run() override {
+    if (fused_) {
+      r_ = cpu::convert_counting(s_.data(), d_.data(), n);
+    } else {
+      r_ = cpu::f16_range_check(s_.data(), n);
+      cpu::convert(s_.data(), d_.data(), n, Path::Simd);
+    }
+    benchmark::DoNotOptimize(r_);
+  }
   std::string setup() override {
-    s_ = Buffer<float>(n_);
-    d_ = Buffer<half>(n_);
-    fill_uniform(s_.data(), n_, 41, -7e4, 7e4);
-    for (size_t i = 0; i < n_; i += 97) s_[i] *= 1e-12f;  // some underflow, some subnormal
+    s_ = filled<float>(n, 41, -7e4, 7e4);
+    d_ = Buffer<half>(n);
+    for (size_t i = 0; i < n; i += 97) s_[i] *= 1e-12f;  // some underflow, some subnormal
     cpu::F16Range want;
-    for (size_t i = 0; i < n_; ++i) {
+    for (size_t i = 0; i < n; ++i) {
       const uint16_t h = f32_to_f16_bits_portable(s_[i]) & 0x7fff;
       want.overflow += h == 0x7c00;
       want.underflow += h == 0 && s_[i] != 0.0f;
@@ -347,57 +321,59 @@ struct F16RangeCase : Case {
       return "range counts differ from the scalar rule";
     return "";
   }
-  void run() override {
-    if (fused_) {
-      r_ = cpu::convert_counting(s_.data(), d_.data(), n_);
-    } else {
-      r_ = cpu::f16_range_check(s_.data(), n_);
-      cpu::convert(s_.data(), d_.data(), n_, Path::Simd);
-    }
-    benchmark::DoNotOptimize(r_);
-  }
-  Work work() const override { return {6.0 * n_, 0, static_cast<double>(n_), 6.0 * n_}; }
+  Work work() const override { return streamed(6.0 * n, n); }
   void report(benchmark::State& state, const Peaks&) override {
-    state.counters["overflow_fraction"] = static_cast<double>(r_.overflow) / n_;
-    state.counters["underflow_fraction"] = static_cast<double>(r_.underflow) / n_;
-    state.counters["subnormal_fraction"] = static_cast<double>(r_.subnormal) / n_;
+    state.counters["overflow_fraction"] = static_cast<double>(r_.overflow) / n;
+    state.counters["underflow_fraction"] = static_cast<double>(r_.underflow) / n;
+    state.counters["subnormal_fraction"] = static_cast<double>(r_.subnormal) / n;
   }
 
-  bool fused_;
-  size_t n_;
+  const bool fused_ = p["method"] == "fused";
   Buffer<float> s_;
   Buffer<half> d_;
   cpu::F16Range r_;
 };
 
-// --- promotion: int32 * float32 + float32 ------------------------------------------------
+// promotion: int32 * float32 + float32
 
 struct PromoteCase : Case {
-  explicit PromoteCase(const Point& p) : m_(p["method"]), n_(p.size("n")) { loop_peak = true; }
-  std::string setup() override {
-    a_ = Buffer<int32_t>(n_);
-    x_ = Buffer<float>(n_);
-    y_ = Buffer<float>(n_);
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n_; ++i) a_[i] = static_cast<int32_t>(uniform_at(51, i, -2e9, 2e9));
-    fill_uniform(x_.data(), n_, 52);
-    fill_uniform(y_.data(), n_, 53);
-    // error of every element against an exact (long double) reference
-    std::vector<double> got(n_);
+  // the expression allocates its result, as NumPy does: f64 (8n) or f32 (4n) bytes
+  void run() override {
+    double probe = 0;
     if (m_ == "f64_temporaries") {
-      Buffer<double> out(n_);
-      poison(out.data(), n_);
-      cpu::axpy_promoted_f64(a_.data(), x_.data(), y_.data(), out.data(), n_);
-      for (size_t i = 0; i < n_; ++i) got[i] = out[i];
+      Buffer<double> out(n, false);  // allocated in the timed loop: plain pages
+      cpu::axpy_promoted_f64(a_.data(), x_.data(), y_.data(), out.data(), n);
+      probe = out[n / 2];
+      result_bytes_ = out.bytes();
     } else {
-      Buffer<float> out(n_);
-      poison(out.data(), n_);
+      Buffer<float> out(n, false);
       eval_f32(out.data());
-      for (size_t i = 0; i < n_; ++i) got[i] = out[i];
+      probe = out[n / 2];
+      result_bytes_ = out.bytes();
+    }
+    benchmark::DoNotOptimize(probe);
+  }
+  std::string setup() override {
+    loop_peak = true;
+    a_ = Buffer<int32_t>(n);
+    x_ = filled<float>(n, 52);
+    y_ = filled<float>(n, 53);
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; ++i) a_[i] = static_cast<int32_t>(uniform_at(51, i, -2e9, 2e9));
+    // error of every element against an exact (long double) reference
+    std::vector<double> got(n);
+    if (m_ == "f64_temporaries") {
+      Buffer<double> out = poisoned<double>(n);
+      cpu::axpy_promoted_f64(a_.data(), x_.data(), y_.data(), out.data(), n);
+      for (size_t i = 0; i < n; ++i) got[i] = out[i];
+    } else {
+      Buffer<float> out = poisoned<float>(n);
+      eval_f32(out.data());
+      for (size_t i = 0; i < n; ++i) got[i] = out[i];
     }
     const double u = m_ == "f64_temporaries" ? 0x1p-53 : 0x1p-24;
     size_t bad = 0;
-    for (size_t i = 0; i < n_; ++i) {
+    for (size_t i = 0; i < n; ++i) {
       const long double want = static_cast<long double>(a_[i]) * x_[i] + y_[i];
       const double mag = std::fabs(static_cast<double>(a_[i]) * x_[i]) + std::fabs(y_[i]);
       const double err = std::fabs(static_cast<double>(got[i] - want));
@@ -406,86 +382,59 @@ struct PromoteCase : Case {
     }
     return bad ? std::to_string(bad) + " results beyond 3 ulps of the exact value" : "";
   }
-  // the expression allocates its result, as NumPy does: f64 (8n) or f32 (4n) bytes
-  void run() override {
-    double probe = 0;
-    if (m_ == "f64_temporaries") {
-      Buffer<double> out(n_, false);  // allocated in the timed loop: plain pages
-      cpu::axpy_promoted_f64(a_.data(), x_.data(), y_.data(), out.data(), n_);
-      probe = out[n_ / 2];
-      result_bytes_ = out.bytes();
-    } else {
-      Buffer<float> out(n_, false);
-      eval_f32(out.data());
-      probe = out[n_ / 2];
-      result_bytes_ = out.bytes();
-    }
-    benchmark::DoNotOptimize(probe);
-  }
-  Work work() const override {
-    const double b = static_cast<double>(12 * n_ + result_bytes_);
-    return {b, 2.0 * n_, static_cast<double>(n_), b};
-  }
+  Work work() const override { return streamed(12 * n + result_bytes_, n, 2.0 * n); }
   void report(benchmark::State& state, const Peaks& pk) override {
     state.counters["result_bytes"] = static_cast<double>(result_bytes_);
-    state.counters["peak_bytes"] = static_cast<double>(12 * n_ + pk.loop);
+    state.counters["peak_bytes"] = static_cast<double>(12 * n + pk.loop);
     state.counters.erase("peak_rss_bytes");
     state.counters["max_rel_err"] = max_rel_err_;
   }
 
   void eval_f32(float* out) {
     if (m_ == "fused")
-      cpu::axpy_fused_f32(a_.data(), x_.data(), y_.data(), out, n_);
+      cpu::axpy_fused_f32(a_.data(), x_.data(), y_.data(), out, n);
     else
-      cpu::axpy_f32_temporaries(a_.data(), x_.data(), y_.data(), out, n_);
+      cpu::axpy_f32_temporaries(a_.data(), x_.data(), y_.data(), out, n);
   }
-  std::string m_;
-  size_t n_;
+  const std::string m_ = p["method"];
   Buffer<int32_t> a_;
   Buffer<float> x_, y_;
   double max_rel_err_ = 0;
   size_t result_bytes_ = 0;
 };
 
-// --- byte order ---------------------------------------------------------------------------
-
+// byte order
 struct ByteswapCase : Case {
-  explicit ByteswapCase(const Point& p)
-      : width_(static_cast<int>(p.num("width"))), path_(path_of(p)), n_(p.size("n")) {}
+  void run() override { cpu::byteswap(s_.data(), d_.data(), n, width_, path_); }
   std::string setup() override {
-    s_ = Buffer<uint8_t>(n_ * width_);
-    d_ = Buffer<uint8_t>(n_ * width_);
+    s_ = Buffer<uint8_t>(n * width_);
+    d_ = Buffer<uint8_t>(n * width_);
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < s_.size(); ++i) s_[i] = static_cast<uint8_t>(splitmix64(i));
     std::memset(d_.data(), 0, d_.size());
     run();
     size_t bad = 0;
-    for (size_t e = 0; e < n_; ++e)
+    for (size_t e = 0; e < n; ++e)
       for (int b = 0; b < width_; ++b) bad += d_[e * width_ + b] != s_[e * width_ + width_ - 1 - b];
     return bad ? std::to_string(bad) + " bytes misplaced" : "";
   }
-  void run() override { cpu::byteswap(s_.data(), d_.data(), n_, width_, path_); }
-  Work work() const override {
-    return {2.0 * n_ * width_, 0, static_cast<double>(n_), 2.0 * n_ * width_};
-  }
+  Work work() const override { return streamed(2.0 * n * width_, n); }
 
-  int width_;
-  Path path_;
-  size_t n_;
+  const int width_ = static_cast<int>(p.num("width"));
+  const Path path_ = path_of(p);
   Buffer<uint8_t> s_, d_;
 };
 
-// --- array of structs vs struct of arrays ------------------------------------------------
-
+// array of structs vs struct of arrays
 struct FieldCase : Case {
-  explicit FieldCase(const Point& p) : aos_(p["variant"] == "aos_field"), n_(p.size("n")) {}
+  void run() override { benchmark::DoNotOptimize(sum()); }
   std::string setup() override {
     if (aos_)
-      r_ = Buffer<cpu::Record>(n_);
+      r_ = Buffer<cpu::Record>(n);
     else
-      f_ = Buffer<float>(n_);
+      f_ = Buffer<float>(n);
     double want = 0, abs = 0;
-    for (size_t i = 0; i < n_; ++i) {
+    for (size_t i = 0; i < n; ++i) {
       const float v = static_cast<float>(uniform_at(61, i));
       if (aos_)
         r_[i] = {static_cast<double>(i), v, static_cast<int32_t>(i), 7};
@@ -494,58 +443,48 @@ struct FieldCase : Case {
       want += v;
       abs += std::fabs(v);
     }
-    const double got = sum();
-    const double tol = 4.0 * n_ * 0x1p-53 * abs;
-    std::string why;
-    close_enough(&got, &want, &tol, 1, &why);
-    return why;
+    return check_value(sum(), want, 4.0 * n * 0x1p-53 * abs);
   }
-  void run() override { benchmark::DoNotOptimize(sum()); }
   // bytes: the 4 useful bytes per value; bytes_fetched: what the layout makes the CPU read
-  Work work() const override { return {4.0 * n_, double(n_), double(n_), fetched()}; }
+  Work work() const override { return {4.0 * n, double(n), double(n), fetched()}; }
   void report(benchmark::State& state, const Peaks&) override {
     state.counters["bytes_fetched"] =
         benchmark::Counter(fetched(), benchmark::Counter::kIsIterationInvariantRate);
   }
 
   double sum() const {
-    return aos_ ? cpu::sum_field_aos(r_.data(), n_) : cpu::sum_soa(f_.data(), n_);
+    return aos_ ? cpu::sum_field_aos(r_.data(), n) : cpu::sum_soa(f_.data(), n);
   }
-  double fetched() const { return (aos_ ? sizeof(cpu::Record) : 4.0) * n_; }
-  bool aos_;
-  size_t n_;
+  double fetched() const { return (aos_ ? sizeof(cpu::Record) : 4.0) * n; }
+  const bool aos_ = p["variant"] == "aos_field";
   Buffer<cpu::Record> r_;
   Buffer<float> f_;
 };
 
-// --- paired comparisons: the conversions against a copy of the same bytes, alternating -------
-
+// paired comparisons: the conversions against a copy of the same bytes, alternating
 template <class S, class D>
 struct CastPairCase : Case {
-  explicit CastPairCase(const Point& p)
-      : n_(p.size("n")), bytes_(n_ * (sizeof(S) + sizeof(D))), m_(bytes_ / 8) {}
+  void run() override { cpu::convert(s_.data(), d_.data(), n, Path::Simd); }
   std::string setup() override {
-    s_ = Buffer<S>(n_);
-    d_ = Buffer<D>(n_);
-    ca_ = Buffer<float>(m_);
+    s_ = Buffer<S>(n);
+    d_ = Buffer<D>(n);
+    ca_ = filled<float>(m_, 9);
     cb_ = Buffer<float>(m_);
-    fill_source<S, D>(s_.data(), n_);
-    fill_uniform(ca_.data(), m_, 9);
+    fill_source<S, D>(s_.data(), n);
     std::memset(static_cast<void*>(d_.data()), 0xff, d_.bytes());
     run();
     ref();
     const size_t bad = (std::memcmp(ca_.data(), cb_.data(), m_ * 4) != 0) +
-                       differ_from_rule(s_.data(), d_.data(), n_);
+                       differ_from_rule(s_.data(), d_.data(), n);
     return bad ? std::to_string(bad) + " values wrong" : "";
   }
   // the floats copied: 2 * 4m bytes = the conversion's bytes
   void ref() override { cpu::stream_copy(ca_.data(), cb_.data(), m_); }
-  void run() override { cpu::convert(s_.data(), d_.data(), n_, Path::Simd); }
   Work work() const override {
     return {static_cast<double>(bytes_), 0, 0, static_cast<double>(bytes_), 8.0 * m_};
   }
 
-  size_t n_, bytes_, m_;
+  const size_t bytes_ = n * (sizeof(S) + sizeof(D)), m_ = bytes_ / 8;
   Buffer<S> s_;
   Buffer<D> d_;
   Buffer<float> ca_, cb_;
@@ -672,48 +611,41 @@ const FamilyRegistrar reg{
                  default_tmpdir())}}};
 
 #ifdef DTYPEBENCH_HAVE_CUDA
-// --- GPU: device conversions against the device copy, transfers by dtype and cast placement --
+// GPU: device conversions against the device copy, transfers by dtype and cast placement
 
 template <class S, class D>
 struct GpuCastCase : Case {
-  explicit GpuCastCase(const Point& p) : n_(p.size("n")) {}
+  void run() override { cuda::convert(s_.data(), d_.data(), n); }
   std::string setup() override {
-    Buffer<S> hs(n_);
-    Buffer<D> hd(n_);
+    Buffer<S> hs(n);
+    Buffer<D> hd(n);
     if constexpr (std::is_same_v<S, half>) {
-      for (size_t i = 0; i < n_; ++i) hs[i].bits = static_cast<uint16_t>(splitmix64(i));
+      for (size_t i = 0; i < n; ++i) hs[i].bits = static_cast<uint16_t>(splitmix64(i));
     } else {
-      fill_uniform(hs.data(), n_, 71, -7e4, 7e4);
+      fill_uniform(hs.data(), n, 71, -7e4, 7e4);
     }
-    s_ = gpu::DeviceBuffer<S>(n_);
-    d_ = gpu::DeviceBuffer<D>(n_);
-    gpu::copy_to_device(s_.data(), hs.data(), s_.bytes());
-    gpu::memset_device(d_.data(), 0xff, d_.bytes());
+    s_ = to_device(hs);
+    d_ = poisoned_device<D>(n);
     run();
     gpu::copy_to_host(hd.data(), d_.data(), d_.bytes());
     size_t bad = 0;
-    for (size_t i = 0; i < n_; ++i) {
+    for (size_t i = 0; i < n; ++i) {
       const uint64_t want = rule<S, D>(hs[i]), got = bits_of(hd[i]);
       // NaN payloads may differ between the device's and the host's rules; NaN must stay NaN
       const bool nan = std::isnan(static_cast<double>(load_acc(hs[i])));
       bad += nan ? !std::isnan(static_cast<double>(load_acc(hd[i]))) : got != want;
     }
-    return count_wrong(bad, n_, "values");
+    return count_wrong(bad, n, "values");
   }
-  void run() override { cuda::convert(s_.data(), d_.data(), n_); }
-  Work work() const override {
-    const double b = static_cast<double>(n_ * (sizeof(S) + sizeof(D)));
-    return {b, 0, static_cast<double>(n_), b};
-  }
+  Work work() const override { return streamed(n * (sizeof(S) + sizeof(D)), n); }
 
-  size_t n_;
   gpu::DeviceBuffer<S> s_;
   gpu::DeviceBuffer<D> d_;
 };
 
 // the copy engine moving the same bytes
 struct GpuCopyCase : Case {
-  explicit GpuCopyCase(const Point& p) : bytes_(p.size("bytes")) {}
+  void run() override { cuda::d2d_copy(b_.data(), a_.data(), bytes_); }
   std::string setup() override {
     a_ = gpu::DeviceBuffer<char>(bytes_);
     b_ = gpu::DeviceBuffer<char>(bytes_);
@@ -725,10 +657,9 @@ struct GpuCopyCase : Case {
       if (c != 0x5a) return "device copy wrong";
     return "";
   }
-  void run() override { cuda::d2d_copy(b_.data(), a_.data(), bytes_); }
-  Work work() const override { return {2.0 * bytes_, 0, 0, 2.0 * bytes_}; }
+  Work work() const override { return streamed(2.0 * bytes_, 0); }
 
-  size_t bytes_;
+  const size_t bytes_ = p.size("bytes");
   gpu::DeviceBuffer<char> a_, b_;
 };
 
@@ -754,23 +685,20 @@ const size_t kTransferElems = size_t(64) << 20;  // 512 MiB of f64, 128 MiB of f
 
 template <class T>
 struct H2dCase : Case {
-  explicit H2dCase(const Point& p) : pinned_(p["memory"] == "pinned"), n_(p.size("n")) {}
+  void run() override { cuda::h2d(d_.data(), h_->p, n * sizeof(T)); }
   std::string setup() override {
-    h_ = std::make_unique<HostBuf>(n_ * sizeof(T), pinned_);
-    std::memset(h_->p, 0x3c, n_ * sizeof(T));
-    d_ = gpu::DeviceBuffer<T>(n_);
+    h_ = std::make_unique<HostBuf>(n * sizeof(T), p["memory"] == "pinned");
+    std::memset(h_->p, 0x3c, n * sizeof(T));
+    d_ = gpu::DeviceBuffer<T>(n);
     run();
-    std::vector<char> back(n_ * sizeof(T));
+    std::vector<char> back(n * sizeof(T));
     gpu::copy_to_host(back.data(), d_.data(), back.size());
     return std::memcmp(back.data(), h_->p, back.size()) ? "transfer wrong" : "";
   }
-  void run() override { cuda::h2d(d_.data(), h_->p, n_ * sizeof(T)); }
   Work work() const override {
-    return {static_cast<double>(n_ * sizeof(T)), 0, static_cast<double>(n_), 0};
+    return {static_cast<double>(n * sizeof(T)), 0, static_cast<double>(n), 0};
   }
 
-  bool pinned_;
-  size_t n_;
   std::unique_ptr<HostBuf> h_;
   gpu::DeviceBuffer<T> d_;
 };
@@ -779,41 +707,37 @@ struct H2dCase : Case {
 // bytes then cast on the device; or one kernel reading pinned host memory (zero-copy). Timed on
 // the wall clock (host work included), closed by a device sync.
 struct H2dCastCase : Case {
-  explicit H2dCastCase(const Point& p)
-      : pl_(p["placement"]), pinned_(p["memory"] == "pinned"), n_(p.size("n")) {}
-  std::string setup() override {
-    src_ = std::make_unique<HostBuf>(n_ * 8, pinned_);
-    fill_uniform(static_cast<double*>(src_->p), n_, 81, -1e3, 1e3);
-    if (pl_ == "host_cast_then_copy") narrow_ = std::make_unique<HostBuf>(n_ * 4, pinned_);
-    if (pl_ == "copy_then_device_cast") d64_ = gpu::DeviceBuffer<double>(n_);
-    d32_ = gpu::DeviceBuffer<float>(n_);
-    gpu::memset_device(d32_.data(), 0xff, d32_.bytes());
-    run();
-    std::vector<float> got(n_);
-    gpu::copy_to_host(got.data(), d32_.data(), n_ * 4);
-    const double* src = static_cast<const double*>(src_->p);
-    size_t bad = 0;
-    for (size_t i = 0; i < n_; ++i) bad += got[i] != static_cast<float>(src[i]);
-    return count_wrong(bad, n_, "values");
-  }
   void run() override {
     const double* src = static_cast<const double*>(src_->p);
     if (pl_ == "host_cast_then_copy") {
-      cpu::convert(src, static_cast<float*>(narrow_->p), n_, Path::Simd);
-      cuda::h2d(d32_.data(), narrow_->p, n_ * 4);
+      cpu::convert(src, static_cast<float*>(narrow_->p), n, Path::Simd);
+      cuda::h2d(d32_.data(), narrow_->p, n * 4);
     } else if (pl_ == "copy_then_device_cast") {
-      cuda::h2d(d64_.data(), src, n_ * 8);
-      cuda::convert(d64_.data(), d32_.data(), n_);
+      cuda::h2d(d64_.data(), src, n * 8);
+      cuda::convert(d64_.data(), d32_.data(), n);
     } else {
-      cuda::convert_from_host(src, d32_.data(), n_);
+      cuda::convert_from_host(src, d32_.data(), n);
     }
   }
+  std::string setup() override {
+    const bool pinned = p["memory"] == "pinned";
+    src_ = std::make_unique<HostBuf>(n * 8, pinned);
+    fill_uniform(static_cast<double*>(src_->p), n, 81, -1e3, 1e3);
+    if (pl_ == "host_cast_then_copy") narrow_ = std::make_unique<HostBuf>(n * 4, pinned);
+    if (pl_ == "copy_then_device_cast") d64_ = gpu::DeviceBuffer<double>(n);
+    d32_ = poisoned_device<float>(n);
+    run();
+    std::vector<float> got(n);
+    gpu::copy_to_host(got.data(), d32_.data(), n * 4);
+    const double* src = static_cast<const double*>(src_->p);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; ++i) bad += got[i] != static_cast<float>(src[i]);
+    return count_wrong(bad, n, "values");
+  }
   // bytes: input bytes, so 1 / rate is the end-to-end time per input byte
-  Work work() const override { return {8.0 * n_, 0, static_cast<double>(n_), 0}; }
+  Work work() const override { return {8.0 * n, 0, static_cast<double>(n), 0}; }
 
-  std::string pl_;
-  bool pinned_;
-  size_t n_;
+  const std::string pl_ = p["placement"];
   std::unique_ptr<HostBuf> src_, narrow_;
   gpu::DeviceBuffer<double> d64_;
   gpu::DeviceBuffer<float> d32_;

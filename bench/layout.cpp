@@ -2,14 +2,8 @@
 // matrix-vector forms) and on the GPU (coalesced vs strided reductions, transposes).
 #include "kernels/cpu/layout.hpp"
 
-#include <cmath>
-#include <cstring>
-#include <vector>
-
 #include "bench/family.hpp"
-#ifdef DTYPEBENCH_HAVE_CUDA
 #include "kernels/cuda/layout.hpp"
-#endif
 
 namespace dtypebench::bench {
 namespace {
@@ -25,8 +19,7 @@ size_t square_edge(size_t ws, size_t elem, size_t arrays = 1) {
   return std::max(n, line);
 }
 Value edge(const Point& p, size_t arrays) {
-  const size_t n = square_edge(p.size("level"), p.size("dtype"), arrays);
-  return {std::to_string(n), static_cast<double>(n)};
+  return number(square_edge(p.size("level"), p.size("dtype"), arrays));
 }
 Value edge1(const Point& p) { return edge(p, 1); }
 Value edge2(const Point& p) { return edge(p, 2); }
@@ -65,9 +58,7 @@ std::string check_reduce(const T* a, size_t n, Order o, cpu::Axis axis, cpu::Met
   reference_sums(a, n, n, o, axis, &want, &tol);
   poison(out, n);
   cpu::reduce(a, n, n, o, axis, m, out);
-  std::string why;
-  close_enough(out, want.data(), tol.data(), n, &why);
-  return why;
+  return check_values(out, want.data(), tol.data(), n);
 }
 
 // which sum, and how: rowsum/colsum, naive/aware
@@ -82,8 +73,7 @@ ReduceKind reduce_of(const std::string& v) {
 
 // an n x n matrix read once and written once
 Work copy_work(size_t n, size_t elem) {
-  const double b = 2.0 * static_cast<double>(n * n * elem);
-  return {b, 0, static_cast<double>(n * n), b};
+  return streamed(2.0 * static_cast<double>(n * n * elem), n * n);
 }
 
 // the bit-exact check of a copy or a C->F conversion (a copy moves bytes, whatever their order)
@@ -98,56 +88,41 @@ size_t wrong_elements(const T* a, const T* b, size_t n, bool transposed) {
 
 template <class T>
 struct ReduceCase : Case {
-  explicit ReduceCase(const Point& p)
-      : k_(reduce_of(p["variant"])), o_(order_of(p)), n_(p.size("n")) {}
+  void run() override { cpu::reduce(a_.data(), n, n, o_, k_.axis, k_.method, out_.data()); }
   std::string setup() override {
-    a_ = Buffer<T>(n_ * n_);
-    out_ = Buffer<acc_t<T>>(n_);
-    fill_uniform(a_.data(), a_.size(), 11);
-    return check_reduce(a_.data(), n_, o_, k_.axis, k_.method, out_.data());
+    a_ = filled<T>(n * n, 11);
+    out_ = Buffer<acc_t<T>>(n);
+    return check_reduce(a_.data(), n, o_, k_.axis, k_.method, out_.data());
   }
-  void run() override { cpu::reduce(a_.data(), n_, n_, o_, k_.axis, k_.method, out_.data()); }
-  Work work() const override {
-    const double e = static_cast<double>(n_ * n_);
-    return {static_cast<double>(a_.bytes()), e, e, static_cast<double>(a_.bytes())};
-  }
+  Work work() const override { return streamed(a_.bytes(), n * n, n * n); }
 
-  ReduceKind k_;
-  Order o_;
-  size_t n_;
+  const ReduceKind k_ = reduce_of(p["variant"]);
+  const Order o_ = order_of(p);
   Buffer<T> a_;
   Buffer<acc_t<T>> out_;
 };
 
 template <class T>
 struct StridedCase : Case {
-  explicit StridedCase(const Point& p) : stride_(p.size("stride")), n_(p.size("n")) {}
+  void run() override { benchmark::DoNotOptimize(cpu::strided_sum(a_.data(), n, stride_)); }
   std::string setup() override {
-    a_ = Buffer<T>(n_);
-    fill_uniform(a_.data(), n_, 12);
+    a_ = filled<T>(n, 12);
     double want = 0, abs = 0;
-    for (size_t i = 0; i < n_; ++i) {
+    for (size_t i = 0; i < n; ++i) {
       const double v = static_cast<double>(load_acc(a_[i]));
       want += v;
       abs += std::fabs(v);
     }
-    const double got = static_cast<double>(cpu::strided_sum(a_.data(), n_, stride_));
-    const double tol = 2.0 * n_ * unit_roundoff<acc_t<T>>() * abs;
-    std::string why;
-    close_enough(&got, &want, &tol, 1, &why);
-    return why;
+    const double got = static_cast<double>(cpu::strided_sum(a_.data(), n, stride_));
+    return check_value(got, want, 2.0 * n * unit_roundoff<acc_t<T>>() * abs);
   }
-  void run() override { benchmark::DoNotOptimize(cpu::strided_sum(a_.data(), n_, stride_)); }
-  Work work() const override {
-    const double b = static_cast<double>(a_.bytes()), e = static_cast<double>(n_);
-    return {b, e, e, b};
-  }
+  Work work() const override { return streamed(a_.bytes(), n, n); }
   void report(benchmark::State& state, const Peaks&) override {
     // the cache line holds this many elements; beyond it every access is a new line
     state.counters["elements_per_line"] = 64.0 / sizeof(T);
   }
 
-  size_t stride_, n_;
+  const size_t stride_ = p.size("stride");
   Buffer<T> a_;
 };
 
@@ -164,73 +139,57 @@ void to_fortran(const std::string& v, const T* a, T* b, size_t n) {
 // streaming) of the same bytes
 template <class T>
 struct ToFortranCase : Case {
-  explicit ToFortranCase(const Point& p)
-      : v_(p.has("subject") ? p["subject"] : p["variant"]),
-        ref_(p.has("ref") ? p["ref"] : ""),
-        n_(p.size("n")) {}
+  void run() override { to_fortran(v_, a_.data(), b_.data(), n); }
   std::string setup() override {
-    a_ = Buffer<T>(n_ * n_);
-    b_ = Buffer<T>(n_ * n_);
-    c_ = Buffer<T>(ref_.empty() ? 0 : n_ * n_);
-    fill_uniform(a_.data(), a_.size(), ref_.empty() ? 13 : 18);
-    poison(b_.data(), b_.size());
+    a_ = filled<T>(n * n, ref_.empty() ? 13 : 18);
+    b_ = poisoned<T>(n * n);
+    c_ = poisoned<T>(ref_.empty() ? 0 : n * n);
     run();
-    size_t bad = wrong_elements(a_.data(), b_.data(), n_, v_ != "copy");
+    size_t bad = wrong_elements(a_.data(), b_.data(), n, v_ != "copy");
     if (!ref_.empty()) {
-      poison(c_.data(), c_.size());
       ref();
-      bad += wrong_elements(a_.data(), c_.data(), n_, false);
+      bad += wrong_elements(a_.data(), c_.data(), n, false);
     }
-    return count_wrong(bad, n_ * n_);
+    return count_wrong(bad, n * n);
   }
-  void ref() override { to_fortran(ref_, a_.data(), c_.data(), n_); }
-  void run() override { to_fortran(v_, a_.data(), b_.data(), n_); }
+  void ref() override { to_fortran(ref_, a_.data(), c_.data(), n); }
   Work work() const override {
-    Work w = copy_work(n_, sizeof(T));
+    Work w = copy_work(n, sizeof(T));
     if (!ref_.empty()) w.ref_bytes = w.bytes;
     return w;
   }
 
-  std::string v_, ref_;
-  size_t n_;
+  const std::string v_ = p.has("subject") ? p["subject"] : p["variant"];
+  const std::string ref_ = p.has("ref") ? p["ref"] : "";
   Buffer<T> a_, b_, c_;
 };
 
 template <class T>
 struct MatvecCase : Case {
-  explicit MatvecCase(const Point& p)
-      : f_(p["variant"] == "matvec_dot" ? cpu::MatvecForm::Dot : cpu::MatvecForm::Axpy),
-        o_(order_of(p)),
-        n_(p.size("n")) {}
+  void run() override { cpu::matvec(a_.data(), x_.data(), n, n, o_, f_, y_.data()); }
   std::string setup() override {
-    a_ = Buffer<T>(n_ * n_);
-    x_ = Buffer<T>(n_);
-    y_ = Buffer<acc_t<T>>(n_);
-    fill_uniform(a_.data(), a_.size(), 14);
-    fill_uniform(x_.data(), n_, 15);
-    std::vector<double> want(n_, 0.0), tol(n_, 0.0);
-    for (size_t i = 0; i < n_; ++i)
-      for (size_t j = 0; j < n_; ++j) {
-        const double p = static_cast<double>(load_acc(a_[index_of(o_, i, j, n_, n_)])) *
-                         static_cast<double>(load_acc(x_[j]));
-        want[i] += p;
-        tol[i] += 2.0 * n_ * unit_roundoff<acc_t<T>>() * std::fabs(p);
+    a_ = filled<T>(n * n, 14);
+    x_ = filled<T>(n, 15);
+    y_ = poisoned<acc_t<T>>(n);
+    std::vector<double> want(n, 0.0), tol(n, 0.0);
+    for (size_t i = 0; i < n; ++i)
+      for (size_t j = 0; j < n; ++j) {
+        const double ax = static_cast<double>(load_acc(a_[index_of(o_, i, j, n, n)])) *
+                          static_cast<double>(load_acc(x_[j]));
+        want[i] += ax;
+        tol[i] += 2.0 * n * unit_roundoff<acc_t<T>>() * std::fabs(ax);
       }
-    poison(y_.data(), n_);
     run();
-    std::string why;
-    close_enough(y_.data(), want.data(), tol.data(), n_, &why);
-    return why;
+    return check_values(y_.data(), want.data(), tol.data(), n);
   }
-  void run() override { cpu::matvec(a_.data(), x_.data(), n_, n_, o_, f_, y_.data()); }
   Work work() const override {
     const double b = static_cast<double>(a_.bytes() + x_.bytes() + y_.bytes());
-    return {b, 2.0 * n_ * n_, static_cast<double>(n_ * n_), static_cast<double>(a_.bytes())};
+    return {b, 2.0 * n * n, static_cast<double>(n * n), static_cast<double>(a_.bytes())};
   }
 
-  cpu::MatvecForm f_;
-  Order o_;
-  size_t n_;
+  const cpu::MatvecForm f_ =
+      p["variant"] == "matvec_dot" ? cpu::MatvecForm::Dot : cpu::MatvecForm::Axpy;
+  const Order o_ = order_of(p);
   Buffer<T> a_, x_;
   Buffer<acc_t<T>> y_;
 };
@@ -239,37 +198,31 @@ struct MatvecCase : Case {
 // rowsum_naive) against the contiguous row sum or the plain read of the same bytes.
 template <class T>
 struct ReducePairCase : Case {
-  explicit ReducePairCase(const Point& p)
-      : sub_(reduce_of(p["subject"])), read_(p["ref"] == "read"), n_(p.size("n")) {}
+  void run() override {
+    cpu::reduce(a_.data(), n, n, Order::C, sub_.axis, sub_.method,
+                read_ ? rows_.data() : sub_out_.data());
+  }
   std::string setup() override {
-    a_ = Buffer<T>(n_ * n_);
-    rows_ = Buffer<acc_t<T>>(n_);
-    sub_out_ = Buffer<acc_t<T>>(n_);
-    fill_uniform(a_.data(), a_.size(), read_ ? 17 : 16);
-    std::string why =
-        check_reduce(a_.data(), n_, Order::C, cpu::Axis::Rows, cpu::Method::Naive, rows_.data());
+    a_ = filled<T>(n * n, read_ ? 17 : 16);
+    rows_ = Buffer<acc_t<T>>(n);
+    sub_out_ = Buffer<acc_t<T>>(n);
+    const std::string why =
+        check_reduce(a_.data(), n, Order::C, cpu::Axis::Rows, cpu::Method::Naive, rows_.data());
     if (!why.empty()) return why;
     if (!read_)
-      return check_reduce(a_.data(), n_, Order::C, sub_.axis, sub_.method, sub_out_.data());
+      return check_reduce(a_.data(), n, Order::C, sub_.axis, sub_.method, sub_out_.data());
     double total = 0, abs = 0;
-    for (size_t i = 0; i < n_ * n_; ++i) {
+    for (size_t i = 0; i < n * n; ++i) {
       const double v = static_cast<double>(load_acc(a_[i]));
       total += v, abs += std::fabs(v);
     }
-    const double got = read_all();
-    const double t = 2.0 * n_ * n_ * unit_roundoff<T>() * abs;
-    close_enough(&got, &total, &t, 1, &why);
-    return why;
+    return check_value(read_all(), total, 2.0 * n * n * unit_roundoff<T>() * abs);
   }
   void ref() override {
     if (read_)
       benchmark::DoNotOptimize(read_all());
     else
-      cpu::reduce(a_.data(), n_, n_, Order::C, cpu::Axis::Rows, cpu::Method::Naive, rows_.data());
-  }
-  void run() override {
-    cpu::reduce(a_.data(), n_, n_, Order::C, sub_.axis, sub_.method,
-                read_ ? rows_.data() : sub_out_.data());
+      cpu::reduce(a_.data(), n, n, Order::C, cpu::Axis::Rows, cpu::Method::Naive, rows_.data());
   }
   Work work() const override {
     const double b = static_cast<double>(a_.bytes());
@@ -279,12 +232,11 @@ struct ReducePairCase : Case {
   // the read kernel exists for f64 and f32 (the spec pairs no 16-bit type with it)
   double read_all() const {
     if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>)
-      return static_cast<double>(cpu::stream_read(a_.data(), n_ * n_));
+      return static_cast<double>(cpu::stream_read(a_.data(), n * n));
     throw std::logic_error("no read kernel for this dtype");
   }
-  ReduceKind sub_;
-  bool read_;
-  size_t n_;
+  const ReduceKind sub_ = reduce_of(p["subject"]);
+  const bool read_ = p["ref"] == "read";
   Buffer<T> a_;
   Buffer<acc_t<T>> rows_, sub_out_;
 };
@@ -325,11 +277,7 @@ std::vector<Spec> cpu_specs() {
           .with(pair_levels_axis())  // the step shows where lines are refetched
           .with(int_axis("stride", {1, 2, 4, 8, 16, 32, 64, 128}))
           .with(threads_axis())
-          .key("n",
-               [](const Point& p) {
-                 const size_t n = p.size("level") / p.size("dtype");
-                 return number(n);
-               })
+          .key("n", [](const Point& p) { return number(p.size("level") / p.size("dtype")); })
           .name({"dtype", "stride", "n", "level", "threads"})
           .note("stride in elements: past 64 bytes for every dtype, so the step shows")
           .cases(typed<StridedCase, DB_LAYOUT_DTYPES>()),
@@ -387,73 +335,53 @@ const FamilyRegistrar reg{
 #ifdef DTYPEBENCH_HAVE_CUDA
 template <class T>
 struct GpuReduceCase : Case {
-  explicit GpuReduceCase(const Point& p) : n_(p.size("n")) {
-    const std::string& v = p["variant"];
-    axis_ = v.find("rowsum") != std::string::npos ? cuda::Axis::Rows : cuda::Axis::Cols;
-    access_ =
-        v.find("strided") != std::string::npos ? cuda::Access::Strided : cuda::Access::Coalesced;
-  }
+  void run() override { cuda::reduce(a_.data(), n, n, axis_, access_, out_.data()); }
   std::string setup() override {
-    Buffer<T> ha(n_ * n_);
-    fill_uniform(ha.data(), ha.size(), 21);
-    a_ = gpu::DeviceBuffer<T>(n_ * n_);
-    out_ = gpu::DeviceBuffer<acc_t<T>>(n_);
-    gpu::copy_to_device(a_.data(), ha.data(), a_.bytes());
-    gpu::memset_device(out_.data(), 0xff, out_.bytes());
+    const Buffer<T> ha = filled<T>(n * n, 21);
+    a_ = to_device(ha);
+    out_ = poisoned_device<acc_t<T>>(n);
     run();
-    std::vector<acc_t<T>> got(n_);
+    std::vector<acc_t<T>> got(n);
     gpu::copy_to_host(got.data(), out_.data(), out_.bytes());
     std::vector<double> want, tol;
-    reference_sums(ha.data(), n_, n_, Order::C,
+    reference_sums(ha.data(), n, n, Order::C,
                    axis_ == cuda::Axis::Rows ? cpu::Axis::Rows : cpu::Axis::Cols, &want, &tol);
-    std::string why;
-    close_enough(got.data(), want.data(), tol.data(), n_, &why);
-    return why;
+    return check_values(got.data(), want.data(), tol.data(), n);
   }
-  void run() override { cuda::reduce(a_.data(), n_, n_, axis_, access_, out_.data()); }
-  Work work() const override {
-    const double b = static_cast<double>(a_.bytes()), e = static_cast<double>(n_ * n_);
-    return {b, e, e, b};
-  }
+  Work work() const override { return streamed(a_.bytes(), n * n, n * n); }
 
-  size_t n_;
-  cuda::Axis axis_;
-  cuda::Access access_;
+  const cuda::Axis axis_ =
+      p["variant"].find("rowsum") != std::string::npos ? cuda::Axis::Rows : cuda::Axis::Cols;
+  const cuda::Access access_ = p["variant"].find("strided") != std::string::npos
+                                   ? cuda::Access::Strided
+                                   : cuda::Access::Coalesced;
   gpu::DeviceBuffer<T> a_;
   gpu::DeviceBuffer<acc_t<T>> out_;
 };
 
 template <class T>
 struct GpuTransposeCase : Case {
-  explicit GpuTransposeCase(const Point& p)
-      : v_(p["variant"]),
-        param_(p.has("tile")              ? p.size("tile")
-               : p.has("rows_per_thread") ? p.size("rows_per_thread")
-                                          : 0),
-        n_(p.size("n")) {}
-  std::string setup() override {
-    Buffer<T> ha(n_ * n_), hb(n_ * n_);
-    fill_uniform(ha.data(), ha.size(), 22);
-    a_ = gpu::DeviceBuffer<T>(n_ * n_);
-    b_ = gpu::DeviceBuffer<T>(n_ * n_);
-    gpu::copy_to_device(a_.data(), ha.data(), a_.bytes());
-    gpu::memset_device(b_.data(), 0xff, b_.bytes());
-    run();
-    gpu::copy_to_host(hb.data(), b_.data(), b_.bytes());
-    return count_wrong(wrong_elements(ha.data(), hb.data(), n_, v_ != "gpu_memcpy_d2d"), n_ * n_);
-  }
   void run() override {
-    const int p = static_cast<int>(param_);
-    if (v_ == "gpu_transpose_naive") cuda::transpose_naive(a_.data(), b_.data(), n_, n_);
-    if (v_ == "gpu_transpose_tiled") cuda::transpose_tiled(a_.data(), b_.data(), n_, n_, p);
-    if (v_ == "gpu_transpose_vec") cuda::transpose_vec(a_.data(), b_.data(), n_, n_);
-    if (v_ == "gpu_transpose_regs") cuda::transpose_regs(a_.data(), b_.data(), n_, n_, p);
+    if (v_ == "gpu_transpose_naive") cuda::transpose_naive(a_.data(), b_.data(), n, n);
+    if (v_ == "gpu_transpose_tiled") cuda::transpose_tiled(a_.data(), b_.data(), n, n, param_);
+    if (v_ == "gpu_transpose_vec") cuda::transpose_vec(a_.data(), b_.data(), n, n);
+    if (v_ == "gpu_transpose_regs") cuda::transpose_regs(a_.data(), b_.data(), n, n, param_);
     if (v_ == "gpu_memcpy_d2d") cuda::d2d_copy(b_.data(), a_.data(), a_.bytes());
   }
-  Work work() const override { return copy_work(n_, sizeof(T)); }
+  std::string setup() override {
+    Buffer<T> ha = filled<T>(n * n, 22), hb(n * n);
+    a_ = to_device(ha);
+    b_ = poisoned_device<T>(n * n);
+    run();
+    gpu::copy_to_host(hb.data(), b_.data(), b_.bytes());
+    return count_wrong(wrong_elements(ha.data(), hb.data(), n, v_ != "gpu_memcpy_d2d"), n * n);
+  }
+  Work work() const override { return copy_work(n, sizeof(T)); }
 
-  std::string v_;
-  size_t param_, n_;
+  const std::string v_ = p["variant"];
+  const int param_ = static_cast<int>(p.has("tile")              ? p.size("tile")
+                                      : p.has("rows_per_thread") ? p.size("rows_per_thread")
+                                                                 : 0);
   gpu::DeviceBuffer<T> a_, b_;
 };
 

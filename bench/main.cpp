@@ -55,15 +55,12 @@ bool starts(const std::string& s, const std::string& p) { return s.rfind(p, 0) =
 std::vector<std::string> list_of(const std::string& opt, const std::string& v) {
   if (v.empty()) throw UsageError(opt + " needs a value");
   std::vector<std::string> out;
-  std::stringstream ss(v);
-  std::string tok;
-  while (std::getline(ss, tok, ',')) {
+  for (const std::string& tok : bench::split(v, ',')) {
     if (tok.empty()) throw UsageError(opt + "='" + v + "' has an empty item");
     if (std::find(out.begin(), out.end(), tok) != out.end())
       throw UsageError(opt + " lists '" + tok + "' twice");
     out.push_back(tok);
   }
-  if (v.back() == ',') throw UsageError(opt + "='" + v + "' has an empty item");
   return out;
 }
 

@@ -18,8 +18,6 @@
 namespace dtypebench {
 namespace bench {
 
-// --- the run and its options ---------------------------------------------------------------
-
 const std::string& Config::option(const std::string& name) const {
   const auto it = options.find(name);
   if (it == options.end()) throw std::logic_error("no option --" + name + " was declared");
@@ -86,8 +84,6 @@ Option dir_option(const std::string& name, const std::string& help, const std::s
   return {name, help, def, "", check};
 }
 
-// --- points and axes -----------------------------------------------------------------------
-
 const Value& Point::at(const std::string& key) const {
   for (const auto& [k, v] : kv_)
     if (k == key) return v;
@@ -96,9 +92,7 @@ const Value& Point::at(const std::string& key) const {
 const std::string& Point::operator[](const std::string& key) const { return at(key).text; }
 double Point::num(const std::string& key) const { return at(key).num; }
 bool Point::has(const std::string& key) const {
-  for (const auto& kv : kv_)
-    if (kv.first == key) return true;
-  return false;
+  return std::any_of(kv_.begin(), kv_.end(), [&](const auto& kv) { return kv.first == key; });
 }
 void Point::set(const std::string& key, Value v) {
   for (auto& kv : kv_)
@@ -114,10 +108,17 @@ Axis axis(const std::string& key, const std::vector<std::string>& values) {
   for (const std::string& s : values) v.push_back({s, 0});
   return {key, [v](const Config&) { return v; }, ""};
 }
-Axis int_axis(const std::string& key, const std::vector<int>& values) {
+namespace {
+template <class Int>
+std::vector<Value> numbers(const std::vector<Int>& xs) {
   std::vector<Value> v;
-  for (int x : values) v.push_back({std::to_string(x), static_cast<double>(x)});
-  return {key, [v](const Config&) { return v; }, ""};
+  for (Int x : xs) v.push_back({std::to_string(x), static_cast<double>(x)});
+  return v;
+}
+}  // namespace
+
+Axis int_axis(const std::string& key, const std::vector<int>& values) {
+  return {key, [v = numbers(values)](const Config&) { return v; }, ""};
 }
 Axis axis_of_dtypes(const std::string& key, const std::vector<Value>& values) {
   return {key, [values](const Config&) { return values; }, ""};
@@ -165,22 +166,10 @@ Axis gpu_levels_axis() {
       "L2 DRAM of the run's levels (half the GPU's L2; 8x L2, at least 1 GiB)");
 }
 Axis threads_axis() {
-  return {"threads",
-          [](const Config& c) {
-            std::vector<Value> v;
-            for (int t : c.threads) v.push_back({std::to_string(t), static_cast<double>(t)});
-            return v;
-          },
-          ""};
+  return {"threads", [](const Config& c) { return numbers(c.threads); }, ""};
 }
 Axis option_axis(const std::string& key, const std::string& option) {
-  return {key,
-          [option](const Config& c) {
-            std::vector<Value> v;
-            for (size_t x : c.sizes(option)) v.push_back({std::to_string(x), double(x)});
-            return v;
-          },
-          ""};
+  return {key, [option](const Config& c) { return numbers(c.sizes(option)); }, ""};
 }
 
 Value pair_key(const Point& p, const std::string& axis_key, bool dst) {
@@ -188,8 +177,6 @@ Value pair_key(const Point& p, const std::string& axis_key, bool dst) {
   const size_t gt = v.find('>');
   return {dst ? v.substr(gt + 1) : v.substr(0, gt), 0};
 }
-
-// --- expansion and names ---------------------------------------------------------------------
 
 std::string name_of(const std::string& family, const Spec& s, const Point& p) {
   std::string out = family + "/" + (s.variant.empty() ? p["variant"] : s.variant);
@@ -238,7 +225,12 @@ std::map<std::string, std::string> parse_name(const std::string& name) {
   return out;
 }
 
-// --- the device ----------------------------------------------------------------------------
+const Point*& point_being_built() {
+  thread_local const Point* p = nullptr;
+  return p;
+}
+Case::Case()
+    : p(point_being_built() ? *point_being_built() : Point()), n(p.has("n") ? p.size("n") : 0) {}
 
 namespace {
 class RealDevice : public Device {
@@ -270,8 +262,6 @@ Device& device() {
   return g_device ? *g_device : real;
 }
 void set_device(Device* d) { g_device = d; }
-
-// --- running one case ----------------------------------------------------------------------
 
 namespace {
 // The one case alive: only one working set is allocated at a time.
@@ -418,8 +408,6 @@ void run_benchmark(benchmark::State& state, const Spec& s, const Point& p, const
 const char* suffix(Timing t) { return t == Timing::Cpu ? "/real_time" : "/manual_time"; }
 }  // namespace
 
-// --- registration --------------------------------------------------------------------------
-
 std::vector<Family>& families() {
   static std::vector<Family> f;
   return f;
@@ -485,8 +473,6 @@ void register_all(const Config& cfg, const std::vector<std::string>& only) {
       register_family(f, cfg);
 }
 
-// --- --list --------------------------------------------------------------------------------
-
 std::string describe(const Config& cfg) {
   std::ostringstream o;
   o << "families:\n";
@@ -517,8 +503,6 @@ std::string describe(const Config& cfg) {
   }
   return o.str();
 }
-
-// --- dispositions and pairs --------------------------------------------------------------------
 
 void skip(benchmark::State& state, const std::string& why) {
   state.SkipWithError(("skip: " + why).c_str());

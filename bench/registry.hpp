@@ -15,6 +15,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "dtypebench/context.hpp"
@@ -24,8 +25,6 @@
 
 namespace dtypebench {
 namespace bench {
-
-// --- the run ------------------------------------------------------------------------------
 
 struct Config {
   bool quick = false;
@@ -58,8 +57,6 @@ Option sizes_option(const std::string& name, const std::string& help, const std:
                     const std::string& quick_def, size_t max);
 // An existing, writable directory.
 Option dir_option(const std::string& name, const std::string& help, const std::string& def);
-
-// --- axes and points ------------------------------------------------------------------------
 
 // One value of an axis: its text in the name, and a number the case may read (a level's bytes,
 // a dtype's size, an integer axis's value).
@@ -104,8 +101,6 @@ Axis dtype_axis(const std::string& key = "dtype") {
   return axis_of_dtypes(key, {Value{dtype_name<Ts>(), static_cast<double>(sizeof(Ts))}...});
 }
 
-// --- cases ----------------------------------------------------------------------------------
-
 // What one iteration does, declared so rates derive: bytes (moved, by the algorithm's minimum),
 // flops and elements become per-second counters; the working set gets its cache level.
 struct Work {
@@ -120,16 +115,24 @@ struct Peaks {
   size_t setup = 0, setup_rss = 0, loop = 0, loop_rss = 0, device = 0;
 };
 
+// A kernel whose working set is the bytes it moves, as most are.
+inline Work streamed(double bytes, double elements, double flops = 0) {
+  return {bytes, flops, elements, bytes};
+}
+
 // A benchmark at one point: built (and its buffers allocated) on first use, kept across the calls
-// Google Benchmark makes for one benchmark, freed when another benchmark starts.
+// Google Benchmark makes for one benchmark, freed when another benchmark starts. A case reads its
+// axes from p, in its members' initializers too: built by make_case, it has p before them.
 class Case {
  public:
+  Case();
   virtual ~Case() = default;
+  // the timed body: first in every case, so a case opens with the kernel it measures
+  virtual void run() = 0;
   // allocate, fill, poison the outputs, run once and compare with the reference: "" or the
   // failure (one line). Throwing OutOfMemory makes the row a skip.
   virtual std::string setup() = 0;
-  virtual void run() = 0;  // the timed body
-  virtual void ref() {}    // pairs: the reference kernel, timed beside run()
+  virtual void ref() {}  // pairs: the reference kernel, timed beside run()
   virtual Work work() const = 0;
   // counters beyond the standard ones, or standard ones measured differently (called last)
   virtual void report(benchmark::State&, const Peaks&) {}
@@ -137,9 +140,28 @@ class Case {
   virtual std::string detail() const { return ""; }
   // untimed work before each timed run (refilling an input the kernel destroys)
   virtual void before_each() {}
+  // the flags are read once setup() has run, so setup() may set them
   bool untimed_before_each = false;
   bool loop_peak = false;  // measure memory while timed too (Peaks::loop): allocating kernels
+  const Point p;
+  const size_t n;  // the point's n where it has one: read once, not in every timed run
 };
+
+// The point Case() takes: the one make_case is building (none outside it). The base is built
+// before a case's members, so they may read p, and no case declares a constructor to pass it on.
+const Point*& point_being_built();
+// A C at p. A C with a constructor from the point (the older form) gets the point there too.
+template <class C>
+std::unique_ptr<Case> make_case(const Point& p) {
+  struct Scope {
+    explicit Scope(const Point& at) { point_being_built() = &at; }
+    ~Scope() { point_being_built() = nullptr; }
+  } scope(p);
+  if constexpr (std::is_constructible_v<C, const Point&>)
+    return std::make_unique<C>(p);
+  else
+    return std::make_unique<C>();
+}
 
 // How a spec is timed.
 enum class Timing {
@@ -211,7 +233,7 @@ template <template <class> class C, class... Ts>
 Factory typed(const std::string& key = "dtype") {
   return [key](const Point& p) {
     std::unique_ptr<Case> out;
-    ((p[key] == dtype_name<Ts>() ? (out = std::make_unique<C<Ts>>(p), 0) : 0), ...);
+    ((p[key] == dtype_name<Ts>() ? (out = make_case<C<Ts>>(p), 0) : 0), ...);
     return out;
   };
 }
@@ -231,7 +253,7 @@ Axis type_pair_axis(const std::string& key = "cast") {
 }
 template <template <class, class> class C, class S, class D>
 void make_if(TypePair<S, D> t, const Point& p, const std::string& key, std::unique_ptr<Case>* out) {
-  if (p[key] == pair_value(t).text) *out = std::make_unique<C<S, D>>(p);
+  if (p[key] == pair_value(t).text) *out = make_case<C<S, D>>(p);
 }
 template <template <class, class> class C, class... Ps>
 Factory typed_pairs(const std::string& key = "cast") {
@@ -244,7 +266,7 @@ Factory typed_pairs(const std::string& key = "cast") {
 
 template <class C>
 Factory plain() {
-  return [](const Point& p) { return std::unique_ptr<Case>(std::make_unique<C>(p)); };
+  return [](const Point& p) { return make_case<C>(p); };
 }
 
 struct Family {
