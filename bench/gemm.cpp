@@ -35,6 +35,15 @@ bool lib_has(const Point& p) {
 // features times features x 1, the activations batch-major (op(A) = A^T in column-major).
 constexpr size_t kBatch = 50, kFeatures = 255 * 255 * 128;
 
+// a key with one value whatever the point
+std::function<Value(const Point&)> constant(size_t v) {
+  return [v](const Point&) { return number(v); };
+}
+std::function<Value(const Point&)> constant(const char* v) {
+  return [v](const Point&) { return Value{v, 0}; };
+}
+Value same_as_m(const Point& p) { return number(p.size("m")); }
+
 // the run's largest thread count only (accuracy does not depend on it)
 Axis all_threads_axis() {
   return {"threads",
@@ -72,14 +81,27 @@ double fma_roof(const Precision& p) {
   return best;
 }
 
+// The counters every GEMM row has: its error against fp64 (rounded and unrounded inputs), the
+// bound it was held to, and where a roof is known, the roof and the share of it attained
+// (<roof>_peak_flops, share_of_<roof>_peak).
+void report_gemm(benchmark::State& state, const GemmError& e, const Precision& p,
+                 const GemmShape& s, const std::string& roof, double roof_flops) {
+  using C = benchmark::Counter;
+  state.counters["rel_error"] = e.rel_error;
+  state.counters["rel_error_unrounded"] = e.rel_error_unrounded;
+  state.counters["error_bound"] = accumulation_bound(p, s.k);
+  state.counters["rows_checked"] = static_cast<double>(e.rows);
+  if (roof_flops > 0) {
+    state.counters[roof + "_peak_flops"] = roof_flops;
+    // flops / roof per iteration, as a rate: the attained share of the roof
+    state.counters["share_of_" + roof + "_peak"] =
+        C(s.flops() / roof_flops, C::kIsIterationInvariantRate);
+  }
+}
+
 // C = op(A) op(B) by one CPU library, checked once against the fp64 product of the same rounded
 // inputs (and compared with the unrounded ones) before timing.
 struct CpuGemmCase : Case {
-  explicit CpuGemmCase(const Point& p)
-      : blas_(p["variant"] == "openblas"),
-        prec_(precision_from_name(p["precision"])),
-        shape_(gemm_shape(p.size("m"), p.size("n"), p.size("k"), p["layout"])),
-        threads_(static_cast<int>(p.num("threads"))) {}
   std::string setup() override {
     pr_ = std::make_unique<GemmProblem>(prec_, shape_);
     c_ = Buffer<char>(pr_->c_bytes());
@@ -101,23 +123,14 @@ struct CpuGemmCase : Case {
   }
   Work work() const override { return {pr_->min_bytes(), shape_.flops(), 0, pr_->min_bytes()}; }
   void report(benchmark::State& state, const Peaks&) override {
-    state.counters["rel_error"] = err_.rel_error;
-    state.counters["rel_error_unrounded"] = err_.rel_error_unrounded;
-    state.counters["error_bound"] = accumulation_bound(prec_, shape_.k);
-    state.counters["rows_checked"] = static_cast<double>(err_.rows);
-    if (roof_ > 0) {
-      using C = benchmark::Counter;
-      state.counters["fma_roof_flops"] = roof_;
-      // flops / roof per iteration, as a rate: the attained share of the roof
-      state.counters["share_of_fma_peak"] = C(shape_.flops() / roof_, C::kIsIterationInvariantRate);
-    }
+    report_gemm(state, err_, prec_, shape_, "fma", roof_);
   }
   std::string detail() const override { return blas_ ? "openblas" : dnnl_->impl(); }
 
-  bool blas_;
-  Precision prec_;
-  GemmShape shape_;
-  int threads_;
+  const bool blas_ = p["variant"] == "openblas";
+  const Precision prec_ = precision_from_name(p["precision"]);
+  const GemmShape shape_ = gemm_shape(p.size("m"), p.size("n"), p.size("k"), p["layout"]);
+  const int threads_ = static_cast<int>(p.num("threads"));
   std::unique_ptr<GemmProblem> pr_;
   Buffer<char> c_;
   std::unique_ptr<cpu::DnnlMatmul> dnnl_;
@@ -155,8 +168,8 @@ std::vector<Spec> cpu_specs() {
           .with(axis("layout", {"NN", "NT", "TN"}))
           .with(threads_axis())
           .from_option("sizes", "gemm-sizes")
-          .key("n", [](const Point& p) { return number(p.size("m")); })
-          .key("k", [](const Point& p) { return number(p.size("m")); })
+          .key("n", same_as_m)
+          .key("k", same_as_m)
           .name(kNameKeys)
           .only_if(
               [](const Point& p) {
@@ -170,13 +183,10 @@ std::vector<Spec> cpu_specs() {
       cpu_spec("cnn_dense: the seed CNN's Dense(1) on 255*255*128 features, batch 50")
           .with(axis("shape", {"cnn_dense"}))
           .with(threads_axis())
-          .key("m", [](const Point&) { return number(kBatch); })
-          .key("n", [](const Point&) { return number(1); })
-          .key("k", [](const Point&) { return number(kFeatures); })
-          .key("layout",
-               [](const Point&) {
-                 return Value{"TN", 0};
-               })
+          .key("m", constant(kBatch))
+          .key("n", constant(1))
+          .key("k", constant(kFeatures))
+          .key("layout", constant("TN"))
           .name(kNameKeys)
           .only_if([](const Point& p) { return lib_has(p) && wants_shape(p, "cnn_dense"); },
                    "a precision its library lacks"),
@@ -190,8 +200,8 @@ std::vector<Spec> cpu_specs() {
                [](const Point& p) {
                  return Value{p["lib"], 0};
                })
-          .key("m", [](const Point&) { return number(128); })
-          .key("n", [](const Point&) { return number(128); })
+          .key("m", constant(128))
+          .key("n", constant(128))
           .key("layout",
                [](const Point&) {
                  return Value{"NN", 0};
@@ -241,10 +251,6 @@ bool tn_only(const std::string& precision) {
 // to pass twice the L2 (so a small shape is not timed out of L2), the heuristic's first choice or
 // the best of its top 8 timed, checked once on the host against the fp64 product.
 struct GpuGemmCase : Case {
-  explicit GpuGemmCase(const Point& p)
-      : best_(p.has("algo") && p["algo"] == "best"),
-        prec_(precision_from_name(p["precision"])),
-        shape_(gemm_shape(p.size("m"), p.size("n"), p.size("k"), p["layout"])) {}
   std::string setup() override {
     const GemmProblem pr(prec_, shape_);
     const size_t ab = pr.a.bytes() + pr.b.bytes();
@@ -274,30 +280,21 @@ struct GpuGemmCase : Case {
   }
   Work work() const override { return {min_bytes_, shape_.flops(), 0, min_bytes_}; }
   void report(benchmark::State& state, const Peaks&) override {
-    using C = benchmark::Counter;
-    state.counters["rel_error"] = err_.rel_error;
-    state.counters["rel_error_unrounded"] = err_.rel_error_unrounded;
-    state.counters["error_bound"] = accumulation_bound(prec_, shape_.k);
-    state.counters["rows_checked"] = static_cast<double>(err_.rows);
+    report_gemm(state, err_, prec_, shape_, "datasheet", peak_);
     state.counters["algo_id"] = mm_->algo_id();
     state.counters["algo_rank"] = mm_->chosen();  // its place in the heuristic's order
     state.counters["algo_candidates"] = mm_->candidates();
     state.counters["workspace_bytes"] = static_cast<double>(mm_->workspace_bytes());
     state.counters["input_copies"] = static_cast<double>(copies_);
-    if (peak_ > 0) {
-      state.counters["datasheet_peak_flops"] = peak_;
-      state.counters["share_of_datasheet_peak"] =
-          C(shape_.flops() / peak_, C::kIsIterationInvariantRate);
-    }
   }
   std::string detail() const override {
     return "cublaslt algo " + std::to_string(mm_->algo_id()) + " (candidate " +
            std::to_string(mm_->chosen() + 1) + " of " + std::to_string(mm_->candidates()) + ")";
   }
 
-  bool best_;
-  Precision prec_;
-  GemmShape shape_;
+  const bool best_ = p.has("algo") && p["algo"] == "best";
+  const Precision prec_ = precision_from_name(p["precision"]);
+  GemmShape shape_ = gemm_shape(p.size("m"), p.size("n"), p.size("k"), p["layout"]);  // peak: found
   size_t copies_ = 1, next_ = 0, abytes_ = 0, bbytes_ = 0;
   double min_bytes_ = 0, peak_ = 0;
   gpu::DeviceBuffer<char> a_, b_, c_;
@@ -312,7 +309,6 @@ const GemmShape kPeakShapes[] = {{8192, 8192, 8192},    {8192, 8192, 16384},  {1
                                  {6144, 6144, 6144},    {16384, 16384, 16384}};
 
 struct GpuPeakCase : GpuGemmCase {
-  explicit GpuPeakCase(const Point& p) : GpuGemmCase(p) {}
   std::string setup() override {
     const std::string layout = tn_only(prec_.name()) ? "TN" : "NN";
     size_t most_a = 0, most_b = 0;
@@ -354,7 +350,13 @@ struct GpuPeakCase : GpuGemmCase {
   }
 };
 
-Value fixed(size_t n) { return number(n); }
+Value natural_layout(const Point& p) { return {tn_only(p["precision"]) ? "TN" : "NN", 0}; }
+// the combinations of one shape set at the given precisions only
+std::function<bool(const Point&)> shape_at(const char* shape, std::vector<std::string> precisions) {
+  return [shape, precisions](const Point& p) {
+    return wants_shape(p, shape) && has(precisions, p["precision"]);
+  };
+}
 Spec gpu_spec(const char* variant, const char* what) {
   return Spec(variant, Timing::Gpu)
       .with(axis("precision", gpu_precisions()))
@@ -385,8 +387,8 @@ std::vector<Spec> gpu_specs() {
           .with(option_axis("m", "gemm-gpu-sizes"))
           .with(axis("layout", {"NN", "NT", "TN"}))
           .from_option("sizes", "gemm-gpu-sizes")
-          .key("n", [](const Point& p) { return number(p.size("m")); })
-          .key("k", [](const Point& p) { return number(p.size("m")); })
+          .key("n", same_as_m)
+          .key("k", same_as_m)
           .name(kGpuKeys)
           .only_if(
               [](const Point& p) {
@@ -399,7 +401,7 @@ std::vector<Spec> gpu_specs() {
           .with(axis("shape", {"mlp_up", "mlp_down"}))
           .with(option_axis("hidden", "gemm-hidden"))
           .with(axis("layout", {"NN", "TN"}))
-          .key("m", [](const Point&) { return fixed(kTokens); })
+          .key("m", constant(kTokens))
           .key("n",
                [](const Point& p) {
                  return number(p["shape"] == "mlp_up" ? 4 * p.size("hidden") : p.size("hidden"));
@@ -421,56 +423,38 @@ std::vector<Spec> gpu_specs() {
           .with(axis("shape", {"cnn_conv2x2", "cnn_conv1x1", "cnn_dense"}))
           .key("m",
                [conv_m](const Point& p) {
-                 return fixed(p["shape"] == "cnn_dense" ? kBatch : conv_m);
+                 return number(p["shape"] == "cnn_dense" ? kBatch : conv_m);
                })
-          .key("n", [](const Point& p) { return fixed(p["shape"] == "cnn_dense" ? 1 : 128); })
+          .key("n", [](const Point& p) { return number(p["shape"] == "cnn_dense" ? 1 : 128); })
           .key("k",
                [](const Point& p) {
-                 return fixed(p["shape"] == "cnn_dense"     ? kFeatures
-                              : p["shape"] == "cnn_conv2x2" ? 12
-                                                            : 128);
+                 return number(p["shape"] == "cnn_dense"     ? kFeatures
+                               : p["shape"] == "cnn_conv2x2" ? 12
+                                                             : 128);
                })
-          .key("layout",
-               [](const Point&) {
-                 return Value{"TN", 0};
-               })
+          .key("layout", constant("TN"))
           .name(kGpuKeys)
-          .only_if(
-              [](const Point& p) {
-                const std::string& q = p["precision"];
-                return wants_shape(p, "cnn") && (q == "f32.f32.f32" || q == "f32.tf32.f32" ||
-                                                 q == "f16.f32.f16" || q == "bf16.f32.bf16");
-              },
-              "precisions other than the training ones (f32, tf32, f16, bf16)"),
+          .only_if(shape_at("cnn", {"f32.f32.f32", "f32.tf32.f32", "f16.f32.f16", "bf16.f32.bf16"}),
+                   "precisions other than the training ones (f32, tf32, f16, bf16)"),
       gpu_spec("cublaslt",
                "alignment: m = n = k around 8192, where tensor cores want multiples "
                "of 16 bytes")
           .with(axis("algo", {"heuristic"}))
           .with(axis("shape", {"align"}))
           .with(option_axis("m", "gemm-align"))
-          .key("n", [](const Point& p) { return number(p.size("m")); })
-          .key("k", [](const Point& p) { return number(p.size("m")); })
-          .key("layout",
-               [](const Point& p) {
-                 return Value{tn_only(p["precision"]) ? "TN" : "NN", 0};
-               })
+          .key("n", same_as_m)
+          .key("k", same_as_m)
+          .key("layout", natural_layout)
           .name(kGpuKeys)
           .only_if(
-              [](const Point& p) {
-                const std::string& q = p["precision"];
-                return wants_shape(p, "align") && (q == "bf16.f32.bf16" || q == "f16.f32.f16" ||
-                                                   q == "f32.tf32.f32" || q == "e4m3.f32.bf16");
-              },
+              shape_at("align", {"bf16.f32.bf16", "f16.f32.f16", "f32.tf32.f32", "e4m3.f32.bf16"}),
               "precisions other than bf16, f16, tf32 and e4m3"),
       Spec("cublaslt_peak", Timing::Gpu)
           .with(axis("precision", gpu_precisions()))
-          .key("m", [](const Point&) { return fixed(8192); })
-          .key("n", [](const Point&) { return fixed(8192); })
-          .key("k", [](const Point&) { return fixed(8192); })
-          .key("layout",
-               [](const Point& p) {
-                 return Value{tn_only(p["precision"]) ? "TN" : "NN", 0};
-               })
+          .key("m", constant(8192))
+          .key("n", constant(8192))
+          .key("k", constant(8192))
+          .key("layout", natural_layout)
           .name({"precision"})
           .note("the best TFLOP/s of the heuristic's choice over shapes near the large sizes; "
                 "its shape in the counters m, n, k")
@@ -479,12 +463,9 @@ std::vector<Spec> gpu_specs() {
           .with(axis("lib", {"cublaslt"}))
           .with(axis("precision", gpu_precisions()))
           .with(option_axis("k", "gemm-k"))
-          .key("m", [](const Point&) { return fixed(128); })
-          .key("n", [](const Point&) { return fixed(128); })
-          .key("layout",
-               [](const Point& p) {
-                 return Value{tn_only(p["precision"]) ? "TN" : "NN", 0};
-               })
+          .key("m", constant(128))
+          .key("n", constant(128))
+          .key("layout", natural_layout)
           .name({"lib", "precision", "m", "n", "k"})
           .cases(plain<GpuGemmCase>()),
   };
