@@ -307,7 +307,8 @@ Case* build(benchmark::State& state, const Spec& s, const Point& p, const void* 
   return h.c.get();
 }
 
-void time_case(benchmark::State& state, const Spec& s, const Point& p, Case& c, bool flush) {
+void time_case(benchmark::State& state, const Spec& s, const Point& p, Case& c, bool flush,
+               Peaks* peaks) {
   switch (s.timing) {
     case Timing::Cpu:
       for (auto _ : state) {
@@ -331,15 +332,18 @@ void time_case(benchmark::State& state, const Spec& s, const Point& p, Case& c, 
       const bool cold = flush && p.has("level");
       c.run();  // warm-up launch
       dev.synchronize();
+      peaks->clock_start = dev.clocks();  // under load: the warm-up has just run
       for (auto _ : state) {
         if (cold) dev.flush_l2();
         dev.start();
         c.run();
         state.SetIterationTime(dev.stop());
       }
+      peaks->clock_end = dev.clocks();
       break;
     }
     case Timing::GpuWall:
+      peaks->clock_start = device().clocks();
       for (auto _ : state) {
         const auto t0 = std::chrono::steady_clock::now();
         c.run();
@@ -347,6 +351,7 @@ void time_case(benchmark::State& state, const Spec& s, const Point& p, Case& c, 
         state.SetIterationTime(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       }
+      peaks->clock_end = device().clocks();
       break;
   }
 }
@@ -375,7 +380,19 @@ void write_counters(benchmark::State& state, const Spec& s, Case& c, const Peaks
   }
   state.counters["peak_bytes"] = static_cast<double>(peaks.setup);
   state.counters["peak_rss_bytes"] = static_cast<double>(peaks.setup_rss);
-  if (s.on_gpu()) state.counters["device_peak_bytes"] = static_cast<double>(peaks.device);
+  if (s.on_gpu()) {
+    state.counters["device_peak_bytes"] = static_cast<double>(peaks.device);
+    // the clock during the run, and a flag when it fell below 90% of its start (as nvbench's
+    // throttle detection); clocks_sampled 0 says there was no NVML to ask
+    const bool sampled = peaks.clock_start.ok && peaks.clock_end.ok;
+    state.counters["clocks_sampled"] = sampled;
+    if (sampled) {
+      state.counters["sm_clock_mhz"] = peaks.clock_start.sm_mhz;
+      state.counters["sm_clock_mhz_end"] = peaks.clock_end.sm_mhz;
+      state.counters["power_w"] = peaks.clock_end.power_w;
+      state.counters["throttled"] = peaks.clock_end.sm_mhz < 0.9 * peaks.clock_start.sm_mhz;
+    }
+  }
   state.counters["verified"] = 1;
   c.report(state, peaks);
 }
@@ -391,7 +408,7 @@ void run_benchmark(benchmark::State& state, const Spec& s, const Point& p, const
     Case* c = build(state, s, p, owner, &peaks);
     if (!c) return;
     std::unique_ptr<PeakScope> loop = c->loop_peak ? std::make_unique<PeakScope>() : nullptr;
-    time_case(state, s, p, *c, flush);
+    time_case(state, s, p, *c, flush, &peaks);
     if (loop) peaks.loop = loop->tracked_peak(), peaks.loop_rss = loop->rss_peak();
     write_counters(state, s, *c, peaks);
     const std::string detail = c->detail();

@@ -113,6 +113,7 @@ struct Work {
 // it was timed (tracked and resident), and device memory while it was built.
 struct Peaks {
   size_t setup = 0, setup_rss = 0, loop = 0, loop_rss = 0, device = 0;
+  gpu::ClockSample clock_start, clock_end;  // GPU: the SM clock as timing began and ended
 };
 
 // A kernel whose working set is the bytes it moves, as most are.
@@ -297,6 +298,7 @@ class Device {
   virtual void flush_l2() = 0;
   virtual void start() = 0;   // the timer: an event recorded before the work
   virtual double stop() = 0;  // seconds since start(), once the work is done
+  virtual gpu::ClockSample clocks() { return gpu::sample_clocks(); }
 };
 Device& device();
 void set_device(Device* d);  // nullptr: the real GPU

@@ -1,3 +1,5 @@
+#include <dlfcn.h>
+
 #include <atomic>
 
 #include "dtypebench/gpu.hpp"
@@ -169,6 +171,47 @@ EventTimer::~EventTimer() {}
 void EventTimer::start() {}
 double EventTimer::stop() { return 0; }
 #endif
+
+namespace {
+// The five NVML calls used, declared by their documented C signatures (nvml.h): status 0 is
+// NVML_SUCCESS, clock type 1 is NVML_CLOCK_SM, power is in milliwatts.
+struct Nvml {
+  int (*clock)(void*, int, unsigned*) = nullptr;
+  int (*power)(void*, unsigned*) = nullptr;
+  void* dev = nullptr;
+  std::string why;
+  Nvml() {
+    void* lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      why = "no NVML (libnvidia-ml.so.1, the driver's, was not found)";
+      return;
+    }
+    auto init = reinterpret_cast<int (*)()>(dlsym(lib, "nvmlInit_v2"));
+    auto handle =
+        reinterpret_cast<int (*)(unsigned, void**)>(dlsym(lib, "nvmlDeviceGetHandleByIndex_v2"));
+    clock = reinterpret_cast<int (*)(void*, int, unsigned*)>(dlsym(lib, "nvmlDeviceGetClockInfo"));
+    power = reinterpret_cast<int (*)(void*, unsigned*)>(dlsym(lib, "nvmlDeviceGetPowerUsage"));
+    if (!init || !handle || !clock || !power || init() != 0 || handle(0, &dev) != 0) {
+      why = "NVML is there but could not open device 0";
+      clock = nullptr;
+    }
+  }
+};
+}  // namespace
+
+ClockSample sample_clocks() {
+  static Nvml nvml;
+  ClockSample s;
+  unsigned mhz = 0, mw = 0;
+  if (!nvml.clock || nvml.clock(nvml.dev, 1, &mhz) != 0) {
+    s.why = nvml.clock ? "NVML's clock query failed" : nvml.why;
+    return s;
+  }
+  s.ok = true;
+  s.sm_mhz = mhz;
+  if (nvml.power(nvml.dev, &mw) == 0) s.power_w = mw / 1000.0;
+  return s;
+}
 
 }  // namespace gpu
 }  // namespace dtypebench

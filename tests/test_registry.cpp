@@ -88,6 +88,14 @@ class StandIn : public Device {
   double stop() override {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
   }
+  gpu::ClockSample clocks() override {  // 1980 MHz as timing starts, then throttled to 1700
+    gpu::ClockSample c;
+    c.ok = true;
+    c.sm_mhz = clock_samples++ % 2 == 0 ? 1980 : 1700;
+    c.power_w = 650;
+    return c;
+  }
+  int clock_samples = 0;
   void allocate(size_t b) { live_ += b, peak_ = std::max(peak_, live_); }
   void release(size_t b) { live_ -= b; }
   int flushes = 0;
@@ -179,6 +187,10 @@ TEST(Registry, GpuCaseCarriesTheCpuCountersAndItsDevicePeak) {
     EXPECT_EQ(r->counters.at("verified").value, 1);
     EXPECT_TRUE(r->counters.count("peak_bytes") && r->counters.count("peak_rss_bytes"));
     EXPECT_GT(r->counters.at("bytes").value, 0);
+    EXPECT_EQ(r->counters.at("clocks_sampled").value, 1);
+    EXPECT_EQ(r->counters.at("sm_clock_mhz").value, 1980);
+    EXPECT_EQ(r->counters.at("sm_clock_mhz_end").value, 1700);
+    EXPECT_EQ(r->counters.at("throttled").value, 1);  // below 90% of its start
   }
   EXPECT_EQ(l2->counters.at("cache_level").value, 2);
   EXPECT_EQ(dram->counters.at("cache_level").value, 4);
@@ -190,6 +202,14 @@ TEST(Registry, GpuCaseCarriesTheCpuCountersAndItsDevicePeak) {
   const auto* skipped = by.at("regtest/cpu_skip/real_time");
   EXPECT_EQ(skipped->report_label, "skipped: not on this machine");
   EXPECT_TRUE(is_skip_message(skipped->error_message));
+}
+
+TEST(Registry, ClockSampleReadsOrSaysWhy) {
+  const gpu::ClockSample c = gpu::sample_clocks();
+  if (c.ok)
+    EXPECT_GT(c.sm_mhz, 0);
+  else
+    EXPECT_NE(c.why, "");
 }
 
 TEST(Precision, OneTableForNamesAndTriples) {

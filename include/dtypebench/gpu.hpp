@@ -78,6 +78,16 @@ void memset_device(void* dst, int value, size_t bytes);
 void synchronize();
 void check_last_launch(const char* what);  // cudaGetLastError after a launch, throws CudaError
 
+// The SM clock and board power now, through NVML: the driver's libnvidia-ml.so.1, opened at run
+// time (no header or link needed; device 0, as the benchmarks run on CUDA device 0). ok is false,
+// with why, where there is none.
+struct ClockSample {
+  bool ok = false;
+  double sm_mhz = 0, power_w = 0;
+  std::string why;
+};
+ClockSample sample_clocks();
+
 // Writes over a buffer twice the L2 size so the next kernel starts cold.
 void flush_l2();
 
