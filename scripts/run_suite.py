@@ -295,6 +295,40 @@ def describe_machine(context: dict[str, Any]) -> str:
             f"L1d {mib('l1d_bytes')}, L2 {mib('l2_bytes')}, L3 {mib('l3_bytes')}; GPU: {gpu}")
 
 
+def precision_table(reps: list[dict[str, Any]]) -> list[str]:
+    """What each precision gives and costs, from the gemm/derived rows: per library, precision
+    and threads, TFLOP/s at the largest square shape, the share of the roof (FMA chains on the
+    CPU, the datasheet and the peak search on the GPU), the speedup over f64 and over f32 strict,
+    and the median error against the unrounded inputs. Nothing when the run has no GEMM."""
+    rows = []
+    for b in reps:
+        fam, variant, keys = parse_name(run_name(b))
+        if fam == "gemm" and variant == "derived" and "flops" in b:
+            rows.append((keys, b))
+    if not rows:
+        return []
+
+    def pct(b: dict[str, Any], key: str) -> str:
+        return f"{100 * b[key]:.0f}%" if isinstance(b.get(key), (int, float)) else "-"
+
+    def times(b: dict[str, Any], key: str) -> str:
+        return f"{b[key]:.2f}x" if isinstance(b.get(key), (int, float)) else "-"
+
+    out = ["gemm, largest square shape: what each precision gives and costs",
+           f"{'library':<22}{'precision':<18}{'threads':>8}{'TFLOP/s':>9}{'roof':>6}"
+           f"{'sheet':>6}{'peak':>6}{'x f64':>8}{'x f32':>8}{'error':>10}"]
+    for keys, b in sorted(rows, key=lambda r: (r[0].get("lib", ""), r[0].get("threads", ""),
+                                                -float(r[1]["flops"]))):
+        err = b.get("rel_error_unrounded_median")
+        out.append(f"{keys.get('lib', ''):<22}{keys.get('precision', ''):<18}"
+                   f"{keys.get('threads', ''):>8}{b['flops'] / 1e12:>9.3f}"
+                   f"{pct(b, 'share_of_fma_peak'):>6}{pct(b, 'share_of_datasheet_peak'):>6}"
+                   f"{pct(b, 'share_of_achievable_peak'):>6}{times(b, 'speedup_over_f64'):>8}"
+                   f"{times(b, 'speedup_over_f32'):>8}"
+                   f"{(f'{err:.1e}' if isinstance(err, (int, float)) else '-'):>10}")
+    return out
+
+
 def summarize(doc: dict[str, Any], out_path: str = "", max_rows: int = SUMMARY_ROWS,
               max_derived: int = 8) -> str:
     """A short summary of a merged result: the machine, a table of rates at the largest cache level
@@ -321,6 +355,7 @@ def summarize(doc: dict[str, Any], out_path: str = "", max_rows: int = SUMMARY_R
         if len(table) > max_rows:
             lines.append(f"... {len(table) - max_rows} more rows")
     lines.extend(derived_table(derived, max_derived, order))
+    lines.extend(precision_table(reps))
 
     errors: dict[str, tuple[str, str, dict[str, Any]]] = {}  # run -> (disposition, why, row)
     for b in benchmarks:
