@@ -40,6 +40,8 @@ expect 2 "needs a positive integer up to" --dram-mib=17592186044416
 expect 2 "lists 'L2' twice" --levels=L2,L2
 expect 2 "lists '2' twice" --threads=2,2
 expect 2 "lists 16 twice" --chunk-mib=16,16
+expect 2 "is not a shape set" --gemm-shapes=square,foo
+expect 2 "needs positive integers" --gemm-sizes=0
 expect 2 "unknown target" --targets=tpu
 # the Google Benchmark flags we rely on are checked too
 expect 2 "needs a positive number of seconds" --benchmark_min_time=abc
