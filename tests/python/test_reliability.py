@@ -60,7 +60,8 @@ def test_stream_check_on_bad_results(tmp_path: Path, kind: str) -> None:
 
 
 @pytest.mark.parametrize("script,args", [("check_json.py", []), ("compare_numpy.py", ["{f}"]),
-                                         ("stream_check.py", []), ("derive", [])])
+                                         ("stream_check.py", []), ("derive", []),
+                                         ("compare", ["--", "{f}"])])
 def test_non_utf8_input_is_one_line(tmp_path: Path, script: str, args: list[str]) -> None:
     f = tmp_path / "r.json"
     f.write_bytes(b"\xff\xfe{\"benchmarks\": []}")
