@@ -9,7 +9,9 @@ without the virtualenv.
 - load.py: path -> document, with ResultsError (one line) for anything that is not a result,
   and the atomic write back;
 - rows.py: names, dispositions, the representative row of a run, picking rows, rates;
-- derive.py: the derived entries (ratios, break-evens, plateaus) over a whole merged run.
+- derive.py: the derived entries (ratios, break-evens, plateaus) over a whole merged run;
+- compare.py, report.py: the commands scripts/compare and scripts/report (report imports
+  matplotlib only when it draws).
 """
 from __future__ import annotations
 
