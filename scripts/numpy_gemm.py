@@ -34,7 +34,7 @@ except ImportError:
 
 import numpy_ref
 from dtypebench_results import EXIT_FAILED, EXIT_OK, EXIT_UNREADABLE, ResultsError, load, save
-from dtypebench_results.rows import parse_name, representative
+from dtypebench_results.peers import gemm_side_by_side
 
 PRECISIONS = {"f64.f64.f64": np.float64, "f32.f32.f32": np.float32}
 UNIT = {"f64.f64.f64": 2.0 ** -53, "f32.f32.f32": 2.0 ** -24}
@@ -107,24 +107,8 @@ def ints(text: str) -> list[int]:
 
 
 def compare(doc: dict[str, Any], suite_path: Path) -> list[str]:
-    """Markdown rows: ours (gemm/openblas) over NumPy's, same shape and threads."""
-    suite = load(suite_path)
-    ours = {}
-    for b in representative(suite["benchmarks"]):
-        family, variant, keys = parse_name(str(b.get("run_name", b.get("name"))))
-        if family == "gemm" and variant == "openblas" and keys.get("layout") == "NN":
-            ours[(keys.get("precision"), keys.get("m"), keys.get("threads"))] = b.get("flops")
-    lines = ["| precision | n | threads | NumPy GFLOP/s | dtypebench GFLOP/s | ours / NumPy |",
-             "|---|---|---|---|---|---|"]
-    for b in doc["benchmarks"]:
-        if b["aggregate_name"] != "median":
-            continue
-        _, _, keys = parse_name(b["run_name"])
-        mine = ours.get((keys["precision"], keys["m"], keys["threads"]))
-        ratio = f"{mine / b['flops']:.3f}" if mine else "not in the suite's run"
-        lines.append(f"| {keys['precision']} | {keys['m']} | {keys['threads']} | "
-                     f"{b['flops'] / 1e9:.1f} | {mine / 1e9 if mine else 0:.1f} | {ratio} |")
-    return lines
+    """Markdown rows: ours (gemm/openblas) over NumPy's, same precision, shape, layout, threads."""
+    return gemm_side_by_side(doc, load(suite_path), "NumPy", "openblas", 1e9, "GFLOP/s")
 
 
 def main(argv: Optional[list[str]] = None) -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from dtypebench_results import EXIT_FAILED, EXIT_OK, EXIT_UNREADABLE, ResultsError, load, save
-from dtypebench_results.rows import parse_name, representative
+from dtypebench_results.peers import gemm_side_by_side
 
 PRECISIONS = ["f64.f64.f64", "f32.f32.f32", "f32.tf32.f32", "f16.f32.f16", "bf16.f32.bf16",
               "e4m3.f32.bf16", "i8.i32.i32"]
@@ -80,23 +80,8 @@ def rows_for(name: str, times: list[float], flops: float, reps: int) -> list[dic
 
 
 def compare(doc: dict[str, Any], suite_path: Path) -> list[str]:
-    ours: dict[str, float] = {}
-    for b in representative(load(suite_path)["benchmarks"]):
-        family, variant, keys = parse_name(str(b.get("run_name", b.get("name"))))
-        if family == "gemm" and variant == "cublaslt" and keys.get("shape") == "square":
-            k = f"{keys.get('precision')}/{keys.get('m')}"
-            ours[k] = max(ours.get(k, 0.0), float(b.get("flops", 0.0)))
-    lines = ["| precision | n | PyTorch TFLOP/s | dtypebench TFLOP/s | ours / PyTorch |",
-             "|---|---|---|---|---|"]
-    for b in doc["benchmarks"]:
-        if b["aggregate_name"] != "median":
-            continue
-        _, _, keys = parse_name(b["run_name"])
-        mine = ours.get(f"{keys['precision']}/{keys['m']}")
-        ratio = f"{mine / b['flops']:.3f}" if mine else "not in the run"
-        lines.append(f"| {keys['precision']} | {keys['m']} | {b['flops'] / 1e12:.1f} | "
-                     f"{(mine or 0) / 1e12:.1f} | {ratio} |")
-    return lines
+    """Markdown rows: ours (gemm/cublaslt) over PyTorch's, same precision, shape, layout, threads."""
+    return gemm_side_by_side(doc, load(suite_path), "PyTorch", "cublaslt", 1e12, "TFLOP/s")
 
 
 def main(argv: Optional[list[str]] = None) -> int:

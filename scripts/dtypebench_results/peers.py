@@ -1,0 +1,33 @@
+"""An outside reference's GEMM rows (NumPy's, PyTorch's) beside the suite's, as Markdown."""
+from __future__ import annotations
+
+from typing import Any
+
+from .rows import parse_name, representative, run_name
+
+MATCH = ("precision", "m", "n", "k", "layout", "threads")  # absent keys match absent keys
+
+
+def gemm_side_by_side(peer: dict[str, Any], suite: dict[str, Any], peer_label: str,
+                      variant: str, unit: float, unit_name: str) -> list[str]:
+    """Per median row of the peer, the suite's gemm/<variant>/shape:square row with the same
+    precision, shape, layout and threads (the fastest where several algorithms ran), and
+    ours / theirs in FLOP/s."""
+    ours: dict[tuple, float] = {}
+    for b in representative(suite["benchmarks"]):
+        family, v, keys = parse_name(run_name(b))
+        if family == "gemm" and v == variant and keys.get("shape") == "square" and "flops" in b:
+            k = tuple(keys.get(x) for x in MATCH)
+            ours[k] = max(ours.get(k, 0.0), float(b["flops"]))
+    lines = [f"| precision | n | threads | {peer_label} {unit_name} | dtypebench {unit_name} | "
+             f"ours / {peer_label} |", "|---|---|---|---|---|---|"]
+    for b in peer["benchmarks"]:
+        if b.get("aggregate_name") != "median":
+            continue
+        keys = parse_name(b["run_name"]).keys
+        mine = ours.get(tuple(keys.get(x) for x in MATCH))
+        ratio = f"{mine / b['flops']:.3f}" if mine else "not in the suite's run"
+        lines.append(f"| {keys.get('precision')} | {keys.get('m')} | {keys.get('threads', '-')} | "
+                     f"{b['flops'] / unit:.1f} | "
+                     f"{(mine or 0) / unit:.1f} | {ratio} |")
+    return lines
