@@ -14,6 +14,7 @@
 #include <cstdlib>
 
 #include "bench/family.hpp"
+#include "dtypebench/precision.hpp"
 #include "kernels/cuda/convert.hpp"
 
 namespace dtypebench::bench {
@@ -26,6 +27,13 @@ std::function<Value(const Point&)> per_element(double per) {
   return [per](const Point& p) { return number(static_cast<size_t>(p.num("level") / per)); };
 }
 Path path_of(const Point& p) { return p["path"] == "simd" ? Path::Simd : Path::Portable; }
+
+// Every cast streams its stores past the caches when its arrays exceed the LLC (Stores::Auto);
+// the row says which it did.
+void report_stores(benchmark::State& state, double working_set_bytes,
+                   cpu::Stores stores = cpu::Stores::Auto) {
+  state.counters["streaming_stores"] = cpu::streams(stores, working_set_bytes);
+}
 
 void set_peak_theory(benchmark::State& state, double peak, double theory) {
   state.counters["peak_bytes"] = peak;
@@ -51,16 +59,22 @@ struct NarrowCase : Case {
   void report_loop_peak(benchmark::State& state, const Peaks& pk, double base, double theory) {
     set_peak_theory(state, base + static_cast<double>(pk.loop), theory);
     state.counters["peak_rss_bytes"] = base + static_cast<double>(pk.loop_rss);
+    report_stores(state, src_b_ + dst_b_, stores_);
   }
   const double src_b_ = 8.0 * n, dst_b_ = 4.0 * n;
+  cpu::Stores stores_ = cpu::Stores::Auto;
   Buffer<double> src_;
 };
 
-// astype: a fresh destination every time (allocation and first-touch page faults included)
+// astype: a fresh destination every time (allocation and first-touch page faults included).
+// Its stores stay cached at every size: the kernel zeroes each fresh page as it faults it in,
+// which leaves the page in the cache, and streaming the result past it then costs a second trip
+// to DRAM (640 MiB at DRAM, one thread: 9.0 GB/s cached, 7.8 streamed).
 struct AstypeAlloc : NarrowCase {
+  AstypeAlloc() { stores_ = cpu::Stores::Cached; }
   void run() override {
-    Buffer<float> d(n, false);  // plain pages: see mem::allocate
-    cpu::convert(src_.data(), d.data(), n, Path::Simd);
+    Buffer<float> d(n);  // allocated as NumPy allocates: huge pages for big ones (mem::allocate)
+    cpu::convert(src_.data(), d.data(), n, Path::Simd, stores_);
     benchmark::DoNotOptimize(d.data());
   }
   std::string setup() override {
@@ -86,6 +100,7 @@ struct AstypePrealloc : NarrowCase {
   }
   void report(benchmark::State& state, const Peaks& pk) override {
     set_peak_theory(state, static_cast<double>(pk.setup), src_b_ + dst_b_);
+    report_stores(state, src_b_ + dst_b_);
   }
 
   Buffer<float> dst_;
@@ -137,8 +152,11 @@ class SourceFile {
 };
 
 // Converts the file chunk by chunk: map a window, convert it, unmap it, so at most one chunk of
-// the source is resident (counted in our accounting while mapped).
+// the source is resident (counted in our accounting while mapped). The stores stream when the
+// whole conversion (not one chunk) exceeds the LLC.
 void convert_chunked(int fd, size_t n, size_t chunk_elems, float* dst) {
+  const cpu::Stores stores =
+      cpu::streams(cpu::Stores::Auto, 12.0 * n) ? cpu::Stores::Streaming : cpu::Stores::Cached;
   for (size_t i = 0; i < n; i += chunk_elems) {
     const size_t len = std::min(chunk_elems, n - i);
     const size_t bytes = len * sizeof(double);
@@ -146,7 +164,7 @@ void convert_chunked(int fd, size_t n, size_t chunk_elems, float* dst) {
                    static_cast<off_t>(i * sizeof(double)));
     if (p == MAP_FAILED) throw std::runtime_error(std::string("mmap: ") + std::strerror(errno));
     mem::track_external(bytes);
-    cpu::convert(static_cast<const double*>(p), dst + i, len, Path::Simd);
+    cpu::convert(static_cast<const double*>(p), dst + i, len, Path::Simd, stores);
     munmap(p, bytes);
     mem::untrack_external(bytes);
   }
@@ -286,6 +304,9 @@ struct CastCase : Case {
                        "values (against the scalar rule)");
   }
   Work work() const override { return streamed(n * (sizeof(S) + sizeof(D)), n); }
+  void report(benchmark::State& state, const Peaks&) override {
+    report_stores(state, n * (sizeof(S) + sizeof(D)));
+  }
 
   const Path path_ = path_of(p);
   Buffer<S> s_;
@@ -341,12 +362,12 @@ struct PromoteCase : Case {
   void run() override {
     double probe = 0;
     if (m_ == "f64_temporaries") {
-      Buffer<double> out(n, false);  // allocated in the timed loop: plain pages
+      Buffer<double> out(n);  // allocated in the timed loop, as NumPy does (mem::allocate)
       cpu::axpy_promoted_f64(a_.data(), x_.data(), y_.data(), out.data(), n);
       probe = out[n / 2];
       result_bytes_ = out.bytes();
     } else {
-      Buffer<float> out(n, false);
+      Buffer<float> out(n);
       eval_f32(out.data());
       probe = out[n / 2];
       result_bytes_ = out.bytes();
@@ -419,6 +440,9 @@ struct ByteswapCase : Case {
     return bad ? std::to_string(bad) + " bytes misplaced" : "";
   }
   Work work() const override { return streamed(2.0 * n * width_, n); }
+  void report(benchmark::State& state, const Peaks&) override {
+    report_stores(state, 2.0 * n * width_);
+  }
 
   const int width_ = static_cast<int>(p.num("width"));
   const Path path_ = path_of(p);
@@ -466,28 +490,46 @@ template <class S, class D>
 struct CastPairCase : Case {
   void run() override { cpu::convert(s_.data(), d_.data(), n, Path::Simd); }
   std::string setup() override {
+    if (add_ && sizeof(S) != 2 * sizeof(D))
+      throw Unsupported("add_nt reads twice what it writes, which " + p["cast"] + " does not");
     s_ = Buffer<S>(n);
     d_ = Buffer<D>(n);
     ca_ = filled<float>(m_, 9);
-    cb_ = Buffer<float>(m_);
+    cb_ = add_ ? filled<float>(m_, 10) : poisoned<float>(m_);
+    if (add_) cc_ = poisoned<float>(m_);
     fill_source<S, D>(s_.data(), n);
     std::memset(static_cast<void*>(d_.data()), 0xff, d_.bytes());
     run();
     ref();
-    const size_t bad = (std::memcmp(ca_.data(), cb_.data(), m_ * 4) != 0) +
-                       differ_from_rule(s_.data(), d_.data(), n);
+    size_t ref_bad = 0;
+    for (size_t i = 0; i < m_; ++i)
+      ref_bad += add_ ? f32_bits(cc_[i]) != f32_bits(ca_[i] + cb_[i]) : cb_[i] != ca_[i];
+    const size_t bad = (ref_bad != 0) + differ_from_rule(s_.data(), d_.data(), n);
     return bad ? std::to_string(bad) + " values wrong" : "";
   }
-  // the floats copied: 2 * 4m bytes = the conversion's bytes
-  void ref() override { cpu::stream_copy(ca_.data(), cb_.data(), m_); }
+  // copy, copy_nt: m floats copied, 2 x 4m bytes = the conversion's bytes, with cached or
+  // streaming stores; add_nt: c = a + b over m floats, 3 x 4m bytes, two reads to one write as in
+  // a cast that halves the element size (only those have it)
+  void ref() override {
+    if (add_)
+      cpu::stream_add_nt(ca_.data(), cb_.data(), cc_.data(), m_);
+    else if (nt_ref_)
+      cpu::stream_copy_nt(ca_.data(), cb_.data(), m_);
+    else
+      cpu::stream_copy(ca_.data(), cb_.data(), m_);
+  }
+  void report(benchmark::State& state, const Peaks&) override {
+    report_stores(state, static_cast<double>(bytes_));
+  }
   Work work() const override {
     return {static_cast<double>(bytes_), 0, 0, static_cast<double>(bytes_), 8.0 * m_};
   }
 
-  const size_t bytes_ = n * (sizeof(S) + sizeof(D)), m_ = bytes_ / 8;
+  const bool add_ = p["ref"] == "add_nt", nt_ref_ = p["ref"] == "copy_nt";
+  const size_t bytes_ = n * (sizeof(S) + sizeof(D)), m_ = bytes_ / (add_ ? 12 : 8);
   Buffer<S> s_;
   Buffer<D> d_;
-  Buffer<float> ca_, cb_;
+  Buffer<float> ca_, cb_, cc_;
 };
 
 using F64F32 = TypePair<double, float>;
@@ -498,13 +540,14 @@ using BF16F32 = TypePair<bfloat16, float>;
 using F64I32 = TypePair<double, int32_t>;
 using U8F32 = TypePair<uint8_t, float>;
 
-Spec narrowing(const char* variant, Factory f, bool one_thread = false) {
+enum class Threads { Run, Peer, One };
+Spec narrowing(const char* variant, Factory f, Threads threads = Threads::Run) {
   Spec s(variant);
   s.with(dtype_axis<double>("src")).with(dtype_axis<float>("dst")).with(levels_axis());
-  if (one_thread)
+  if (threads == Threads::One)
     s.with(int_axis("threads", {1}));  // one thread by nature: threads:1 only
   else
-    s.with(threads_axis());
+    s.with(threads == Threads::Peer ? peer_threads_axis() : threads_axis());
   return s.key("n", per_element(12)).name({"src", "dst", "n", "level", "threads"}).cases(f);
 }
 
@@ -512,8 +555,8 @@ std::vector<Spec> cpu_specs() {
   auto src_dst = [](const Point& p) { return pair_key(p, "cast", false); };
   auto dst_of = [](const Point& p) { return pair_key(p, "cast", true); };
   return {
-      narrowing("astype_alloc", plain<AstypeAlloc>()),
-      narrowing("astype_prealloc", plain<AstypePrealloc>()),
+      narrowing("astype_alloc", plain<AstypeAlloc>(), Threads::Peer),
+      narrowing("astype_prealloc", plain<AstypePrealloc>(), Threads::Peer),
       Spec("astype_chunked")
           .with(dtype_axis<double>("src"))
           .with(dtype_axis<float>("dst"))
@@ -529,8 +572,8 @@ std::vector<Spec> cpu_specs() {
                    mem::format_bytes(8.0 * p.num("n")) + ")";
           })
           .cases(plain<AstypeChunked>()),
-      narrowing("astype_inplace", plain<AstypeInplace>(), true),
-      narrowing("view", plain<View>(), true),
+      narrowing("astype_inplace", plain<AstypeInplace>(), Threads::One),
+      narrowing("view", plain<View>(), Threads::One),
       Spec("copy")
           .with(dtype_axis<float>("dtype"))
           .sweep()
@@ -541,7 +584,8 @@ std::vector<Spec> cpu_specs() {
       Spec("cast")
           .with(type_pair_axis<F64F32, F32F16, F32BF16, F16F32, BF16F32, F64I32, U8F32>())
           .with(axis("path", {"simd", "portable"}))
-          .sweep()
+          .with(levels_axis())
+          .with(peer_threads_axis())
           .key("src", src_dst)
           .key("dst", dst_of)
           .key("n", [](const Point& p) { return number(p.size("level") / p.size("cast")); })
@@ -565,7 +609,8 @@ std::vector<Spec> cpu_specs() {
       Spec("byteswap")
           .with(int_axis("width", {2, 4, 8}))
           .with(axis("path", {"simd", "portable"}))
-          .sweep()
+          .with(levels_axis())
+          .with(peer_threads_axis())
           .key("n", [](const Point& p) { return number(p.size("level") / (2 * p.size("width"))); })
           .name({"width", "path", "n", "level", "threads"})
           .cases(plain<ByteswapCase>()),
@@ -581,18 +626,18 @@ std::vector<Spec> cpu_specs() {
           .name({"field", "n", "level", "threads"})
           .cases(plain<FieldCase>()),
       Spec("pair", Timing::Pair)
-          .with(type_pair_axis<F64F32, F32F16, F32BF16>())
+          .with(type_pair_axis<F64F32, F32F16, F32BF16, F64I32, U8F32>())
           .sweep(pair_levels_axis())
           .key("subject",
                [](const Point& p) {
                  return Value{p["cast"] == "f64>f32" ? "astype_prealloc" : "cast_simd", 0};
                })
-          .with(axis("ref", {"copy"}))
+          .with(axis("ref", {"copy", "copy_nt", "add_nt"}))
           .key("src", src_dst)
           .key("dst", dst_of)
           .key("n", [](const Point& p) { return number(p.size("level") / p.size("cast")); })
           .name({"subject", "ref", "src", "dst", "n", "level", "threads"})
-          .cases(typed_pairs<CastPairCase, F64F32, F32F16, F32BF16>()),
+          .cases(typed_pairs<CastPairCase, F64F32, F32F16, F32BF16, F64I32, U8F32>()),
   };
 }
 

@@ -168,6 +168,15 @@ Axis gpu_levels_axis() {
 Axis threads_axis() {
   return {"threads", [](const Config& c) { return numbers(c.threads); }, ""};
 }
+Axis peer_threads_axis() {
+  return {"threads",
+          [](const Config& c) {
+            std::vector<int> t = c.threads;
+            if (c.quick && std::find(t.begin(), t.end(), 1) == t.end()) t.insert(t.begin(), 1);
+            return numbers(t);
+          },
+          "the run's thread counts, and 1 in a quick run (NumPy's side runs on one thread)"};
+}
 Axis option_axis(const std::string& key, const std::string& option) {
   return {key, [option](const Config& c) { return numbers(c.sizes(option)); }, ""};
 }

@@ -93,6 +93,7 @@ Axis levels_axis();       // the run's CPU levels (num: working-set bytes)
 Axis pair_levels_axis();  // the run's levels; DRAM only in a quick run
 Axis gpu_levels_axis();   // L2 (half the GPU's L2) and DRAM (8x L2, >= 1 GiB) of the run's levels
 Axis threads_axis();      // the run's thread counts
+Axis peer_threads_axis();  // those and 1 in a quick run: rows an outside peer (NumPy) pairs with
 Axis option_axis(const std::string& key, const std::string& option);  // a sizes option's values
 // A type axis: dtype names from the one table (num: the element's bytes).
 Axis axis_of_dtypes(const std::string& key, const std::vector<Value>& values);

@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "dtypebench/context.hpp"
 #include "dtypebench/fill.hpp"
 #include "dtypebench/memory.hpp"
 #include "kernels/cpu/convert.hpp"
@@ -188,6 +189,70 @@ TEST(Convert, U8ToF32Normalises) {
     for (size_t i = 0; i < in.size(); ++i)
       ASSERT_EQ(out[i], static_cast<float>(in[i]) / 255.0f) << i;
   }
+}
+
+// Streamed stores go through a 4 KiB staging buffer and whole-line non-temporal stores, with the
+// elements before the first line boundary and after the last whole block stored directly: every
+// destination alignment and a ragged length must give the cached path's bits exactly.
+template <class S, class D>
+void expect_streamed_matches_cached(const std::vector<S>& in, const char* what) {
+  const size_t n = in.size();
+  for (Path p : kPaths)
+    for (size_t offset = 0; offset < 4; ++offset) {
+      Buffer<D> cached(n + offset), streamed(n + offset);
+      std::memset(static_cast<void*>(cached.data()), 0x5a, cached.bytes());
+      std::memset(static_cast<void*>(streamed.data()), 0xa5, streamed.bytes());
+      cpu::convert(in.data(), cached.data() + offset, n, p, cpu::Stores::Cached);
+      cpu::convert(in.data(), streamed.data() + offset, n, p, cpu::Stores::Streaming);
+      ASSERT_EQ(std::memcmp(cached.data() + offset, streamed.data() + offset, n * sizeof(D)), 0)
+          << what << " " << cpu::path_name(p) << " offset " << offset;
+    }
+}
+
+TEST(Convert, StreamedStoresGiveTheCachedBitsAtEveryAlignment) {
+  const uint64_t seed = test::fresh_seed();
+  const size_t n = 3 * 4096 + 37;  // several staging blocks per thread, and a ragged end
+  std::vector<double> f64(n);
+  std::vector<float> f32(n);
+  std::vector<half> f16(n);
+  std::vector<bfloat16> bf16(n);
+  std::vector<uint8_t> u8(n);
+  for (size_t i = 0; i < n; ++i) {
+    f64[i] = uniform_at(seed, i, -3e9, 3e9);
+    f32[i] = f32_from_bits(static_cast<uint32_t>(splitmix64(seed + i)));
+    f16[i].bits = static_cast<uint16_t>(splitmix64(seed + 2 * i));
+    bf16[i].bits = static_cast<uint16_t>(splitmix64(seed + 3 * i));
+    u8[i] = static_cast<uint8_t>(splitmix64(seed + 4 * i));
+  }
+  const int threads_before = omp_get_max_threads();
+  for (int threads : {1, 3}) {
+    omp_set_num_threads(threads);
+    expect_streamed_matches_cached<double, float>(f64, "f64>f32");
+    expect_streamed_matches_cached<float, half>(f32, "f32>f16");
+    expect_streamed_matches_cached<float, bfloat16>(f32, "f32>bf16");
+    expect_streamed_matches_cached<half, float>(f16, "f16>f32");
+    expect_streamed_matches_cached<bfloat16, float>(bf16, "bf16>f32");
+    expect_streamed_matches_cached<double, int32_t>(f64, "f64>i32");
+    expect_streamed_matches_cached<uint8_t, float>(u8, "u8>f32");
+    for (int width : {2, 4, 8}) {
+      Buffer<uint8_t> src(n * width), once(n * width);
+      for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<uint8_t>(splitmix64(seed ^ i));
+      std::memset(once.data(), 0, once.size());
+      cpu::byteswap(src.data(), once.data(), n, width, Path::Simd, cpu::Stores::Streaming);
+      for (size_t e = 0; e < n; ++e)
+        for (int b = 0; b < width; ++b)
+          ASSERT_EQ(once[e * width + b], src[e * width + width - 1 - b]) << width << " " << e;
+      cpu::byteswap(once.data(), once.data(), n, width, Path::Simd, cpu::Stores::Streaming);
+      ASSERT_EQ(std::memcmp(once.data(), src.data(), src.size()), 0) << "in place, " << width;
+    }
+  }
+  omp_set_num_threads(threads_before);
+  // Auto streams exactly when source and destination together exceed the last-level cache
+  const double l3 = static_cast<double>(cpu_info().l3_bytes);
+  EXPECT_FALSE(cpu::streams(cpu::Stores::Auto, l3));
+  EXPECT_TRUE(cpu::streams(cpu::Stores::Auto, l3 + 1));
+  EXPECT_TRUE(cpu::streams(cpu::Stores::Streaming, 1));
+  EXPECT_FALSE(cpu::streams(cpu::Stores::Cached, 1e18));
 }
 
 TEST(Convert, NarrowInPlaceMatchesAndKeepsTheBuffer) {

@@ -21,8 +21,10 @@ namespace mem {
 // Tracked, 64-byte aligned host allocation; from 1 MiB on, a page-aligned mapping of its own
 // (fresh pages, unmapped at release). Pages are not touched here: the kernel that writes first
 // decides where they land, and the high-water mark counts them then.
-// Buffers of 32 MiB and more ask for transparent huge pages unless huge_pages is false (an
-// allocation inside a timed loop: with THP defrag=madvise, each one can stall on compaction).
+// Buffers of 32 MiB and more ask for transparent huge pages (madvise) unless huge_pages is false,
+// as NumPy asks from 4 MiB: a fresh array's first touch then takes one fault per 2 MiB instead
+// of one per 4 KiB (astype of 640 MiB at DRAM: 3.9 -> 8.1 GB/s on one thread). With THP
+// defrag=madvise a fault may stall on compaction; that is what NumPy's astype pays too.
 void* allocate(size_t bytes, bool huge_pages = true);
 void release(void* p, size_t bytes) noexcept;
 

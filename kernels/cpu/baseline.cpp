@@ -9,6 +9,8 @@
 
 #include "dtypebench/dtypes.hpp"
 #include "dtypebench/parallel.hpp"
+#include "kernels/cpu/stores.hpp"
+#include "kernels/cpu/vector_width.hpp"
 
 #if defined(__AVX__)
 #include <immintrin.h>
@@ -51,22 +53,8 @@ void copy_bytes_nt(const void* a, void* b, size_t bytes) {
 #pragma omp parallel
   {
     const auto [lo, hi] = thread_range(lines);
-    const char* s = src + head;
-    char* d = dst + head;
-#if defined(__AVX512F__)
-    for (size_t l = lo; l < hi; ++l)
-      _mm512_stream_si512(reinterpret_cast<__m512i*>(d + 64 * l),
-                          _mm512_loadu_si512(reinterpret_cast<const void*>(s + 64 * l)));
-    _mm_sfence();
-#elif defined(__AVX__)
-    for (size_t l = lo; l < hi; ++l)
-      for (size_t h = 0; h < 64; h += 32)
-        _mm256_stream_si256(reinterpret_cast<__m256i*>(d + 64 * l + h),
-                            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + 64 * l + h)));
-    _mm_sfence();
-#else
-    std::memcpy(d + 64 * lo, s + 64 * lo, 64 * (hi - lo));
-#endif
+    stream_lines(src + head + 64 * lo, dst + head + 64 * lo, hi - lo);
+    fence_streams();
   }
 }
 
@@ -82,19 +70,26 @@ void stream_add(const T* a, const T* b, T* c, size_t n) {
   for (size_t i = 0; i < n; ++i) c[i] = a[i] + b[i];
 }
 
+void stream_add_nt(const float* a, const float* b, float* c, size_t n) {
+  const auto add = [a, b](const float* x, float* y, size_t k) {
+    const float* z = b + (x - a);  // the same elements of b
+#pragma omp simd
+    for (size_t i = 0; i < k; ++i) y[i] = x[i] + z[i];
+  };
+#pragma omp parallel
+  {
+    const auto [lo, hi] = thread_range(n, 16);
+    streamed_span(a + lo, c + lo, hi - lo, add);
+  }
+}
+
 template <class T>
 void stream_triad(T* a, const T* b, const T* c, T q, size_t n) {
 #pragma omp parallel for simd schedule(static)
   for (size_t i = 0; i < n; ++i) a[i] = b[i] + q * c[i];
 }
 
-// gcc vectorizes 256 bits wide on AVX-512 machines unless told (its prefer-vector-width default
-// for Skylake-X and later): without this the peak is half what dgemm reaches
-#if defined(__x86_64__)
-#define DB_WIDEST_VECTORS __attribute__((target("prefer-vector-width=512")))
-#else
-#define DB_WIDEST_VECTORS
-#endif
+// DB_WIDEST_VECTORS: without it the peak is half what dgemm reaches (kernels/cpu/vector_width.hpp)
 
 namespace {
 // one thread's chains: one 64-byte vector per chain; 12 independent chains cover the FMA

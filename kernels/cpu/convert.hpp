@@ -1,7 +1,8 @@
 // Conversion family on the CPU: what NumPy's astype and friends cost in time and peak memory.
 //   narrow/widen   dst[i] = T_dst(src[i]) for f64->f32, f32->f16, f32->bf16, f16->f32, bf16->f32,
 //                  f64->i32 (truncation; NaN and out-of-range give INT32_MIN, as x86 does),
-//                  u8->f32 (x / 255, image normalisation); each with a SIMD and a portable path
+//                  u8->f32 (x / 255, image normalisation); each with a SIMD and a portable path,
+//                  its stores streamed past the caches when the arrays exceed the LLC (Auto)
 //   in place       f64 -> f32 narrowed inside the source buffer (front to back is safe: element i
 //                  is written at byte 4i, over source bytes already read)
 //   f16 range      check-then-cast (two passes) vs cast-and-count (one pass)
@@ -14,6 +15,7 @@
 #include <cstdint>
 
 #include "dtypebench/dtypes.hpp"
+#include "kernels/cpu/stores.hpp"
 
 namespace dtypebench {
 namespace cpu {
@@ -21,13 +23,14 @@ namespace cpu {
 enum class Path { Simd, Portable };
 inline const char* path_name(Path p) { return p == Path::Simd ? "simd" : "portable"; }
 
-void convert(const double* src, float* dst, size_t n, Path p);
-void convert(const float* src, half* dst, size_t n, Path p);
-void convert(const float* src, bfloat16* dst, size_t n, Path p);
-void convert(const half* src, float* dst, size_t n, Path p);
-void convert(const bfloat16* src, float* dst, size_t n, Path p);
-void convert(const double* src, int32_t* dst, size_t n, Path p);
-void convert(const uint8_t* src, float* dst, size_t n, Path p);  // x / 255
+void convert(const double* src, float* dst, size_t n, Path p, Stores st = Stores::Auto);
+void convert(const float* src, half* dst, size_t n, Path p, Stores st = Stores::Auto);
+void convert(const float* src, bfloat16* dst, size_t n, Path p, Stores st = Stores::Auto);
+void convert(const half* src, float* dst, size_t n, Path p, Stores st = Stores::Auto);
+void convert(const bfloat16* src, float* dst, size_t n, Path p, Stores st = Stores::Auto);
+void convert(const double* src, int32_t* dst, size_t n, Path p, Stores st = Stores::Auto);
+void convert(const uint8_t* src, float* dst, size_t n, Path p,
+             Stores st = Stores::Auto);  // x / 255
 
 // The scalar rule every path must match (f64 -> i32: truncate, NaN/out of range -> INT32_MIN).
 int32_t f64_to_i32(double x);
@@ -55,7 +58,8 @@ void axpy_f32_temporaries(const int32_t* a, const float* x, const float* y, floa
 void axpy_fused_f32(const int32_t* a, const float* x, const float* y, float* out, size_t n);
 
 // Reverses the bytes of each element of size `width` (2, 4 or 8); in and out may be the same.
-void byteswap(const void* src, void* dst, size_t n, int width, Path p);
+void byteswap(const void* src, void* dst, size_t n, int width, Path p,
+              Stores st = Stores::Auto);
 
 struct Record {
   double f64;

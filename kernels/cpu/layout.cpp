@@ -395,8 +395,7 @@ void to_fortran_blocked(const T* a, T* b, size_t rows, size_t cols, Stores store
   // (every destination row of a block must start on a line: rows a multiple of KI)
   const bool stream =
       rows % KI == 0 &&
-      (stores == Stores::Streaming ||
-       (stores == Stores::Auto && 2 * rows * cols * sizeof(T) > cpu_info().l3_bytes));
+streams(stores, 2.0 * static_cast<double>(rows * cols * sizeof(T)));
 #else
   // without AVX-512 the tiles are transposed element by element, with ordinary stores
   constexpr size_t KI = 8, KJ = 8;

@@ -15,6 +15,7 @@
 #include <cstddef>
 
 #include "dtypebench/dtypes.hpp"
+#include "kernels/cpu/stores.hpp"
 
 namespace dtypebench {
 
@@ -40,8 +41,7 @@ acc_t<T> strided_sum(const T* a, size_t n, size_t stride);
 template <class T>
 void to_fortran_naive(const T* a, T* b, size_t rows, size_t cols);
 // Auto streams the stores (non-temporal, for blocks whose destination rows are 64-byte aligned)
-// when source and destination together exceed the last-level cache.
-enum class Stores { Auto, Cached, Streaming };
+// when source and destination together exceed the last-level cache (kernels/cpu/stores.hpp).
 template <class T>
 void to_fortran_blocked(const T* a, T* b, size_t rows, size_t cols, Stores stores = Stores::Auto);
 
