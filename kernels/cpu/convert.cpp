@@ -175,6 +175,18 @@ DB_SCALAR void u8_f32_portable(const uint8_t* s, float* d, size_t n) {
 DB_WIDEST_VECTORS void u8_f32_simd(const uint8_t* s, float* d, size_t n) {
 #ifdef __FMA__
   constexpr float r = 1.0f / 255.0f;
+  size_t i = 0;
+#ifdef __AVX512F__
+  // vpmovzxbd straight to 16 lanes (gcc widens through 16 bits with extracts)
+  const __m512 vr = _mm512_set1_ps(r), v255 = _mm512_set1_ps(255.0f);
+  for (; i + 16 <= n; i += 16) {
+    const __m512 x = _mm512_cvtepi32_ps(
+        _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i))));
+    const __m512 q = _mm512_mul_ps(x, vr);
+    _mm512_storeu_ps(d + i, _mm512_fmadd_ps(_mm512_fnmadd_ps(q, v255, x), vr, q));
+  }
+#endif
+  s += i, d += i, n -= i;
 #pragma omp simd
   for (size_t i = 0; i < n; ++i) {
     const float x = static_cast<float>(s[i]), q = x * r;
