@@ -23,6 +23,12 @@ Per benchmark present on both sides:
            same    |change| within the bar;
            slower / faster   |change| beyond the bar and p < --alpha.
 
+--per-run makes each file one sample per benchmark: the median of its repetitions (of the ratios,
+normalized). Repetitions within one process are closer to each other than separate runs are (on a
+shared VM the machine drifts between runs, not within one), so a U test over repetitions reads that
+drift as a change; over runs, and with a bar from the run-to-run spread, it does not. It needs
+3 files a side for a verdict, 5 to reach p < 0.05 with room (ci/regression runs 5).
+
 --normalize REF divides every sample by the sample of a reference benchmark from the same file at
 the same repetition_index, so drift of the whole machine between runs cancels. REF is a regular
 expression that must match the reference's whole run_name; `{key}` in it is replaced by the
@@ -79,6 +85,7 @@ class Settings:
     threshold: float = 0.05
     k: float = 2.0
     max_cv: float = 0.10
+    per_run: bool = False
 
     @property
     def higher_is_better(self) -> bool:
@@ -87,7 +94,9 @@ class Settings:
     def metric(self) -> str:
         what = f"counter {self.counter} (higher is better)" if self.counter else \
             "real time per iteration (lower is better)"
-        return what + (f", divided by the reference {self.normalize}" if self.normalize else "")
+        what += f", divided by the reference {self.normalize}" if self.normalize else ""
+        return what + ("; one sample per file (the median of its repetitions)"
+                       if self.per_run else "")
 
 
 @dataclass
@@ -208,6 +217,14 @@ def normalized(files: Sequence[FileSamples], name: str, ref: str) -> list[float]
 
 def pooled(files: Sequence[FileSamples], name: str) -> list[float]:
     return [v for samples in files for _, v in sorted(samples.get(name, {}).items())]
+
+
+def per_file(files: Sequence[FileSamples]) -> list[FileSamples]:
+    """Each file reduced to one sample per benchmark, the median of its repetitions (--per-run).
+    Normalizing divides these medians: the ratio of the two medians of a run is as stable as
+    the median of its per-repetition ratios and needs no pairing."""
+    return [{name: {(0, 0): statistics.median(v.values())} for name, v in f.items() if v}
+            for f in files]
 
 
 # ---- statistics -------------------------------------------------------------------------------
@@ -375,6 +392,8 @@ def run(base_paths: Sequence[str], contender_paths: Sequence[str], s: Settings,
         check_machines(docs)
     base = side_samples("base", base_paths, docs, s.counter)
     contender = side_samples("contender", contender_paths, docs, s.counter)
+    if s.per_run:
+        base, contender = per_file(base), per_file(contender)
     comparisons, only_base, only_contender = compare(base, contender, s)
 
     def order(c: Comparison) -> tuple[int, float]:
@@ -418,7 +437,8 @@ def markdown(r: Report) -> str:
         f"{len(r.contender_files)} file(s). Change is median(contender) / median(base) - 1 "
         f"({sign}); p is the two-sided Mann-Whitney U test; a verdict needs p < {s.alpha:g} and "
         f"|change| beyond max({pct(s.threshold)}, {s.k:g} x pooled cv); noisy above cv "
-        f"{pct(s.max_cv)} or below {MIN_SAMPLES} samples a side.",
+        f"{pct(s.max_cv)} or below {MIN_SAMPLES} samples a side"
+        + (" (a sample is one file's median)." if s.per_run else "."),
         "",
         "| benchmark | base | contender | change | p | verdict | note |",
         "|---|---:|---:|---:|---:|---|---|",
@@ -496,6 +516,9 @@ def parser() -> argparse.ArgumentParser:
                    help="the bar is at least k x the pooled cv of the two sides (default 2)")
     p.add_argument("--max-cv", type=fraction, default=0.10,
                    help="a side whose cv is above this is noisy: 0.1 or 10%% (the default)")
+    p.add_argument("--per-run", action="store_true",
+                   help="one sample per file and benchmark, the median of its repetitions: "
+                        "judges run-to-run changes (give 5 files a side)")
     p.add_argument("--allow-mixed", action="store_true",
                    help="compare files from different machines (cpu_model, hostname, gpu_name)")
     p.add_argument("--out", metavar="FILE.md", help="write the Markdown here (default: stdout)")
@@ -540,7 +563,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def compare_files(args: argparse.Namespace, contender: list[str]) -> int:
-    s = Settings(args.counter, args.normalize, args.alpha, args.threshold, args.k, args.max_cv)
+    s = Settings(args.counter, args.normalize, args.alpha, args.threshold, args.k, args.max_cv,
+                 args.per_run)
     try:
         report = run(args.base, contender, s, args.allow_mixed)
         text = markdown(report)

@@ -415,3 +415,40 @@ def test_the_committed_a_a_pair_compares(capsys: pytest.CaptureFixture[str]) -> 
     p = run(a, "--", b)
     assert p.returncode == EXIT_OK, p.stderr
     assert p.stdout.strip().splitlines()[-1].startswith("25 compared: slower 0")
+
+
+def drifting_runs(tmp_path: Path, prefix: str, levels: Sequence[float], factor: float = 1.0,
+                  seed: int = 0) -> list[str]:
+    """One file per entry of levels: a run whose 5 repetitions sit within 0.2% of each other
+    around that run's own level (the machine drifts between runs, not within one)."""
+    return [result(tmp_path / f"{prefix}{i}.json",
+                   {SUBJECT: noisy(level * factor, 5, 0.002, seed + i)})
+            for i, level in enumerate(levels)]
+
+
+def test_per_run_judges_drift_between_runs_as_the_same_that_repetitions_call_slower(
+        tmp_path: Path) -> None:
+    levels = [1.00, 1.03, 0.97, 1.02, 0.98]  # run-to-run cv 2.5%
+    base = drifting_runs(tmp_path, "b", levels)
+    contender = drifting_runs(tmp_path, "c", levels[::-1], factor=1.065, seed=10)
+    _, by_repetition = normalized_verdict(tmp_path, base, contender)
+    assert by_repetition[SUBJECT]["verdict"] == "slower"  # 25 clustered samples a side
+    assert by_repetition[SUBJECT]["p"] < 0.001
+    status, by_run = normalized_verdict(tmp_path, base, contender, "--per-run", "--k", "3")
+    assert status == EXIT_OK
+    assert by_run[SUBJECT]["verdict"] == "same"
+    assert by_run[SUBJECT]["base"]["n"] == 5
+    assert by_run[SUBJECT]["min_effect"] > 0.065  # 3 x the run-to-run cv
+
+
+def test_per_run_finds_a_slowdown_beyond_the_run_to_run_spread(tmp_path: Path) -> None:
+    levels = [1.00, 1.02, 0.99, 1.01, 1.00]
+    base = drifting_runs(tmp_path, "b", levels)
+    contender = drifting_runs(tmp_path, "c", levels[::-1], factor=1.12, seed=10)
+    status, by_run = normalized_verdict(tmp_path, base, contender, "--per-run", "--k", "3")
+    assert status == EXIT_FAILED
+    assert by_run[SUBJECT]["verdict"] == "slower"
+    assert by_run[SUBJECT]["change"] == pytest.approx(0.12, abs=0.01)
+    # three files a side cannot reach p < 0.05: the change is reported, not judged
+    _, few = normalized_verdict(tmp_path, base[:3], contender[:3], "--per-run")
+    assert few[SUBJECT]["verdict"] == "noisy" and "cannot reach" in few[SUBJECT]["reason"]
