@@ -40,9 +40,6 @@ template <class T>
 void stream_scale(const T* a, T* b, T q, size_t n);
 template <class T>
 void stream_add(const T* a, const T* b, T* c, size_t n);
-// c = a + b with c's stores streamed past the caches: two reads to one write, the mix of a cast
-// that halves the element size (f64->f32, f32->f16), so the ceiling such a cast is judged by
-void stream_add_nt(const float* a, const float* b, float* c, size_t n);
 template <class T>
 void stream_triad(T* a, const T* b, const T* c, T q, size_t n);
 

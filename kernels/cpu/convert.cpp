@@ -28,6 +28,10 @@ namespace {
 template <class S, class D, class Span>
 void cast(const S* s, D* d, size_t n, Stores st, Span span) {
   const bool nt = streams(st, static_cast<double>(n) * (sizeof(S) + sizeof(D)));
+  if (omp_get_max_threads() == 1) {  // no parallel region to enter and leave (a microsecond)
+    nt ? streamed_span(s, d, n, span) : span(s, d, n);
+    return;
+  }
 #pragma omp parallel
   {
     // ranges start on 64-element boundaries: on a whole line of d when d is line-aligned, and on

@@ -15,11 +15,25 @@ without the virtualenv.
 """
 from __future__ import annotations
 
+import signal
+from typing import Callable
+
 # What an exit status means, the same in every script (and in the binary):
 EXIT_OK = 0          # done; skips are fine
 EXIT_FAILED = 1      # done, and something failed: a benchmark, a check, a comparison's bar
 EXIT_UNREADABLE = 2  # could not start: bad usage, an input that is not a result, a missing tool
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM; what finished is kept
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def command(main: "Callable[[], int]") -> int:
+    """Runs a command's main() with SIGTERM stopping it as Ctrl-C does (its KeyboardInterrupt
+    handler answers with EXIT_INTERRUPTED)."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    return main()
 
 from .derive import DERIVATIONS, Derived, derive, with_derived
 from .load import ResultsError, context_of, load, read_json, save, validate
@@ -28,7 +42,8 @@ from .rows import (DEFAULT_DTYPE_ORDER, RATE_COUNTERS, BenchName, counters, disp
                    rate, rates, representative, run_name, seconds, select)
 
 __all__ = [
-    "EXIT_OK", "EXIT_FAILED", "EXIT_UNREADABLE", "EXIT_INTERRUPTED", "BenchName", "DEFAULT_DTYPE_ORDER", "DERIVATIONS", "Derived", "RATE_COUNTERS", "ResultsError",
+    "command", "EXIT_OK", "EXIT_FAILED", "EXIT_UNREADABLE", "EXIT_INTERRUPTED", "BenchName",
+    "DEFAULT_DTYPE_ORDER", "DERIVATIONS", "Derived", "RATE_COUNTERS", "ResultsError",
     "context_of", "counters", "derive", "disposition", "dtype_order", "is_derived",
     "is_error", "is_skip", "load", "name_of", "not_verified", "parse_name", "rate", "rates",
     "read_json", "representative", "run_name", "save", "seconds", "select", "validate",

@@ -47,14 +47,13 @@ from __future__ import annotations
 import argparse
 import math
 import re
-import signal
 import statistics
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from . import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE
+from . import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE, command
 from .load import ResultsError, context_of, load, save
 from .rows import Row, disposition, number, parse_name, rate, run_name, seconds
 
@@ -585,11 +584,6 @@ def compare_files(args: argparse.Namespace, contender: list[str]) -> int:
     return EXIT_FAILED if report.regressed() else EXIT_OK
 
 
-def interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
 def entry() -> int:
     """The command: SIGTERM stops it as Ctrl-C does (exit 130)."""
-    signal.signal(signal.SIGTERM, interrupt)
-    return main()
+    return command(main)

@@ -49,13 +49,12 @@ import csv
 import io
 import json
 import math
-import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
-from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE
+from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE, command
 from .load import ResultsError, context_of, load
 from .report import fmt, headline, machine, write_atomic
 from .rows import (RATE_COUNTERS, Row, counters, disposition, is_derived, name_of, number, rate,
@@ -226,15 +225,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return status
 
 
-def interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-def entry() -> int:
-    """The command: SIGTERM stops it as Ctrl-C does (exit 130)."""
-    signal.signal(signal.SIGTERM, interrupt)
+def guarded() -> int:
     try:
         return main()
     except KeyboardInterrupt:
         print("export: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def entry() -> int:
+    """The command: SIGTERM stops it as Ctrl-C does (exit 130)."""
+    return command(guarded)

@@ -48,7 +48,6 @@ import argparse
 import math
 import os
 import re
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -58,7 +57,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE
+from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE, command
 from .compare import RATE_UNITS, Settings, format_value, fraction
 from .load import ResultsError, context_of, load
 from .rows import (RATE_COUNTERS, Row, counters, is_error, number, parse_name, representative,
@@ -782,11 +781,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_INTERRUPTED
 
 
-def interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
 def entry() -> int:
     """The command: SIGTERM stops it as Ctrl-C does (exit 130)."""
-    signal.signal(signal.SIGTERM, interrupt)
-    return main()
+    return command(main)

@@ -39,14 +39,13 @@ import io
 import math
 import os
 import re
-import signal
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
-from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE
+from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE, command
 from .load import ResultsError, context_of, load
 from .rows import (Row, counters, disposition, dtype_order, is_derived, name_of, parse_name,
                    rate, representative, run_name, seconds)
@@ -909,11 +908,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return EXIT_OK
 
 
-def interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
 def entry() -> int:
     """The command: SIGTERM stops it as Ctrl-C does (exit 130)."""
-    signal.signal(signal.SIGTERM, interrupt)
-    return main()
+    return command(main)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import pytest
-from result_rows import agg, it
+from result_rows import agg, it, one_line
 
 from dtypebench_results import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE
 from dtypebench_results import compare as cmp
@@ -54,13 +54,6 @@ def noisy(center: float, n: int, cv: float, seed: int) -> list[float]:
 def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
                           check=False)
-
-
-def one_line(p: subprocess.CompletedProcess) -> str:
-    assert "Traceback" not in p.stderr, p.stderr
-    lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1, p.stderr
-    return lines[0]
 
 
 def verdicts(tmp_path: Path, base: Sequence[float], contender: Sequence[float],

@@ -16,7 +16,7 @@ import pytest
 
 from dtypebench_results import EXIT_OK, EXIT_UNREADABLE, load, representative
 from dtypebench_results.export import HEAD, MEASURES
-from result_rows import agg, it
+from result_rows import agg, it, one_line
 
 ROOT = Path(__file__).resolve().parents[2]
 GEMM = ROOT / "reports" / "vm-2026-12-02-gemm.json"
@@ -52,13 +52,6 @@ def write(path: Path, doc: Any) -> Path:
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "scripts" / "export"), *args],
                           capture_output=True, text=True, check=False)
-
-
-def one_line(p: subprocess.CompletedProcess) -> str:
-    assert "Traceback" not in p.stderr, p.stderr
-    lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1, p.stderr
-    return lines[0]
 
 
 def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import run_suite
+from result_rows import one_line
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "scripts"
@@ -19,13 +20,6 @@ SCRIPTS = ROOT / "scripts"
 def run(script: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(SCRIPTS / script), *args], capture_output=True,
                           text=True, env=env, check=False)
-
-
-def one_line(p: subprocess.CompletedProcess) -> str:
-    assert "Traceback" not in p.stderr, p.stderr
-    lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1, p.stderr
-    return lines[0]
 
 
 def test_numpy_ref_without_numpy_says_so(tmp_path: Path) -> None:
@@ -132,3 +126,21 @@ def test_google_benchmark_compare_runs_its_u_test_on_two_of_our_runs() -> None:
                        capture_output=True, text=True, check=False)
     assert p.returncode == 0, p.stderr
     assert "U Test, Repetitions: 3 vs 3" in p.stdout
+
+
+@pytest.mark.parametrize("script,args", [
+    ("export", ["{f}", "--csv", "{d}/out.csv"]),
+    ("history", ["add", "{f}", "--db", "{d}/history.sqlite"]),
+    ("report", ["{f}", "-o", "{d}/report"]),
+    ("claims", ["{f}"]),
+])
+def test_non_utf8_input_to_the_results_commands(tmp_path: Path, script: str,
+                                                args: list[str]) -> None:
+    f = tmp_path / "r.json"
+    f.write_bytes(b"\xff\xfe{\"benchmarks\": []}")
+    p = subprocess.run([sys.executable, str(SCRIPTS / script),
+                        *[a.format(f=f, d=tmp_path) for a in args]],
+                       capture_output=True, text=True, check=False)
+    assert p.returncode == 2, p.stderr
+    assert "Traceback" not in p.stderr
+    assert "not UTF-8" in p.stderr

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from dtypebench_results import EXIT_UNREADABLE, report
-from result_rows import agg, it
+from result_rows import agg, it, one_line
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ROOT / "reports"
@@ -30,13 +30,6 @@ CTX = {"cpu_model": "Test CPU 9000", "cpu_cores": "4", "hostname": "testbox",
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "scripts" / "report"), *args],
                           capture_output=True, text=True, check=False)
-
-
-def one_line(p: subprocess.CompletedProcess) -> str:
-    assert "Traceback" not in p.stderr, p.stderr
-    lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1, p.stderr
-    return lines[0]
 
 
 def check_figures(out: Path) -> list[Path]:
