@@ -191,7 +191,7 @@ TEST(Convert, U8ToF32Normalises) {
   }
 }
 
-// Streamed stores go through a 4 KiB staging buffer and whole-line non-temporal stores, with the
+// Streamed stores write whole lines non-temporally (from registers, or through a staging buffer), with the
 // elements before the first line boundary and after the last whole block stored directly: every
 // destination alignment and a ragged length must give the cached path's bits exactly.
 template <class S, class D>

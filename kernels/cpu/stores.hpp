@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #if defined(__SSE2__)
 #include <immintrin.h>
@@ -58,6 +59,10 @@ inline void fence_streams() {
 #endif
 }
 
+// The tag of a span kernel that writes whole 64-byte-aligned lines of d with streaming stores
+// itself (span(s, d, n, StreamLines{}), n a multiple of 256 bytes of output, d line-aligned).
+struct StreamLines {};
+
 // Runs span(s, d, n) (a kernel writing d[0, n) from s[0, n)) with its stores streamed: the
 // elements up to d's first line boundary directly, then four lines of output at a time into a
 // buffer in L1 and out to d with non-temporal stores, then the ragged end directly; the source is
@@ -76,8 +81,12 @@ void streamed_span(const S* s, D* d, size_t n, Span span) {
   for (; i + kBlock <= n; i += kBlock) {
     const char* ahead = reinterpret_cast<const char*>(s + i) + kAhead;
     for (size_t b = 0; b < kBlock * sizeof(S); b += 64) __builtin_prefetch(ahead + b, 0, 1);
-    span(s + i, buf, kBlock);
-    stream_lines(buf, d + i, kBlock * sizeof(D) / 64);
+    if constexpr (std::is_invocable_v<Span&, const S*, D*, size_t, StreamLines>) {
+      span(s + i, d + i, kBlock, StreamLines{});
+    } else {
+      span(s + i, buf, kBlock);
+      stream_lines(buf, d + i, kBlock * sizeof(D) / 64);
+    }
   }
   span(s + i, d + i, n - i);
   fence_streams();
