@@ -1,5 +1,5 @@
 // GEMM family: throughput by precision (fp64 ... 8-bit) and the error each precision costs
-// against fp64, on the CPU (OpenBLAS, oneDNN) and on the GPU (cuBLASLt).
+// against fp64, on the CPU (OpenBLAS, BLIS, oneDNN) and on the GPU (cuBLASLt).
 #include "kernels/cpu/gemm.hpp"
 
 #include <algorithm>
@@ -14,7 +14,8 @@
 namespace dtypebench::bench {
 namespace {
 
-// the CPU libraries and the precisions each has
+// the CPU libraries and the precisions each has (the BLAS libraries: OpenBLAS and BLIS)
+const std::vector<std::string> kCpuLibs = {"openblas", "blis", "onednn"};
 const std::vector<std::string> kBlas = {"f64.f64.f64", "f32.f32.f32"};
 const std::vector<std::string> kDnnl = {"f32.f32.f32", "bf16.f32.bf16", "bf16.f32.f32",
                                         "f16.f32.f16", "i8xu8.i32.i32"};
@@ -27,7 +28,7 @@ std::vector<std::string> union_of(std::vector<std::string> a, const std::vector<
   return a;
 }
 bool lib_has(const Point& p) {
-  return has(p["variant"] == "openblas" ? kBlas : kDnnl, p["precision"]);
+  return has(p["variant"] == "onednn" ? kDnnl : kBlas, p["precision"]);
 }
 
 // The seed CNN (SEED-CLAIMS.md: 256x256x3 images, batch 50, Conv2D(128, 2x2) -> 2x Conv2D(128,
@@ -108,8 +109,10 @@ struct CpuGemmCase : Case {
     pr_ = std::make_unique<GemmProblem>(prec_, shape_);
     c_ = Buffer<char>(pr_->c_bytes());
     std::memset(c_.data(), 0xff, c_.bytes());  // NaN in every float type, -1 in i32
-    if (blas_)
+    if (lib_ == "openblas")
       cpu::blas_threads(threads_);
+    else if (lib_ == "blis")
+      cpu::blis_threads(threads_);
     else
       dnnl_ = std::make_unique<cpu::DnnlMatmul>(*pr_, c_.data());
     run();
@@ -118,18 +121,22 @@ struct CpuGemmCase : Case {
     return err_.why;
   }
   void run() override {
-    if (blas_)
+    if (dnnl_)
+      dnnl_->run();
+    else if (lib_ == "openblas")
       cpu::blas_gemm(*pr_, c_.data());
     else
-      dnnl_->run();
+      cpu::blis_gemm(*pr_, c_.data());
   }
   Work work() const override { return {pr_->min_bytes(), shape_.flops(), 0, pr_->min_bytes()}; }
   void report(benchmark::State& state, const Peaks&) override {
     report_gemm(state, err_, prec_, shape_, "fma", roof_);
   }
-  std::string detail() const override { return blas_ ? "openblas" : dnnl_->impl(); }
+  std::string detail() const override {
+    return dnnl_ ? dnnl_->impl() : lib_ == "blis" ? "blis:" + cpu::blis_arch() : lib_;
+  }
 
-  const bool blas_ = p["variant"] == "openblas";
+  const std::string lib_ = p["variant"];
   const Precision prec_ = precision_from_name(p["precision"]);
   const GemmShape shape_ = gemm_shape(p.size("m"), p.size("n"), p.size("k"), p["layout"]);
   const int threads_ = static_cast<int>(p.num("threads"));
@@ -143,6 +150,7 @@ struct CpuGemmCase : Case {
 std::string cpu_skip(const Point& p) {
   if (p["variant"] == "openblas" && !cpu::have_openblas())
     return "built without OpenBLAS (install libopenblas-dev)";
+  if (p["variant"] == "blis") return cpu::blis_missing();
   if (p["variant"] == "onednn" && !cpu::have_onednn())
     return "built without oneDNN (install libdnnl-dev)";
   return "";
@@ -151,7 +159,7 @@ std::string cpu_skip(const Point& p) {
 // library x precision, only the pairs a library has
 Spec cpu_spec(const char* what) {
   return Spec("")
-      .with(axis("variant", {"openblas", "onednn"}))
+      .with(axis("variant", kCpuLibs))
       .with(axis("precision", union_of(kBlas, kDnnl)))
       .from_option("shapes", "gemm-shapes")
       .skip_if(cpu_skip)
@@ -194,7 +202,7 @@ std::vector<Spec> cpu_specs() {
                    "a precision its library lacks"),
       // the error table: m = n = 128, k swept, every precision (the largest thread count)
       Spec("accuracy")
-          .with(axis("lib", {"openblas", "onednn"}))
+          .with(axis("lib", kCpuLibs))
           .with(axis("precision", union_of(kBlas, kDnnl)))
           .with(option_axis("k", "gemm-k"))
           .with(all_threads_axis())
@@ -227,7 +235,7 @@ std::string shapes_check(const std::string& v) {
 const FamilyRegistrar reg{
     {"gemm",
      "GEMM by precision (fp64 ... 8-bit): TFLOP/s, share of the FMA peak, error against fp64; "
-     "OpenBLAS and oneDNN on the CPU, cuBLASLt on the GPU",
+     "OpenBLAS, BLIS and oneDNN on the CPU, cuBLASLt on the GPU",
      cpu_specs(),
      {sizes_option("gemm-sizes", "square GEMM edges (m = n = k)", "256,512,1024,2048,4096", "2048",
                    1 << 16),

@@ -18,6 +18,7 @@
 #endif
 #include "dtypebench/gpu.hpp"
 #include "dtypebench/memory.hpp"
+#include "kernels/cpu/gemm.hpp"
 
 namespace dtypebench {
 namespace {
@@ -157,6 +158,7 @@ std::vector<std::pair<std::string, std::string>> machine_context(size_t dram_ove
 #ifdef DTYPEBENCH_HAVE_OPENBLAS
   kv.push_back({"openblas_config", openblas_get_config()});
 #endif
+  if (const std::string blis = cpu::blis_config(); !blis.empty()) kv.push_back({"blis_config", blis});
 #ifdef DTYPEBENCH_HAVE_ONEDNN
   const dnnl_version_t* v = dnnl_version();
   kv.push_back({"onednn_version", str(static_cast<size_t>(v->major)) + "." +

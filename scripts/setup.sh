@@ -13,12 +13,13 @@ case "$DB_BUILD_DIR" in /*) ;; *) DB_BUILD_DIR="$DB_ROOT/$DB_BUILD_DIR" ;; esac
 DB_VENV="$DB_ROOT/.venv"
 DB_PY="$DB_VENV/bin/python"
 
-# libopenblas-dev and libdnnl-dev: the CPU GEMM/convolution libraries (optional in CMake);
+# libopenblas-dev, libblis-openmp-dev and libdnnl-dev: the CPU GEMM/convolution libraries
+# (optional in CMake);
 # libbenchmark-tools: Google Benchmark's compare.py, for U tests between two of our runs;
 # chromium: the headless browser that tests/python/test_report_browser.py opens report.html in;
 # postgresql: the server tests/python/test_history.py starts to test history's shared database
 DB_APT_PACKAGES=(cmake ninja-build g++ libbenchmark-dev libgtest-dev libgmock-dev libomp-dev
-                 libopenblas-dev libdnnl-dev libbenchmark-tools chromium postgresql python3
+                 libopenblas-dev libblis-openmp-dev libdnnl-dev libbenchmark-tools chromium postgresql python3
                  python3-venv)
 DB_PIP_PACKAGES=(pytest numpy matplotlib scipy ruptures 'psycopg[binary]')
 DB_PIP_MODULES=(pytest numpy matplotlib scipy ruptures psycopg)  # import names of the above

@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -109,6 +110,8 @@ class CpuGemm : public ::testing::TestWithParam<LibCase> {};
 void run_lib(const char* lib, const GemmProblem& pr, void* c) {
   if (std::string(lib) == "openblas") {
     cpu::blas_gemm(pr, c);
+  } else if (std::string(lib) == "blis") {
+    cpu::blis_gemm(pr, c);
   } else {
     cpu::DnnlMatmul mm(pr, c);
     mm.run();
@@ -119,10 +122,13 @@ TEST_P(CpuGemm, MatchesFp64InEveryLayout) {
   const LibCase lc = GetParam();
   if (std::string(lc.lib) == "openblas" && !cpu::have_openblas()) GTEST_SKIP() << "no OpenBLAS";
   if (std::string(lc.lib) == "onednn" && !cpu::have_onednn()) GTEST_SKIP() << "no oneDNN";
+  if (std::string(lc.lib) == "blis" && !cpu::blis_missing().empty())
+    GTEST_SKIP() << cpu::blis_missing();
   const Precision prec = precision_from_name(lc.precision);
   for (int threads : {1, 3}) {
     omp_set_num_threads(threads);
     cpu::blas_threads(threads);
+    if (std::string(lc.lib) == "blis") cpu::blis_threads(threads);
     for (const char* layout : {"NN", "NT", "TN", "TT"}) {
       const GemmProblem pr(prec, gemm_shape(67, 45, 301, layout), test::fresh_seed());
       std::vector<char> c(pr.c_bytes());
@@ -154,6 +160,7 @@ TEST_P(CpuGemm, MatchesFp64InEveryLayout) {
 INSTANTIATE_TEST_SUITE_P(
     Libraries, CpuGemm,
     ::testing::Values(LibCase{"openblas", "f64.f64.f64"}, LibCase{"openblas", "f32.f32.f32"},
+                      LibCase{"blis", "f64.f64.f64"}, LibCase{"blis", "f32.f32.f32"},
                       LibCase{"onednn", "f32.f32.f32"}, LibCase{"onednn", "bf16.f32.bf16"},
                       LibCase{"onednn", "bf16.f32.f32"}, LibCase{"onednn", "i8xu8.i32.i32"}),
     [](const auto& info) {
@@ -163,10 +170,24 @@ INSTANTIATE_TEST_SUITE_P(
       return n;
     });
 
+// BLIS 0.9 falls back to its AVX2 kernels on CPUs whose FMA units it does not recognise
+// (Sapphire Rapids): on an Intel CPU with AVX-512F the suite has it take its AVX-512 ones.
+TEST(CpuGemm, BlisTakesItsAvx512KernelsOnIntelAvx512) {
+  if (!cpu::blis_missing().empty()) GTEST_SKIP() << cpu::blis_missing();
+  EXPECT_NE(cpu::blis_config().find("BLIS "), std::string::npos) << cpu::blis_config();
+#if defined(__x86_64__)
+  if (std::getenv("BLIS_ARCH_TYPE") || !__builtin_cpu_is("intel") ||
+      !__builtin_cpu_supports("avx512f"))
+    GTEST_SKIP() << "not an Intel CPU with AVX-512F, or BLIS_ARCH_TYPE set";
+  EXPECT_EQ(cpu::blis_arch(), "skx") << cpu::blis_config();
+#endif
+}
+
 TEST(CpuGemm, UnsupportedPrecisionSaysSo) {
   const GemmProblem pr(precision_from_name("f16.f16.f16"), gemm_shape(8, 8, 8, "NN"));
   std::vector<char> c(pr.c_bytes());
   EXPECT_THROW(cpu::blas_gemm(pr, c.data()), Unsupported);
+  EXPECT_THROW(cpu::blis_gemm(pr, c.data()), Unsupported);
   EXPECT_THROW(cpu::DnnlMatmul(pr, c.data()), Unsupported);
   EXPECT_THROW(gemm_shape(1, 1, 1, "NX"), std::invalid_argument);
 }

@@ -1,6 +1,7 @@
 // GEMM family, host side: the problem (shapes, inputs in any precision of the one table), the
 // fp64 reference and the error it allows, and thin wrappers over the CPU libraries.
 //   OpenBLAS   dgemm, sgemm (cblas, column-major)
+//   BLIS       dgemm, sgemm (its typed API; loaded at run time, see gemm_blis.cpp)
 //   oneDNN     matmul: f32, bf16 (f32 or bf16 out), f16, s8 x u8 -> s32; the primitive is made
 //              once per problem and its implementation ("brg:avx512_core_amx", ...) recorded.
 //              oneDNN is row-major, so it computes C^T = op(B)^T op(A)^T: B is its source (u8
@@ -84,6 +85,14 @@ std::string openblas_config();  // "" without OpenBLAS
 void blas_threads(int n);
 // C = op(A) op(B) for f64.f64.f64 and f32.f32.f32; throws Unsupported for any other precision
 void blas_gemm(const GemmProblem& pr, void* c);
+
+// "" when BLIS can run here, else why not (one line)
+std::string blis_missing();
+std::string blis_config();  // "BLIS 0.9.0, config skx", "" without BLIS
+std::string blis_arch();    // its config alone: "skx"
+void blis_threads(int n);
+// C = op(A) op(B) for f64.f64.f64 and f32.f32.f32; throws Unsupported for any other precision
+void blis_gemm(const GemmProblem& pr, void* c);
 
 bool have_onednn();
 // One oneDNN matmul primitive for a problem, made once and run many times on the same buffers.
