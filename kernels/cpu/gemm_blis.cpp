@@ -37,7 +37,8 @@ bool find(void* lib, const char* name, F* f) {
 // BLIS 0.9 takes its AVX-512 kernels (config skx) only where it recognises the number of FMA
 // units; on Sapphire Rapids it does not and falls back to its AVX2 ones (config haswell: dgemm
 // 55 against 90 GFLOP/s on one core of the 2-core VM). So an Intel CPU with AVX-512F gets skx,
-// unless BLIS_ARCH_TYPE already says what to use; the config is in the run's context.
+// unless BLIS_ARCH_TYPE already says what to use (BLIS_ARCH_TYPE=3 is haswell); the config is
+// in the run's context.
 bool choose_skx() {
 #if defined(__x86_64__)
   return std::getenv("BLIS_ARCH_TYPE") == nullptr && __builtin_cpu_is("intel") &&
@@ -50,7 +51,8 @@ bool choose_skx() {
 Blis load() {
   Blis b;
   const bool skx = choose_skx();
-  if (skx) setenv("BLIS_ARCH_TYPE", "skx", 0);
+  // BLIS 0.9 reads the variable as a number, its arch_t (a name reads as 0, which is skx)
+  if (skx) setenv("BLIS_ARCH_TYPE", std::to_string(static_cast<int>(BLIS_ARCH_SKX)).c_str(), 0);
   void* lib = dlopen(DTYPEBENCH_BLIS_LIBRARY, RTLD_NOW | RTLD_LOCAL);
   decltype(&bli_init) init = nullptr;
   decltype(&bli_info_get_version_str) version = nullptr;
