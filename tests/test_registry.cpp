@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "bench/registry.hpp"
 #include "dtypebench/precision.hpp"
@@ -131,6 +132,20 @@ class BadCase : public Case {
   Work work() const override { return {}; }
 };
 
+// Slow on its first call only (a cold cache, a sleeping thread pool): the registry runs that one
+// untimed, so the time reported is the fast one.
+class ColdFirstCase : public Case {
+ public:
+  void run() override {
+    if (calls_++ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::string setup() override { return ""; }
+  Work work() const override { return {}; }
+
+ private:
+  int calls_ = 0;
+};
+
 // Keeps the runs Google Benchmark reports, for the test to read.
 class Capture : public benchmark::BenchmarkReporter {
  public:
@@ -165,6 +180,7 @@ TEST(Registry, GpuCaseCarriesTheCpuCountersAndItsDevicePeak) {
                         .name({"n", "level"})
                         .cases(plain<FakeGpuCase>()));
   f.specs.push_back(Spec("cpu_bad").with(threads_axis()).cases(plain<BadCase>()));
+  f.specs.push_back(Spec("cpu_cold").cases(plain<ColdFirstCase>()));
   f.specs.push_back(Spec("cpu_skip")
                         .skip_if([](const Point&) { return "not on this machine"; })
                         .cases(plain<BadCase>()));
@@ -199,6 +215,9 @@ TEST(Registry, GpuCaseCarriesTheCpuCountersAndItsDevicePeak) {
   const auto* bad = by.at("regtest/cpu_bad/threads:2/real_time");
   EXPECT_TRUE(bad->error_occurred);
   EXPECT_EQ(bad->report_label, "failed: 3 of 4 values wrong");
+  const auto* cold = by.at("regtest/cpu_cold/real_time");
+  ASSERT_FALSE(cold->error_occurred) << cold->error_message;
+  EXPECT_LT(cold->GetAdjustedRealTime(), 5000) << "the first, slow run was timed (us)";
   const auto* skipped = by.at("regtest/cpu_skip/real_time");
   EXPECT_EQ(skipped->report_label, "skipped: not on this machine");
   EXPECT_TRUE(is_skip_message(skipped->error_message));
