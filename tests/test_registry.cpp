@@ -146,6 +146,13 @@ class ColdFirstCase : public Case {
   int calls_ = 0;
 };
 
+// The same over a working set far beyond any cache, with no arithmetic: a DRAM pass, which the
+// registry times from its first run (a cold start is noise against seconds of DRAM).
+class ColdFirstDramCase : public ColdFirstCase {
+ public:
+  Work work() const override { return {1e6, 0, 0, 1e15}; }
+};
+
 // Keeps the runs Google Benchmark reports, for the test to read.
 class Capture : public benchmark::BenchmarkReporter {
  public:
@@ -181,6 +188,7 @@ TEST(Registry, GpuCaseCarriesTheCpuCountersAndItsDevicePeak) {
                         .cases(plain<FakeGpuCase>()));
   f.specs.push_back(Spec("cpu_bad").with(threads_axis()).cases(plain<BadCase>()));
   f.specs.push_back(Spec("cpu_cold").cases(plain<ColdFirstCase>()));
+  f.specs.push_back(Spec("cpu_cold_dram").cases(plain<ColdFirstDramCase>()));
   f.specs.push_back(Spec("cpu_skip")
                         .skip_if([](const Point&) { return "not on this machine"; })
                         .cases(plain<BadCase>()));
@@ -218,6 +226,8 @@ TEST(Registry, GpuCaseCarriesTheCpuCountersAndItsDevicePeak) {
   const auto* cold = by.at("regtest/cpu_cold/real_time");
   ASSERT_FALSE(cold->error_occurred) << cold->error_message;
   EXPECT_LT(cold->GetAdjustedRealTime(), 5000) << "the first, slow run was timed (us)";
+  const auto* cold_dram = by.at("regtest/cpu_cold_dram/real_time");
+  EXPECT_GE(cold_dram->GetAdjustedRealTime(), 50000) << "a DRAM pass got an untimed run (us)";
   const auto* skipped = by.at("regtest/cpu_skip/real_time");
   EXPECT_EQ(skipped->report_label, "skipped: not on this machine");
   EXPECT_TRUE(is_skip_message(skipped->error_message));
