@@ -422,7 +422,8 @@ void run_benchmark(benchmark::State& state, const Spec& s, const Point& p, const
     // repetition's first iteration ran 8-26% slow for a 2048^3 sgemm on 2 threads. A CPU case
     // that works in a cache or does more than a FLOP per byte starts its timed loop after one
     // untimed run (GPU and paired loops have their own); a pass over DRAM starts no colder than
-    // it runs, and the naive walks' passes take seconds (a warm-up made the quick run 30% longer).
+    // it runs, and the naive walks' passes take seconds (warming them too, layout's quick run
+    // took 1315 s, against 1180 s without).
     const Work w = c->work();
     const bool warms = w.bytes == 0 || w.flops > w.bytes || cache_level(w.working_set, false) < 4;
     if (s.timing == Timing::Cpu && held().cold && warms) {
