@@ -57,9 +57,10 @@ inline void store_line(void* d, __m512i v) {
 // A cast made of line(s), the 64 bytes of d that s[0, 64 / sizeof(D)) becomes, and a span kernel
 // for the elements left over. Called with StreamLines (streamed_span does, on line-aligned
 // blocks) it streams each line from the register it was computed in instead of staging it in L1.
-// Measured at DRAM against copy_nt, 2 threads, five interleaved sittings on the 2-core VM:
-// f32->bf16 0.93-0.95 from registers against 0.92-0.94 staged; f64->f32, f32->f16 and f64->i32
-// came out the same either way and u8->f32 better staged, so only f32->bf16 uses it.
+// Measured at DRAM against copy_nt, 2 threads, five interleaved rounds on the 2-core VM:
+// f32->bf16 0.92-0.95 from registers against 0.92-0.94 staged (higher in 3 rounds, equal in 2);
+// f64->f32, f32->f16 and f64->i32 came out the same either way and u8->f32 better staged, so
+// only f32->bf16 uses it.
 template <class D, class Line, class Rest>
 struct ByLines {
   Line line;
