@@ -61,12 +61,14 @@ bool wants_shape(const Point& p, const std::string& shape) {
 }
 
 // This machine's arithmetic roof for a precision, at the threads now set: the baseline family's
-// FMA chains (f64, f32) or AVX512-BF16 dot products (bf16 inputs), the median of seven runs of
-// about 0.2 ms each (a best-of-few caught frequency peaks a GEMM never holds); 0 where it has
-// none (8-bit integers).
+// FMA chains (f64, f32) or AVX512-BF16 dot products (bf16 inputs), the median of 21 runs of
+// 0.2-0.4 ms each after one untimed run (a best-of-few caught frequency peaks a GEMM never
+// holds; on a 2-core VM whose second core comes and goes, the median of seven was at times one
+// core's rate, and the first run wakes a core the check left idle); 0 where it has none (8-bit
+// integers).
 double fma_roof(const Precision& p) {
   std::vector<double> rates;
-  for (int rep = 0; rep < 7; ++rep) {
+  for (int rep = 0; rep < 22; ++rep) {
     double flops = 0;
     const auto t0 = std::chrono::steady_clock::now();
     if (p.a == Dtype::f64)
@@ -78,10 +80,10 @@ double fma_roof(const Precision& p) {
     else
       return 0;
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    rates.push_back(flops / s);
+    if (rep > 0) rates.push_back(flops / s);
   }
-  std::nth_element(rates.begin(), rates.begin() + 3, rates.end());
-  return rates[3];
+  std::nth_element(rates.begin(), rates.begin() + rates.size() / 2, rates.end());
+  return rates[rates.size() / 2];
 }
 
 // The counters every GEMM row has: its error against fp64 (rounded and unrounded inputs), the
