@@ -61,22 +61,22 @@ bool wants_shape(const Point& p, const std::string& shape) {
 }
 
 // This machine's arithmetic roof for a precision, at the threads now set: the baseline family's
-// FMA chains (f64, f32) or AVX512-BF16 dot products (bf16 inputs), the median of 21 runs of
-// 0.2-0.4 ms each after one untimed run (a best-of-few caught frequency peaks a GEMM never
-// holds; on a 2-core VM whose second core comes and goes, the median of seven was at times one
-// core's rate, and the first run wakes a core the check left idle); 0 where it has none (8-bit
-// integers).
+// FMA chains (f64, f32) or AVX512-BF16 dot products (bf16 inputs), the median of 15 runs of
+// 10-20 ms each after one untimed run; 0 where it has none (8-bit integers). Runs of 0.2 ms
+// caught frequency peaks a GEMM never holds, and on a 2-core VM whose second core comes and goes
+// for tens of ms, even the median of 21 such runs read one core's rate at times (shares of 1.6);
+// the untimed run wakes a core the single-threaded check left idle.
 double fma_roof(const Precision& p) {
   std::vector<double> rates;
-  for (int rep = 0; rep < 22; ++rep) {
+  for (int rep = 0; rep < 16; ++rep) {
     double flops = 0;
     const auto t0 = std::chrono::steady_clock::now();
     if (p.a == Dtype::f64)
-      cpu::fma_peak<double>(100000, 0.999, 1e-3, 0.5, &flops);
+      cpu::fma_peak<double>(6000000, 0.999, 1e-3, 0.5, &flops);
     else if (p.a == Dtype::f32)
-      cpu::fma_peak<float>(100000, 0.999f, 1e-3f, 0.5f, &flops);
+      cpu::fma_peak<float>(6000000, 0.999f, 1e-3f, 0.5f, &flops);
     else if (p.a == Dtype::bf16 && cpu::have_avx512_bf16())
-      cpu::bf16_dot_peak(25000, 0.5f, 0.25f, &flops);
+      cpu::bf16_dot_peak(1500000, 0.5f, 0.25f, &flops);
     else
       return 0;
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
