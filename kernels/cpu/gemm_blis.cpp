@@ -36,7 +36,7 @@ bool find(void* lib, const char* name, F* f) {
 
 // BLIS 0.9's one AVX-512 config is skx, and it takes it only on the CPUs it knows: on Sapphire
 // Rapids it falls back to its AVX2 kernels (haswell: dgemm 55 against 90 GFLOP/s on one core of
-// a 2-core VM) and on Zen 4 to zen3's (dgemm 37-40 against 49-51 with skx, one core of a 2-core
+// a 2-core VM) and on Zen 4 to zen3's (dgemm 37-40 against 48-51 with skx, one core of a 2-core
 // EPYC VM; zen4 arrived in BLIS 1.0). So a CPU with AVX-512F gets skx, unless BLIS_ARCH_TYPE
 // already says what to use (BLIS_ARCH_TYPE=3 is haswell); the config is in the run's context.
 bool choose_skx() {
