@@ -394,6 +394,31 @@ def test_derive_cli_help_and_usage() -> None:
     assert proc.returncode == 2
 
 
+def test_gemm_share_of_the_baseline_peak_across_families() -> None:
+    sq = "gemm/{lib}/precision:{p}/shape:square/m:2048/n:2048/k:2048/layout:NN/threads:{t}"
+    rows = [
+        it(sq.format(lib="openblas", p="f64.f64.f64", t=2), 1.0, flops=90e9),
+        it(sq.format(lib="openblas", p="f64.f64.f64", t=1), 1.0, flops=48e9),
+        it(sq.format(lib="onednn", p="bf16.f32.bf16", t=2), 1.0, flops=380e9),
+        it(sq.format(lib="onednn", p="i8xu8.i32.i32", t=2), 1.0, flops=760e9),
+        it(sq.format(lib="openblas", p="f32.f32.f32", t=2), 1.0, flops=180e9),
+        it("baseline/fma_peak/dtype:f64/threads:2", 1.0, flops=100e9),
+        it("baseline/fma_peak/dtype:f64/threads:1", 1.0, flops=60e9),
+        it("baseline/bf16_dot_peak/dtype:bf16/threads:2", 1.0, flops=400e9),
+    ]
+    got = {d.name: d.values for d in derive_gemm(rows)}
+    share = lambda lib, p, t: got[f"gemm/derived/lib:{lib}/precision:{p}/threads:{t}"].get(
+        "share_of_baseline_fma_peak")
+    assert share("openblas", "f64.f64.f64", 2) == 0.9  # its own threads' peak, not the other
+    assert share("openblas", "f64.f64.f64", 1) == 0.8
+    assert share("onednn", "bf16.f32.bf16", 2) == 0.95  # bf16 inputs: the dot-product peak
+    assert share("onednn", "i8xu8.i32.i32", 2) is None  # no integer peak
+    assert share("openblas", "f32.f32.f32", 2) is None  # the run has no f32 peak row
+    # without the baseline family there is nothing to divide by
+    alone = {d.name: d.values for d in derive_gemm(rows[:5])}
+    assert all("share_of_baseline_fma_peak" not in v for v in alone.values())
+
+
 def test_gemm_summary_speedups_and_error_table() -> None:
     sq = "gemm/{lib}/precision:{p}/shape:square/m:{m}/n:{m}/k:{m}/layout:NN/threads:2"
     acc = "gemm/accuracy/lib:{lib}/precision:{p}/m:128/n:128/k:{k}/threads:2"

@@ -467,10 +467,12 @@ def test_precision_table_from_gemm_derived_rows() -> None:
     rows = [{"name": "gemm/derived/lib:onednn/precision:bf16.f32.bf16/threads:2",
              "run_name": "gemm/derived/lib:onednn/precision:bf16.f32.bf16/threads:2",
              "run_type": "iteration", "label": "derived", "flops": 1.2e12,
-             "share_of_fma_peak": 6.0, "speedup_over_f64": 8.0, "speedup_over_f32": 4.0,
+             "share_of_fma_peak": 6.0, "share_of_baseline_fma_peak": 0.93,
+             "speedup_over_f64": 8.0, "speedup_over_f32": 4.0,
              "rel_error_unrounded_median": 2.9e-3}]
     lines = run_suite.precision_table(rows)
     assert lines[0].startswith("gemm")
     assert "bf16.f32.bf16" in lines[2] and "1.200" in lines[2] and "600%" in lines[2]
+    assert "base" in lines[1] and "93%" in lines[2]
     assert "8.00x" in lines[2] and "2.9e-03" in lines[2]
     assert run_suite.precision_table([]) == []
