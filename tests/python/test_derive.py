@@ -419,6 +419,30 @@ def test_gemm_share_of_the_baseline_peak_across_families() -> None:
     assert all("share_of_baseline_fma_peak" not in v for v in alone.values())
 
 
+def test_gemm_share_of_a_starved_baseline_peak_is_not_derived() -> None:
+    """A peak row whose median is below 90% of its best repetition measured a machine with a
+    core taken away (as the 2-core VM did: 15 GFLOP/s in 3 of 5 repetitions of 215): no share
+    from it. One slow repetition of five leaves the median, and the share, alone."""
+    sq = "gemm/openblas/precision:{p}/shape:square/m:2048/n:2048/k:2048/layout:NN/threads:2"
+
+    def peak(dtype: str, reps: list[float], median: float) -> list[dict[str, Any]]:
+        name = f"baseline/fma_peak/dtype:{dtype}/threads:2/real_time"
+        rows = [it(name, 1.0, flops=f * 1e9) for f in reps]
+        rows.append({**it(name, 1.0, flops=median * 1e9), "name": name + "_median",
+                     "run_type": "aggregate", "aggregate_name": "median"})
+        return rows
+
+    rows = [it(sq.format(p="f32.f32.f32"), 1.0, flops=200e9),
+            it(sq.format(p="f64.f64.f64"), 1.0, flops=96e9),
+            *peak("f32", [15.3, 15.7, 35.4, 218.9, 214.2], 35.4),
+            *peak("f64", [74.4, 106.9, 109.5, 110.2, 106.2], 106.9)]
+    got = {d.name: d.values for d in derive_gemm(rows)}
+    f32 = got["gemm/derived/lib:openblas/precision:f32.f32.f32/threads:2"]
+    f64 = got["gemm/derived/lib:openblas/precision:f64.f64.f64/threads:2"]
+    assert "share_of_baseline_fma_peak" not in f32
+    assert f64["share_of_baseline_fma_peak"] == 96e9 / 106.9e9
+
+
 def test_gemm_summary_speedups_and_error_table() -> None:
     sq = "gemm/{lib}/precision:{p}/shape:square/m:{m}/n:{m}/k:{m}/layout:NN/threads:2"
     acc = "gemm/accuracy/lib:{lib}/precision:{p}/m:128/n:128/k:{k}/threads:2"
