@@ -94,7 +94,9 @@ void report_gemm(benchmark::State& state, const GemmError& e, const Precision& p
   using C = benchmark::Counter;
   state.counters["rel_error"] = e.rel_error;
   state.counters["rel_error_unrounded"] = e.rel_error_unrounded;
-  state.counters["error_bound"] = accumulation_bound(p, s.k);
+  const ErrorBound bound = error_bound(p, s.k);
+  state.counters["error_bound"] = bound.abs;
+  if (bound.walk > 0) state.counters["error_bound_walk"] = bound.walk;  // the probabilistic term
   state.counters["rows_checked"] = static_cast<double>(e.rows);
   if (roof_flops > 0) {
     state.counters[roof + "_peak_flops"] = roof_flops;
@@ -254,29 +256,37 @@ std::vector<std::string> gpu_precisions() {
     if (p.b != Dtype::u8) v.push_back(p.name());
   return v;
 }
+std::vector<std::string> fp8_precisions() {
+  std::vector<std::string> v;
+  for (const Precision& p : kMatrixPrecisions)
+    if (p.a == Dtype::e4m3 || p.a == Dtype::e5m2) v.push_back(p.name());
+  return v;
+}
 bool tn_only(const std::string& precision) {
   const Precision p = precision_from_name(precision);
   return p.a == Dtype::e4m3 || p.a == Dtype::e5m2 || p.a == Dtype::i8;
 }
 
-// One cuBLASLt GEMM: inputs made and rounded on the host, uploaded in as many copies as it takes
-// to pass twice the L2 (so a small shape is not timed out of L2), the heuristic's first choice or
-// the best of its top 8 timed, checked once on the host against the fp64 product.
+// One cuBLASLt GEMM: inputs made and rounded on the host, uploaded in as many 256-byte aligned
+// copies as it takes to pass twice the L2 (so a small shape is not timed out of L2), the
+// heuristic's first choice or the best of its top 8 timed on the same rotation, checked once on
+// the host against the fp64 product.
 struct GpuGemmCase : Case {
   std::string setup() override {
     const GemmProblem pr(prec_, shape_);
-    const size_t ab = pr.a.bytes() + pr.b.bytes();
-    copies_ = std::clamp<size_t>((2 * gpu::device().l2_bytes + ab - 1) / ab, 1, 16);
-    a_ = gpu::DeviceBuffer<char>(copies_ * pr.a.bytes());
-    b_ = gpu::DeviceBuffer<char>(copies_ * pr.b.bytes());
+    const cuda::InputRotation rot =
+        cuda::input_rotation(pr.a.bytes(), pr.b.bytes(), gpu::device().l2_bytes);
+    copies_ = rot.copies, abytes_ = rot.a_stride, bbytes_ = rot.b_stride;
+    a_ = gpu::DeviceBuffer<char>(copies_ * abytes_);
+    b_ = gpu::DeviceBuffer<char>(copies_ * bbytes_);
     c_ = gpu::DeviceBuffer<char>(pr.c_bytes());
     for (size_t i = 0; i < copies_; ++i) {
-      gpu::copy_to_device(a_.data() + i * pr.a.bytes(), pr.a.data(), pr.a.bytes());
-      gpu::copy_to_device(b_.data() + i * pr.b.bytes(), pr.b.data(), pr.b.bytes());
+      gpu::copy_to_device(a_.data() + i * abytes_, pr.a.data(), pr.a.bytes());
+      gpu::copy_to_device(b_.data() + i * bbytes_, pr.b.data(), pr.b.bytes());
     }
-    abytes_ = pr.a.bytes(), bbytes_ = pr.b.bytes(), min_bytes_ = pr.min_bytes();
-    mm_ = std::make_unique<cuda::LtMatmul>(prec_, shape_);
-    if (best_) mm_->autotune(a_.data(), b_.data(), c_.data());
+    own_bytes_ = pr.a.bytes() + pr.b.bytes() + pr.c_bytes(), min_bytes_ = pr.min_bytes();
+    mm_ = std::make_unique<cuda::LtMatmul>(prec_, shape_, 8, fast_accum_);
+    if (best_) mm_->autotune(a_.data(), abytes_, b_.data(), bbytes_, copies_, c_.data());
     gpu::memset_device(c_.data(), 0xff, c_.bytes());
     run();
     Buffer<char> c(pr.c_bytes());
@@ -298,6 +308,9 @@ struct GpuGemmCase : Case {
     state.counters["algo_candidates"] = mm_->candidates();
     state.counters["workspace_bytes"] = static_cast<double>(mm_->workspace_bytes());
     state.counters["input_copies"] = static_cast<double>(copies_);
+    // what the GEMM itself needs (A, B, C, the workspace its algorithm uses), beside
+    // device_peak_bytes, which counts the copies rotated through and the search's buffers too
+    state.counters["gemm_device_bytes"] = static_cast<double>(own_bytes_ + mm_->workspace_bytes());
   }
   std::string detail() const override {
     return "cublaslt algo " + std::to_string(mm_->algo_id()) + " (candidate " +
@@ -305,9 +318,10 @@ struct GpuGemmCase : Case {
   }
 
   const bool best_ = p.has("algo") && p["algo"] == "best";
+  const bool fast_accum_ = p.has("accum") && p["accum"] == "fast";
   const Precision prec_ = precision_from_name(p["precision"]);
   GemmShape shape_ = gemm_shape(p.size("m"), p.size("n"), p.size("k"), p["layout"]);  // peak: found
-  size_t copies_ = 1, next_ = 0, abytes_ = 0, bbytes_ = 0;
+  size_t copies_ = 1, next_ = 0, abytes_ = 0, bbytes_ = 0, own_bytes_ = 0;  // bytes: strides
   double min_bytes_ = 0, peak_ = 0;
   gpu::DeviceBuffer<char> a_, b_, c_;
   std::unique_ptr<cuda::LtMatmul> mm_;
@@ -385,6 +399,19 @@ size_t largest(const std::string& list) {
   size_t top = 0;
   for (const std::string& t : split(list, ',')) top = std::max(top, std::stoul(t));
   return top;
+}
+
+// the error table on the GPU: m = n = 128, k swept
+Spec gpu_accuracy(const char* lib, const std::vector<std::string>& precisions) {
+  return Spec("accuracy", Timing::Gpu)
+      .with(axis("lib", {lib}))
+      .with(axis("precision", precisions))
+      .with(option_axis("k", "gemm-k"))
+      .key("m", constant(128))
+      .key("n", constant(128))
+      .key("layout", natural_layout)
+      .name({"lib", "precision", "m", "n", "k"})
+      .cases(plain<GpuGemmCase>());
 }
 
 std::vector<Spec> gpu_specs() {
@@ -471,15 +498,21 @@ std::vector<Spec> gpu_specs() {
           .note("the best TFLOP/s of the heuristic's choice over shapes near the large sizes; "
                 "its shape in the counters m, n, k")
           .cases(plain<GpuPeakCase>()),
-      Spec("accuracy", Timing::Gpu)
-          .with(axis("lib", {"cublaslt"}))
-          .with(axis("precision", gpu_precisions()))
-          .with(option_axis("k", "gemm-k"))
-          .key("m", constant(128))
-          .key("n", constant(128))
-          .key("layout", natural_layout)
-          .name({"lib", "precision", "m", "n", "k"})
-          .cases(plain<GpuGemmCase>()),
+      gpu_spec("cublaslt_fast_accum",
+               "8-bit floats with CUBLASLT_MATMUL_DESC_FAST_ACCUM (no promotion to f32 along k): "
+               "the square sweep's largest size, TN")
+          .with(axis("algo", {"heuristic"}))
+          .with(axis("shape", {"square"}))
+          .from_option("sizes", "gemm-gpu-sizes")
+          .key("m", [](const Point& p) { return number(largest(p["sizes"])); })
+          .key("n", same_as_m)
+          .key("k", same_as_m)
+          .key("layout", constant("TN"))
+          .key("accum", constant("fast"))
+          .name(kGpuKeys)
+          .only_if(shape_at("square", fp8_precisions()), "precisions other than the 8-bit floats"),
+      gpu_accuracy("cublaslt", gpu_precisions()),
+      gpu_accuracy("cublaslt_fast_accum", fp8_precisions()).key("accum", constant("fast")),
   };
   return specs;
 }

@@ -115,6 +115,7 @@ struct Work {
 struct Peaks {
   size_t setup = 0, setup_rss = 0, loop = 0, loop_rss = 0, device = 0;
   gpu::ClockSample clock_start, clock_end;  // GPU: the SM clock as timing began and ended
+  size_t launches_per_timing = 1;            // GPU: launches between one pair of events
 };
 
 // A kernel whose working set is the bytes it moves, as most are.

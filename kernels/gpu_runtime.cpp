@@ -43,6 +43,8 @@ DeviceInfo probe() {
   }
   d.available = true;
   d.name = p.name;
+  char bus[32] = {};
+  if (cudaDeviceGetPCIBusId(bus, sizeof bus, 0) == cudaSuccess) d.pci_bus_id = bus;
   d.cc_major = p.major;
   d.cc_minor = p.minor;
   d.sms = p.multiProcessorCount;
@@ -173,7 +175,7 @@ double EventTimer::stop() { return 0; }
 #endif
 
 namespace {
-// The five NVML calls used, declared by their documented C signatures (nvml.h): status 0 is
+// The four NVML calls used, declared by their documented C signatures (nvml.h): status 0 is
 // NVML_SUCCESS, clock type 1 is NVML_CLOCK_SM, power is in milliwatts.
 struct Nvml {
   int (*clock)(void*, int, unsigned*) = nullptr;
@@ -181,18 +183,24 @@ struct Nvml {
   void* dev = nullptr;
   std::string why;
   Nvml() {
+    const std::string bus = device().pci_bus_id;
+    if (bus.empty()) {
+      why = device().available ? "CUDA gave no PCI bus id to find the GPU in NVML by"
+                               : device().reason;
+      return;
+    }
     void* lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
       why = "no NVML (libnvidia-ml.so.1, the driver's, was not found)";
       return;
     }
     auto init = reinterpret_cast<int (*)()>(dlsym(lib, "nvmlInit_v2"));
-    auto handle =
-        reinterpret_cast<int (*)(unsigned, void**)>(dlsym(lib, "nvmlDeviceGetHandleByIndex_v2"));
+    auto handle = reinterpret_cast<int (*)(const char*, void**)>(
+        dlsym(lib, "nvmlDeviceGetHandleByPciBusId_v2"));
     clock = reinterpret_cast<int (*)(void*, int, unsigned*)>(dlsym(lib, "nvmlDeviceGetClockInfo"));
     power = reinterpret_cast<int (*)(void*, unsigned*)>(dlsym(lib, "nvmlDeviceGetPowerUsage"));
-    if (!init || !handle || !clock || !power || init() != 0 || handle(0, &dev) != 0) {
-      why = "NVML is there but could not open device 0";
+    if (!init || !handle || !clock || !power || init() != 0 || handle(bus.c_str(), &dev) != 0) {
+      why = "NVML is there but has no GPU at CUDA device 0's PCI bus id " + bus;
       clock = nullptr;
     }
   }

@@ -6,8 +6,8 @@ written as Google-Benchmark-shaped JSON whose names follow the suite's gemm/cubl
   torch/matmul/precision:bf16.f32.bf16/shape:square/m:8192/n:8192/k:8192/layout:NN
 
 f32.f32.f32 runs with TF32 off (torch.backends.cuda.matmul.allow_tf32 = False), f32.tf32.f32 with
-it on; f16.f32.f16 with reduced-precision reductions off, f16.f16.f16 is not offered by PyTorch
-and is left out. Inputs as the suite's: A uniform in [-1, 1), B in [0, 1). --suite RUN.json prints
+it on; f16.f32.f16 and bf16.f32.bf16 with reduced-precision reductions off; f16.f16.f16 is not
+offered by PyTorch and is left out. Inputs as the suite's: A uniform in [-1, 1), B in [0, 1). --suite RUN.json prints
 ours (the best algorithm) over PyTorch's per precision.
 
 Without PyTorch or without a CUDA device it says so in one line and exits 0 (nothing to compare).
@@ -35,7 +35,9 @@ def make_call(torch: Any, precision: str, n: int) -> Any:
     """The timed call for one precision, its inputs made on the device."""
     dev = "cuda"
     torch.backends.cuda.matmul.allow_tf32 = precision == "f32.tf32.f32"
+    # both 16-bit types accumulate in f32 as the suite's f16.f32.f16 and bf16.f32.bf16 do
     torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False
+    torch.backends.cuda.matmul.allow_bf16_reduced_precision_reduction = False
     a = torch.rand(n, n, device=dev, dtype=torch.float32) * 2 - 1
     b = torch.rand(n, n, device=dev, dtype=torch.float32)
     if precision.startswith("e4m3"):

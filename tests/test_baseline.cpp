@@ -9,6 +9,7 @@
 
 #include "dtypebench/check.hpp"
 #include "dtypebench/fill.hpp"
+#include "dtypebench/grid.hpp"
 #include "dtypebench/memory.hpp"
 #include "kernels/cpu/baseline.hpp"
 #include "tests/test_util.hpp"
@@ -131,7 +132,62 @@ TEST(Baseline, Bf16DotPeak) {
   EXPECT_EQ(flops, 2.0 * 32 * cpu::kFmaChains * 11);
 }
 
+// The grid helpers at the extremes of size_t: a count of blocks is never narrowed on the way (a
+// 2^55-block grid once became 0 blocks and a 1-byte buffer), only at the launch, which refuses.
+TEST(Grid, HelpersHoldAtTheExtremes) {
+  constexpr size_t top = ~size_t(0);
+  EXPECT_EQ(ceil_div(0, 256), 0u);
+  EXPECT_EQ(ceil_div(1, 256), 1u);
+  EXPECT_EQ(ceil_div(256, 256), 1u);
+  EXPECT_EQ(ceil_div(257, 256), 2u);
+  EXPECT_EQ(ceil_div(top / 2, 256), size_t(1) << 55);  // (2^63 - 1) / 256, rounded up
+  EXPECT_EQ(ceil_div(top, 1), top);                    // a + b - 1 would wrap here
+  EXPECT_EQ(ceil_div(top, 2), size_t(1) << 63);
+  EXPECT_EQ(stream_blocks(0, 132), 0u);
+  EXPECT_EQ(stream_blocks(1, 132), 1u);
+  EXPECT_EQ(stream_blocks(top, 132), 132u * 8);
+  EXPECT_EQ(stream_blocks(top / 2, 132), 132u * 8);
+  EXPECT_EQ(stream_blocks(top, 0), 8u);  // no device known: one SM's worth
+  EXPECT_EQ(stream_blocks(300 * 256, 132), 300u);
+  EXPECT_EQ(grid_dim(kMaxGridX, "x"), 2147483647u);
+  EXPECT_THROW(grid_dim(kMaxGridX + 1, "x"), std::length_error);
+  EXPECT_THROW(grid_dim(size_t(1) << 32, "x"), std::length_error);  // would narrow to 0
+  EXPECT_EQ(grid_dim(kMaxGridYZ, "y", kMaxGridYZ), 65535u);
+  EXPECT_THROW(grid_dim(kMaxGridYZ + 1, "y", kMaxGridYZ), std::length_error);
+}
+
+// Back-to-back launches per event pair: enough to fill 200 us, 1 for a long kernel, capped.
+TEST(Grid, LaunchesPerTiming) {
+  EXPECT_EQ(launches_per_timing(1e-3), 1u);     // 1 ms: one launch is plenty
+  EXPECT_EQ(launches_per_timing(200e-6), 1u);   // exactly the target
+  EXPECT_EQ(launches_per_timing(199e-6), 2u);   // just short of it: two
+  EXPECT_EQ(launches_per_timing(5e-6), 40u);    // an L2-resident copy
+  EXPECT_EQ(launches_per_timing(3e-6), 67u);    // rounded up, never short of the target
+  EXPECT_EQ(launches_per_timing(1e-9), 4096u);  // capped
+  EXPECT_EQ(launches_per_timing(0), 1u);
+  EXPECT_EQ(launches_per_timing(-1), 1u);
+  EXPECT_EQ(launches_per_timing(std::nan("")), 1u);
+  for (double t : {1e-7, 2e-6, 7.3e-6, 3.3e-5, 1.5e-4})
+    EXPECT_GE(launches_per_timing(t) * t, 200e-6 * (1 - 1e-12)) << t;
+}
+
 #ifdef DTYPEBENCH_HAVE_CUDA
+// read()'s partial sums: read_blocks() of them at most, and never none; computed without a GPU
+TEST(Baseline, GpuReadGridFitsItsPartials) {
+  EXPECT_GT(cuda::read_blocks(), 0u);
+  for (int sms : {0, 1, 114, 132, 1000}) {
+    const size_t most = cuda::read_blocks(sms);
+    EXPECT_EQ(most, static_cast<size_t>(std::max(sms, 1)) * 8) << sms;
+    for (size_t n : {size_t(1), size_t(255), size_t(1) << 20, ~size_t(0) / 16, ~size_t(0)})
+      for (size_t elem : {2, 4, 8})
+        for (bool packed : {false, true}) {
+          const size_t g = cuda::read_grid(n, elem, packed, sms);
+          EXPECT_GE(g, 1u) << n;
+          EXPECT_LE(g, most) << n << " " << elem << " " << packed << " " << sms;
+        }
+  }
+}
+
 TYPED_TEST(BaselineTest, GpuStreamsMatchReference) {
   DB_REQUIRE_GPU();
   using T = TypeParam;

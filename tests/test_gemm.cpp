@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "dtypebench/dtypes.hpp"
 #include "kernels/cpu/gemm.hpp"
 #include "tests/test_util.hpp"
 #ifdef DTYPEBENCH_HAVE_CUDA
@@ -62,6 +63,22 @@ TEST(GemmBound, FromUnitRoundoffAndK) {
   EXPECT_DOUBLE_EQ(accumulation_bound(i8, 256), 256 * 0x1p-53);
   EXPECT_GT(accumulation_bound(Precision{Dtype::f32, Dtype::f32, Dtype::tf32, Dtype::f32}, 256),
             accumulation_bound(f32, 256));
+}
+
+TEST(GemmBound, ModelPerAccumulator) {
+  const auto bound = [](const char* name, size_t k) {
+    return error_bound(precision_from_name(name), k);
+  };
+  // tf32: the engine's rounding of both factors (4 u_tf32, truncation at worst), then f32 sums
+  EXPECT_DOUBLE_EQ(bound("f32.tf32.f32", 4096).abs, 4 * 0x1p-11 + 4098 * 0x1p-24 + 4096 * 0x1p-53);
+  EXPECT_EQ(bound("f32.tf32.f32", 4096).walk, 0);
+  // f16 accumulation and 8-bit floats: probabilistic, no worst-case term of their own
+  EXPECT_DOUBLE_EQ(bound("f16.f16.f16", 8192).walk, 8 * 0x1p-11);
+  EXPECT_DOUBLE_EQ(bound("f16.f16.f16", 8192).abs, 8192 * 0x1p-53);
+  EXPECT_DOUBLE_EQ(bound("e4m3.f32.bf16", 272).walk, 8 * 0x1p-13);
+  EXPECT_DOUBLE_EQ(bound("e4m3.f32.bf16", 272).out, 0x1p-8);
+  EXPECT_EQ(bound("bf16.f32.bf16", 272).walk, 0);
+  EXPECT_EQ(bound("i8.i32.i32", 272).out, 0);
 }
 
 // C by a plain loop in the accumulator type (float), rounded to the output type: what any engine
@@ -191,7 +208,111 @@ TEST(CpuGemm, UnsupportedPrecisionSaysSo) {
   EXPECT_THROW(gemm_shape(1, 1, 1, "NX"), std::invalid_argument);
 }
 
+// What an engine of the precision may return, simulated on the host: inputs as stored (tf32:
+// cut to 10 fraction bits or rounded to them, as the engine does either), products summed in index
+// order in the accumulator (f32, f64; f16 rounded to nearest after every `chunk` products, which
+// an MMA sums exactly; 8-bit floats in 13-bit sums, the bound's model of their tensor cores),
+// rounded once to the output type. The wrong answers a check must catch: C = 0, and A read one
+// column on (a wrong leading dimension).
+enum class Answer { Engine, Zero, ShiftedA };
+double round_bits(double x, int bits) {  // to `bits` significant bits, to nearest
+  if (x == 0 || !std::isfinite(x)) return x;
+  int e;
+  std::frexp(x, &e);
+  return std::ldexp(std::nearbyint(std::ldexp(x, bits - e)), e - bits);
+}
+float tf32_input(double x, bool truncate) {
+  if (!truncate) return static_cast<float>(round_bits(x, 11));
+  float f = static_cast<float>(x);
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  u &= ~uint32_t(0x1fff);  // tf32 keeps 10 of f32's 23 fraction bits
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+void engine_gemm(const GemmProblem& pr, void* c, Answer answer, int chunk = 16,
+                 bool truncate_tf32 = true) {
+  const GemmShape& s = pr.s;
+  const Precision& q = pr.prec;
+  for (size_t j = 0; j < s.n; ++j)
+    for (size_t i = 0; i < s.m; ++i) {
+      double acc = 0, part = 0;
+      for (size_t p = 0; p < s.k; ++p) {
+        double a = pr.a_at(i, answer == Answer::ShiftedA ? (p + 1) % s.k : p);
+        double b = pr.b_at(p, j);
+        if (q.acc == Dtype::tf32)
+          a = tf32_input(a, truncate_tf32), b = tf32_input(b, truncate_tf32);
+        if (q.acc == Dtype::f64) {
+          acc += a * b;
+        } else if (q.acc == Dtype::f16 || q.a == Dtype::e4m3 || q.a == Dtype::e5m2) {
+          part += a * b;  // exact: products of 16-bit or 8-bit floats fit a double's sum of 16
+          if ((p + 1) % chunk == 0 || p + 1 == s.k) {
+            acc = q.acc == Dtype::f16 ? static_cast<float>(store_as<half>(acc + part))
+                                      : round_bits(acc + part, 13);
+            part = 0;
+          }
+        } else if (is_float(q.acc)) {
+          acc = static_cast<float>(
+              acc + static_cast<float>(static_cast<float>(a) * static_cast<float>(b)));
+        } else {
+          acc += a * b;  // integers: exact
+        }
+      }
+      if (answer == Answer::Zero) acc = 0;
+      store_value(q.out, acc * pr.scale_a * pr.scale_b, c, i + j * s.m);
+    }
+}
+
+// Every GPU triple at k = 272, 4096 and 8192: the answers its engine may give pass, and a zero C
+// and a shifted A fail (a bound of (k + 2) u_tf32, or (k + 2) u_f16, passed both from k = 4096).
+TEST(GemmCheck, EveryGpuTriplePassesItsEngineAndFailsZeroAndShiftedA) {
+  for (const Precision& prec : kMatrixPrecisions) {
+    if (prec.b == Dtype::u8) continue;  // oneDNN's alone
+    for (size_t k : {272, 4096, 8192}) {
+      const GemmProblem pr(prec, gemm_shape(16, 12, k, "NN"), test::fresh_seed());
+      std::vector<char> c(pr.c_bytes());
+      const std::string at = prec.name() + " k " + std::to_string(k);
+      for (int chunk : {1, 16}) {
+        for (bool truncate : {false, true}) {
+          engine_gemm(pr, c.data(), Answer::Engine, chunk, truncate);
+          EXPECT_EQ(check_gemm(pr, c.data(), pr.s.m).why, "")
+              << at << " chunk " << chunk << (truncate ? " truncated" : "");
+        }
+      }
+      engine_gemm(pr, c.data(), Answer::Zero);
+      EXPECT_NE(check_gemm(pr, c.data(), pr.s.m).why, "") << at << ": a zero C passed";
+      engine_gemm(pr, c.data(), Answer::ShiftedA);
+      EXPECT_NE(check_gemm(pr, c.data(), pr.s.m).why, "") << at << ": a shifted A passed";
+    }
+  }
+}
+
 #ifdef DTYPEBENCH_HAVE_CUDA
+// The GPU inputs' rotation: every copy on a 256-byte boundary, together at least twice the L2
+// (the seed conv as a bf16 GEMM, k = 12, has an A of 176 mod 256 bytes; small shapes were capped
+// at 16 copies, a few MiB on an H200 with 60 MiB of L2)
+TEST(GpuGemm, InputRotationAlignedAndPastTwiceTheL2) {
+  const size_t l2 = 62914560;  // the H200's
+  struct Case {
+    size_t a, b;
+  };
+  for (const Case c :
+       {Case{50 * 255 * 255 * 12 * 2, 12 * 128 * 2}, Case{128 * 256 * 8, 256 * 128 * 8},
+        Case{8192ul * 8192 * 2, 8192ul * 8192 * 2}, Case{1, 1}}) {
+    const cuda::InputRotation r = cuda::input_rotation(c.a, c.b, l2);
+    EXPECT_EQ(r.a_stride % 256, 0u) << c.a;
+    EXPECT_EQ(r.b_stride % 256, 0u) << c.b;
+    EXPECT_GE(r.a_stride, c.a);
+    EXPECT_GE(r.b_stride, c.b);
+    EXPECT_GE(r.copies, 1u);
+    EXPECT_GE(r.copies * (r.a_stride + r.b_stride), 2 * l2) << c.a << " " << c.b;
+    EXPECT_LT((r.copies - 1) * (r.a_stride + r.b_stride), 2 * l2) << "more copies than needed";
+  }
+  EXPECT_EQ(cuda::input_rotation(8192ul * 8192 * 2, 8192ul * 8192 * 2, l2).copies, 1u);
+  EXPECT_EQ(cuda::input_rotation(0, 0, l2).copies, 1u);
+  EXPECT_GT(cuda::input_rotation(128 * 256 * 8, 256 * 128 * 8, l2).copies, 16u);
+}
+
 TEST(GpuGemm, DatasheetTableByChip) {
   const Precision bf16 = precision_from_name("bf16.f32.bf16");
   EXPECT_DOUBLE_EQ(cuda::datasheet_peak(bf16, 9, 0, 132), 989.4e12);  // H100 SXM5 / H200
@@ -227,6 +348,12 @@ TEST(GpuGemm, EveryPrecisionMatchesFp64) {
       gpu::copy_to_host(h.data(), c.data(), h.size());
       EXPECT_EQ(check_gemm(pr, h.data(), pr.s.m).why, "") << prec.name() << " " << layout;
       if (tn && prec.a != Dtype::i8) {
+        // fast accumulation: the same check (its model of the accumulator already allows 14 bits)
+        cuda::LtMatmul fast(prec, pr.s, 8, /*fast_accum=*/true);
+        gpu::memset_device(c.data(), 0xff, c.bytes());
+        fast.run(a.data(), b.data(), c.data());
+        gpu::copy_to_host(h.data(), c.data(), h.size());
+        EXPECT_EQ(check_gemm(pr, h.data(), pr.s.m).why, "") << prec.name() << " fast accumulation";
         gpu::DeviceBuffer<float> two(2);
         const float h2[2] = {2.0f, 1.0f};
         gpu::copy_to_device(two.data(), h2, sizeof h2);

@@ -85,7 +85,10 @@ class StandIn : public Device {
   size_t peak_bytes() const override { return peak_; }
   void synchronize() override {}
   void flush_l2() override { ++flushes; }
-  void start() override { t0_ = std::chrono::steady_clock::now(); }
+  void start() override {
+    ++starts;
+    t0_ = std::chrono::steady_clock::now();
+  }
   double stop() override {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
   }
@@ -99,7 +102,7 @@ class StandIn : public Device {
   int clock_samples = 0;
   void allocate(size_t b) { live_ += b, peak_ = std::max(peak_, live_); }
   void release(size_t b) { live_ -= b; }
-  int flushes = 0;
+  int flushes = 0, starts = 0;
 
  private:
   size_t live_ = 0, peak_ = 0;
@@ -122,6 +125,21 @@ class FakeGpuCase : public Case {
 
  private:
   size_t n_;
+};
+
+// A short "kernel": 20 us of work a launch, the launches counted
+class SpinCase : public Case {
+ public:
+  std::string setup() override { return ""; }
+  void run() override {
+    ++runs;
+    if (g_standin->starts != last_start) ++pairs, last_start = g_standin->starts;
+    const auto t0 = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - t0 < std::chrono::microseconds(20)) {
+    }
+  }
+  Work work() const override { return {1e6, 0, 0, 1e6}; }
+  static inline int runs = 0, pairs = 0, last_start = -1;  // pairs: of events, around runs
 };
 
 class BadCase : public Case {
@@ -186,6 +204,7 @@ TEST(Registry, GpuCaseCarriesTheCpuCountersAndItsDevicePeak) {
                              })
                         .name({"n", "level"})
                         .cases(plain<FakeGpuCase>()));
+  f.specs.push_back(Spec("gpu_spin", Timing::Gpu).cases(plain<SpinCase>()));
   f.specs.push_back(Spec("cpu_bad").with(threads_axis()).cases(plain<BadCase>()));
   f.specs.push_back(Spec("cpu_cold").cases(plain<ColdFirstCase>()));
   f.specs.push_back(Spec("cpu_cold_dram").cases(plain<ColdFirstDramCase>()));
@@ -219,6 +238,17 @@ TEST(Registry, GpuCaseCarriesTheCpuCountersAndItsDevicePeak) {
   EXPECT_EQ(l2->counters.at("cache_level").value, 2);
   EXPECT_EQ(dram->counters.at("cache_level").value, 4);
   EXPECT_GT(dev.flushes, 0);  // --gpu-flush-l2 reaches a case with a level
+  EXPECT_EQ(l2->counters.at("launches_per_timing").value, 1);  // flushed: one launch a pair
+
+  // a 20 us launch: about 10 back-to-back launches between two events, and the time reported is
+  // one launch's, not the pair's
+  const auto* spin = by.at("regtest/gpu_spin/manual_time");
+  ASSERT_FALSE(spin->error_occurred) << spin->error_message;
+  EXPECT_GE(spin->counters.at("launches_per_timing").value, 2);
+  EXPECT_LE(spin->counters.at("launches_per_timing").value, 11);
+  EXPECT_LT(spin->GetAdjustedRealTime(), 60) << "a pair's time given as one launch's (us)";
+  EXPECT_GE(spin->GetAdjustedRealTime(), 19);
+  EXPECT_LE(2 * SpinCase::pairs, SpinCase::runs) << "one launch per pair of events";
 
   const auto* bad = by.at("regtest/cpu_bad/threads:2/real_time");
   EXPECT_TRUE(bad->error_occurred);

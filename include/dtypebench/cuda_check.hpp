@@ -8,6 +8,7 @@
 #include <string>
 
 #include "dtypebench/gpu.hpp"
+#include "dtypebench/grid.hpp"  // ceil_div and grid_dim for the launchers
 #ifdef DTYPEBENCH_HAVE_CUBLAS
 #include <cublasLt.h>
 #include <cublas_v2.h>
@@ -45,7 +46,3 @@ void check(Status s, const char* call, const char* file, int line) {
 }  // namespace dtypebench
 
 #define DB_CUDA_CHECK(call) ::dtypebench::gpu::detail::check((call), #call, __FILE__, __LINE__)
-
-namespace dtypebench {
-constexpr unsigned ceil_div(size_t a, size_t b) { return static_cast<unsigned>((a + b - 1) / b); }
-}  // namespace dtypebench

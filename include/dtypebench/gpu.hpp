@@ -15,6 +15,7 @@ struct DeviceInfo {
   bool available = false;
   std::string reason;  // why not, when !available ("no CUDA device: <driver message>")
   std::string name;
+  std::string pci_bus_id;  // "0000:3b:00.0": how NVML is matched to CUDA device 0
   int cc_major = 0, cc_minor = 0;
   int sms = 0;
   size_t l2_bytes = 0;
@@ -79,8 +80,9 @@ void synchronize();
 void check_last_launch(const char* what);  // cudaGetLastError after a launch, throws CudaError
 
 // The SM clock and board power now, through NVML: the driver's libnvidia-ml.so.1, opened at run
-// time (no header or link needed; device 0, as the benchmarks run on CUDA device 0). ok is false,
-// with why, where there is none.
+// time (no header or link needed), on the GPU with CUDA device 0's PCI bus id (NVML's indices
+// follow the bus, CUDA's CUDA_VISIBLE_DEVICES and its fastest-first order). ok is false, with
+// why, where there is none.
 struct ClockSample {
   bool ok = false;
   double sm_mhz = 0, power_w = 0;

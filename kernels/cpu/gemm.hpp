@@ -59,11 +59,24 @@ struct GemmProblem {
   double min_bytes() const;  // A and B read once, C written once
 };
 
-// How far C may be from the fp64 product of the rounded inputs, per element:
-//   |c - r| <= ((k + 2) u_acc + k 2^-53) sum_p |a_ip b_pj| + u_out |r|
-// the worst-case bound of a k-term recursive sum in the accumulator (the +2: tf32's rounding of
-// both factors), the fp64 reference's own error, and the final rounding to the output type.
-// Integers with i32 accumulation are exact (no term).
+// How far C may be from the fp64 product r of the rounded inputs, per element:
+//   |c - r| <= abs * sum_p |a_p b_p| + walk * sqrt(sum_p s_p^2 + sum_p (a_p b_p)^2) + out * |r|
+// where s_p is the p-th prefix sum of the products. Two models of the accumulation:
+//   worst case (f64, f32 accumulation; exact integers): abs = (k + 2) u_acc, the bound of a
+//     k-term recursive sum, plus what the engine rounds its inputs by (tf32: 4 u_tf32, both
+//     factors rounded to tf32 by the engine, by truncation at worst);
+//   probabilistic (accumulators too narrow for the worst case to tell a wrong answer from a right
+//     one, since sum |a_p b_p| grows as k and r as sqrt(k)): every rounding an independent error
+//     of at most u_acc times the partial sum it rounds (Higham and Mary's model), held to
+//     walk = 8 u_acc, about 14 standard deviations. f16 accumulation; 8-bit floats, whose tensor
+//     cores keep about 14 bits between promotions to f32 (u_acc = 2^-13 taken).
+// Both add k 2^-53, the fp64 reference's own error, and out = u_out, the rounding to the output
+// type.
+struct ErrorBound {
+  double abs = 0, walk = 0, out = 0;
+};
+ErrorBound error_bound(const Precision& p, size_t k);
+// abs alone: the row's error_bound counter
 double accumulation_bound(const Precision& p, size_t k);
 
 struct GemmError {

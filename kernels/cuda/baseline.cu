@@ -167,13 +167,17 @@ void d2d_copy(void* dst, const void* src, size_t bytes) {
   DB_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice));
 }
 
-size_t read_blocks() { return stream_grid(~size_t(0) / 2); }
+size_t read_blocks(int sms) { return stream_blocks(~size_t(0), sms, kBlock); }
+size_t read_blocks() { return read_blocks(gpu::device().sms); }
+size_t read_grid(size_t n, size_t elem_bytes, bool packed, int sms) {
+  return stream_blocks(packed ? ceil_div(n, 16 / elem_bytes) : n, sms, kBlock);
+}
 
 template <class T>
 size_t read(const T* a, size_t n, double* out) {
   if (n == 0) return 0;
   constexpr int W = kPackWidth<T>;
-  const unsigned grid = aligned16(a) ? stream_grid(ceil_div(n, W)) : stream_grid(n);
+  const unsigned grid = grid_dim(read_grid(n, sizeof(T), aligned16(a), gpu::device().sms), "read");
   if (aligned16(a)) {
     read_kernel<T, W><<<grid, kBlock>>>(a, n, out);
   } else {

@@ -14,7 +14,11 @@ void d2d_copy(void* dst, const void* src, size_t bytes);
 // Per-block sums of a[0..n) (grid-stride loads, block reduction): out[0..k) for the k returned,
 // k <= read_blocks(). No atomics and no zeroing launch, so timing it times the one kernel;
 // read_total adds the partials on the host.
-size_t read_blocks();
+size_t read_blocks();  // this device's: the most partials read() writes, whatever n
+// the same on a GPU of `sms` SMs, and the blocks read() launches there for n elements of
+// elem_bytes each (16-byte packs per thread step when `packed`): plain arithmetic, no GPU needed
+size_t read_blocks(int sms);
+size_t read_grid(size_t n, size_t elem_bytes, bool packed, int sms);
 template <class T>
 size_t read(const T* a, size_t n, double* out);
 double read_total(const double* out, size_t k);

@@ -53,8 +53,7 @@ __device__ __forceinline__ size_t grid_threads() {
 
 // enough blocks to fill every SM (8 x 256 = 2048 resident threads); grid-stride loops do the rest
 inline unsigned stream_grid(size_t work) {
-  const unsigned full = static_cast<unsigned>(std::max(gpu::device().sms, 1)) * 8u;
-  return std::min(ceil_div(work, kBlock), full);
+  return grid_dim(stream_blocks(work, gpu::device().sms, kBlock), "stream_grid");
 }
 
 // One st.global.v4 for certain: nvcc splits a uint4 assembled from scalars into four 4-byte

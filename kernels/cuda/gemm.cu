@@ -138,7 +138,7 @@ struct LtMatmul::State {
   }
 };
 
-LtMatmul::LtMatmul(const Precision& p, const GemmShape& s, int candidates)
+LtMatmul::LtMatmul(const Precision& p, const GemmShape& s, int candidates, bool fast_accum)
     : st_(std::make_unique<State>()) {
   const std::string name = p.name();
   const gpu::DeviceInfo& dev = gpu::device();
@@ -147,6 +147,7 @@ LtMatmul::LtMatmul(const Precision& p, const GemmShape& s, int candidates)
     throw Unsupported(name + " needs compute capability 8.9 or later (this GPU has " +
                       std::to_string(dev.cc_major) + "." + std::to_string(dev.cc_minor) + ")");
   if (fp8 && !(s.ta && !s.tb)) throw Unsupported("cuBLASLt's 8-bit float GEMM is TN only");
+  if (fast_accum && !fp8) throw Unsupported("fast accumulation is for 8-bit floats only");
   st_->p = p;
   st_->s = s;
   cublasComputeType_t compute;
@@ -160,6 +161,11 @@ LtMatmul::LtMatmul(const Precision& p, const GemmShape& s, int candidates)
       cublasLtMatmulDescSetAttribute(st_->op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
   DB_CUDA_CHECK(
       cublasLtMatmulDescSetAttribute(st_->op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
+  if (fast_accum) {
+    const int8_t on = 1;
+    DB_CUDA_CHECK(
+        cublasLtMatmulDescSetAttribute(st_->op, CUBLASLT_MATMUL_DESC_FAST_ACCUM, &on, sizeof on));
+  }
   // stored shapes: A is m x k (N) or k x m (T), B k x n or n x k; column-major, packed
   const uint64_t ar = s.ta ? s.k : s.m, ac = s.ta ? s.m : s.k;
   const uint64_t br = s.tb ? s.n : s.k, bc = s.tb ? s.k : s.n;
@@ -213,19 +219,25 @@ void LtMatmul::run(const void* a, const void* b, void* c) {
                                st_->workspace.data(), kWorkspace, nullptr));
 }
 
-void LtMatmul::autotune(const void* a, const void* b, void* c, int reps) {
+void LtMatmul::autotune(const char* a, size_t a_stride, const char* b, size_t b_stride,
+                        size_t copies, void* c, int reps) {
   gpu::EventTimer timer;
   double best = 0;
   int best_i = 0;
+  size_t next = 0;
+  const auto run_next = [&] {
+    const size_t i = next++ % std::max<size_t>(copies, 1);
+    run(a + i * a_stride, b + i * b_stride, c);
+  };
   for (int i = 0; i < candidates(); ++i) {
     choose(i);
     try {
-      run(a, b, c);  // warm-up (and a candidate that fails at run time is passed over)
+      run_next();  // warm-up (and a candidate that fails at run time is passed over)
     } catch (const gpu::CudaError&) {
       continue;
     }
     timer.start();
-    for (int r = 0; r < reps; ++r) run(a, b, c);
+    for (int r = 0; r < reps; ++r) run_next();
     const double t = timer.stop() / reps;
     if (best == 0 || t < best) best = t, best_i = i;
   }
@@ -244,7 +256,7 @@ size_t LtMatmul::workspace_bytes() const {
 }
 #else
 struct LtMatmul::State {};
-LtMatmul::LtMatmul(const Precision&, const GemmShape&, int) {
+LtMatmul::LtMatmul(const Precision&, const GemmShape&, int, bool) {
   throw Unsupported("built without cuBLASLt");
 }
 LtMatmul::~LtMatmul() = default;
@@ -253,7 +265,7 @@ void LtMatmul::choose(int) {}
 int LtMatmul::chosen() const { return 0; }
 void LtMatmul::set_scales(const float*, const float*) {}
 void LtMatmul::run(const void*, const void*, void*) {}
-void LtMatmul::autotune(const void*, const void*, void*, int) {}
+void LtMatmul::autotune(const char*, size_t, const char*, size_t, size_t, void*, int) {}
 int LtMatmul::algo_id() const { return -1; }
 size_t LtMatmul::workspace_bytes() const { return 0; }
 #endif

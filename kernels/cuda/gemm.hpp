@@ -10,10 +10,12 @@
 // A precision cuBLASLt or the chip lacks throws Unsupported (one line).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <string>
 
+#include "dtypebench/grid.hpp"
 #include "kernels/cpu/gemm.hpp"
 
 namespace dtypebench {
@@ -23,10 +25,25 @@ namespace cuda {
 // table has no figure for this chip or precision. Cited in gemm.cu.
 double datasheet_peak(const Precision& p, int cc_major, int cc_minor, int sms);
 
+// The copies of the inputs a timed GEMM rotates through, so that every run reads A and B from
+// DRAM as a layer in a network would: each copy on a 256-byte boundary (what cuBLASLt's heuristic
+// assumes unless told otherwise), as many as pass twice the L2 together.
+struct InputRotation {
+  size_t a_stride, b_stride, copies;
+};
+constexpr size_t kLtAlignment = 256;
+inline InputRotation input_rotation(size_t a_bytes, size_t b_bytes, size_t l2_bytes) {
+  const size_t sa = ceil_div(a_bytes, kLtAlignment) * kLtAlignment;
+  const size_t sb = ceil_div(b_bytes, kLtAlignment) * kLtAlignment;
+  return {sa, sb, sa + sb == 0 ? 1 : std::max<size_t>(1, ceil_div(2 * l2_bytes, sa + sb))};
+}
+
 class LtMatmul {
  public:
-  // asks the heuristic for up to `candidates` algorithms (32 MiB of workspace offered)
-  LtMatmul(const Precision& p, const GemmShape& s, int candidates = 8);
+  // asks the heuristic for up to `candidates` algorithms (32 MiB of workspace offered);
+  // fast_accum (8-bit floats only): CUBLASLT_MATMUL_DESC_FAST_ACCUM, the tensor cores' own
+  // accumulator throughout, without the periodic promotion to f32
+  LtMatmul(const Precision& p, const GemmShape& s, int candidates = 8, bool fast_accum = false);
   ~LtMatmul();
   LtMatmul(const LtMatmul&) = delete;
   LtMatmul& operator=(const LtMatmul&) = delete;
@@ -34,8 +51,11 @@ class LtMatmul {
   int candidates() const;  // what the heuristic returned (>= 1)
   void choose(int i);      // run with the i-th candidate from now on
   int chosen() const;
-  // times every candidate (warm-up, then `reps` runs on CUDA events) and chooses the fastest
-  void autotune(const void* a, const void* b, void* c, int reps = 5);
+  // times every candidate (warm-up, then `reps` runs on CUDA events) and chooses the fastest;
+  // the runs take the `copies` inputs in turn (copy i at a + i * a_stride, b + i * b_stride), as
+  // the timed loop does, so a candidate is not timed on inputs left in L2
+  void autotune(const char* a, size_t a_stride, const char* b, size_t b_stride, size_t copies,
+                void* c, int reps = 5);
   // a, b, c: device buffers of the precision's types, laid out per the shape
   void run(const void* a, const void* b, void* c);
   int algo_id() const;             // cuBLASLt's CUBLASLT_ALGO_CONFIG_ID of the chosen one

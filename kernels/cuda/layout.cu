@@ -31,7 +31,6 @@ using namespace detail;
 constexpr int kWarpsPerBlock = kBlock / 32;
 constexpr int kTile = 32;
 constexpr int kTileRows = 8;  // a 32x8 block moves a 32x32 tile in 4 passes
-constexpr unsigned kMaxGridY = 65535;
 
 __device__ __forceinline__ double to_acc(double x) { return x; }
 __device__ __forceinline__ float to_acc(float x) { return x; }
@@ -281,7 +280,8 @@ void reduce(const T* a, size_t rows, size_t cols, Axis axis, Access access, acc_
   if (nout == 0) return;
   // warp-per-output kernels pack 8 outputs in a block, thread-per-output kernels 256
   const bool warp_per_output = (axis == Axis::Rows) == (access == Access::Coalesced);
-  const unsigned grid = ceil_div(nout, warp_per_output ? kWarpsPerBlock : kBlock);
+  const unsigned grid =
+      grid_dim(ceil_div(nout, warp_per_output ? kWarpsPerBlock : kBlock), "reduce");
   if (axis == Axis::Rows && access == Access::Coalesced) {
     reduce_rows_coalesced_kernel<D, A><<<grid, kBlock>>>(da, rows, cols, out);
   } else if (axis == Axis::Rows) {
@@ -299,7 +299,8 @@ void transpose_naive(const T* a, T* b, size_t rows, size_t cols) {
   using D = dev_t<T>;
   if (rows == 0 || cols == 0) return;
   const dim3 block(kTile, kTileRows);
-  const dim3 grid(ceil_div(cols, kTile), std::min(ceil_div(rows, kTileRows), kMaxGridY));
+  const dim3 grid(grid_dim(ceil_div(cols, kTile), "transpose_naive"),
+                  grid_dim(std::min(ceil_div(rows, kTileRows), kMaxGridYZ), "transpose_naive"));
   transpose_naive_kernel<D>
       <<<grid, block>>>(reinterpret_cast<const D*>(a), reinterpret_cast<D*>(b), rows, cols);
   gpu::check_last_launch("transpose_naive");
@@ -312,7 +313,8 @@ void transpose_tiled(const T* a, T* b, size_t rows, size_t cols, int tile) {
   if (tile == 0) tile = sizeof(T) >= 8 ? 32 : 64;
   if (tile != 32 && tile != 64) throw gpu::CudaError("transpose_tiled: tile must be 32 or 64");
   const dim3 block(32, kTileRows);
-  const dim3 grid(ceil_div(cols, tile), std::min(ceil_div(rows, tile), kMaxGridY));
+  const dim3 grid(grid_dim(ceil_div(cols, tile), "transpose_tiled"),
+                  grid_dim(std::min(ceil_div(rows, tile), kMaxGridYZ), "transpose_tiled"));
   const D* da = reinterpret_cast<const D*>(a);
   D* db = reinterpret_cast<D*>(b);
   if (tile == 32)
@@ -329,7 +331,8 @@ void transpose_vec(const T* a, T* b, size_t rows, size_t cols) {
   constexpr int S = sizeof(T) == 2 ? 128 : 64;
   constexpr size_t V = 16 / sizeof(T);
   const bool aligned = aligned16(a) && aligned16(b) && rows % V == 0 && cols % V == 0;
-  const dim3 grid(ceil_div(cols, S), std::min(ceil_div(rows, S), kMaxGridY));
+  const dim3 grid(grid_dim(ceil_div(cols, S), "transpose_vec"),
+                  grid_dim(std::min(ceil_div(rows, S), kMaxGridYZ), "transpose_vec"));
   // 8 vectors per thread per tile for 8-byte types; with 128 threads 8 (f32) and 16 (16-bit): more
   // loads in flight per thread (at 256 threads f32 and 16-bit reached 0.74x and 0.59x of the copy)
   constexpr int NT = sizeof(T) == 8 ? 256 : 128;

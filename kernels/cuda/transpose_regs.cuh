@@ -12,9 +12,12 @@
 // thread's next stores to the row fill the gaps): whole 32-byte sectors on both sides.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+
+#include "dtypebench/grid.hpp"
 
 #ifdef __CUDACC__
 #define DB_HD __host__ __device__ __forceinline__
@@ -51,9 +54,9 @@ struct Dims {
 // blocks along the columns of a (x) and down its rows (y, capped: the rows past it loop)
 template <class U, int H>
 Dims grid(size_t rows, size_t cols, unsigned max_y = kMaxGridY) {
-  const size_t bx = (cols + kThreadsX * elems_per_vec<U> - 1) / (kThreadsX * elems_per_vec<U>);
-  const size_t by = (rows + kThreadsY * H - 1) / (kThreadsY * H);
-  return {static_cast<unsigned>(bx), static_cast<unsigned>(by < max_y ? by : max_y)};
+  const size_t bx = ceil_div(cols, kThreadsX * elems_per_vec<U>);
+  const size_t by = std::min<size_t>(ceil_div(rows, kThreadsY * H), max_y);
+  return {grid_dim(bx, "transpose_regs"), grid_dim(by, "transpose_regs", kMaxGridYZ)};
 }
 
 // 16-byte accesses need both pointers on the 16-byte grid and every row starting on it
