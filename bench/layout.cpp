@@ -396,7 +396,14 @@ std::vector<Spec> gpu_specs() {
     keys.insert(keys.end(), {"n", "level"});
     return s.name(keys).cases(typed<GpuTransposeCase, DB_LAYOUT_DTYPES>());
   };
+  // the reference (the copy engine) first, then the kernel never measured on a GPU: a run cut at
+  // its time limit keeps what the others are read against
   return {
+      transpose("gpu_memcpy_d2d", nullptr, {}),
+      transpose("gpu_transpose_regs", "rows_per_thread", {8, 16}),
+      transpose("gpu_transpose_naive", nullptr, {}),
+      transpose("gpu_transpose_tiled", "tile", {32, 64}),
+      transpose("gpu_transpose_vec", nullptr, {}),
       Spec("", Timing::Gpu)
           .with(fourtypes)
           .with(axis("variant", {"gpu_rowsum_coalesced", "gpu_rowsum_strided",
@@ -406,11 +413,6 @@ std::vector<Spec> gpu_specs() {
           .key("n", edge1)
           .name({"dtype", "order", "n", "level"})
           .cases(typed<GpuReduceCase, DB_LAYOUT_DTYPES>()),
-      transpose("gpu_transpose_naive", nullptr, {}),
-      transpose("gpu_transpose_tiled", "tile", {32, 64}),
-      transpose("gpu_transpose_vec", nullptr, {}),
-      transpose("gpu_transpose_regs", "rows_per_thread", {8, 16}),
-      transpose("gpu_memcpy_d2d", nullptr, {}),
   };
 }
 const FamilyRegistrar gpu_reg{{"layout", "", gpu_specs(), {}}};  // joins the family above

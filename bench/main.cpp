@@ -44,8 +44,9 @@ const char* kUsage =
     "  --gpu-flush-l2       GPU: flush the L2 before every timed launch (cold-cache runs)\n"
     "%s"
     "Google Benchmark flags pass through; these are checked first: --benchmark_filter (a regex,\n"
-    "as in the result names), --benchmark_repetitions (default 5, quick 3),\n"
-    "--benchmark_min_time (seconds, default 0.1, quick 0.02), --benchmark_out,\n"
+    "as in the result names; with --family, among that family's), --benchmark_repetitions\n"
+    "(default 5, quick 3), --benchmark_min_time (seconds, default 0.1, quick 0.02), "
+    "--benchmark_out,\n"
     "--benchmark_out_format and --benchmark_format (json console csv).\n"
     "Exit status: 0 all ran or skipped, 1 a benchmark failed, 2 bad usage.\n";
 
@@ -201,7 +202,7 @@ Args parse(int argc, char** argv) {
   Args a;
   std::vector<std::string> level_names;
   std::string threads_opt, targets_opt;
-  bool oversubscribe = false, have_reps = false, have_min_time = false, have_filter = false;
+  bool oversubscribe = false, have_reps = false, have_min_time = false;
   std::map<std::string, std::string> given;  // family options as typed
   std::map<std::string, const bench::Option*> declared;
   for (const bench::Family& f : bench::families())
@@ -254,7 +255,6 @@ Args parse(int argc, char** argv) {
         a.pass.push_back(o.str());
         continue;
       } else if (key == "--benchmark_filter") {
-        have_filter = true;
         a.filter = value();
       } else if (key == "--benchmark_out") {
         value(), a.have_out = true;
@@ -330,8 +330,6 @@ Args parse(int argc, char** argv) {
       throw UsageError("unknown family '" + f + "' (known: " + k + ")");
     }
   }
-  if (have_filter && !a.families.empty())
-    throw UsageError("use --family or --benchmark_filter, not both");
   if (!have_reps)
     a.pass.push_back(a.cfg.quick ? "--benchmark_repetitions=3" : "--benchmark_repetitions=5");
   if (!have_min_time)

@@ -571,7 +571,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         argv, extra = argv[:i], argv[i + 1:]
     args = build_parser().parse_args(argv)
     for a in extra:
-        if a.startswith(("--family", "--benchmark_out", "--list", "--benchmark_filter")):
+        if a.startswith(("--family", "--benchmark_out", "--list")):
             print(f"run_suite: '{a.split('=')[0]}' is set by run_suite itself (it runs one family "
                   "per process); choose families with --family (see --help)", file=sys.stderr)
             return 2

@@ -16,6 +16,10 @@ expect() {  # expect STATUS PATTERN ARGS...
 expect 2 "unknown family 'nosuch'" --family=nosuch
 expect 2 "no benchmark matches" --benchmark_filter=nosuchbenchmark
 expect 2 "not a valid regex" '--benchmark_filter=(('
+# --family and --benchmark_filter together: the filter picks among that family's rows
+expect 0 "baseline/read/dtype:f64" --family=baseline '--benchmark_filter=read/dtype:f64' --benchmark_list_tests
+grep -q -v "^baseline/read/dtype:f64" "$tmp/out" && fail "--family with a filter listed other rows"
+expect 2 "no benchmark matches" --family=layout '--benchmark_filter=^baseline/read'
 # without a GPU a GPU-only filter matches nothing and the line says why
 if ! nvidia-smi -L >/dev/null 2>&1; then
   expect 2 "GPU benchmarks are not registered here: no CUDA device" '--benchmark_filter=^layout/gpu_transpose'
