@@ -521,11 +521,14 @@ class Sections:
 
         out: list[Block] = [Table(
             self.caption("GEMM per precision at the largest square NN shape "
-                         "(share: of the FMA peak on the CPU, the datasheet on the GPU; error: "
-                         "relative, median over k, against the unrounded inputs and the rounded)"),
-            ["precision", "lib", "threads", "m", "TFLOP/s", "share of roof", "speedup over f64",
-             "rel error unrounded", "rel error rounded"],
+                         "(share: of the FMA peak measured beside the row on the CPU, the "
+                         "datasheet on the GPU; of baseline: of the run's baseline/fma_peak at "
+                         "the same threads; error: relative, median over k, against the unrounded "
+                         "inputs and the rounded)"),
+            ["precision", "lib", "threads", "m", "TFLOP/s", "share of roof", "share of baseline",
+             "speedup over f64", "rel error unrounded", "rel error rounded"],
             [[p, lib, t, fmt(c.get("m")), fmt(c.get("flops", 0) / 1e12), share(c),
+              fmt(c.get("share_of_baseline_fma_peak")),
               fmt(c.get("speedup_over_f64", 1.0 if p == "f64.f64.f64" else None)),
               fmt(c.get("rel_error_unrounded_median")), fmt(c.get("rel_error_median"))]
              for p, lib, t, c in derived])]

@@ -64,11 +64,29 @@ def test_gemm_run(tmp_path: Path) -> None:
     assert "commit c3a61161eff6-dirty" in md
     for section in ("## baseline", "## gemm", "## roofline"):
         assert section in md
-    assert "| f64.f64.f64 | openblas | 2 | 2048 | 0.145 | 0.719 (fma) | 1.00 |" in md
+    # no baseline family in this run: no share of its FMA peak
+    assert "| f64.f64.f64 | openblas | 2 | 2048 | 0.145 | 0.719 (fma) | - | 1.00 |" in md
     assert "| fma_peak | f32 | 2 | 380 |" in md
     assert "no DRAM copy/triad row, so no bandwidth slope" in md
     names = {p.name for p in check_figures(tmp_path)}
     assert names == {"gemm-cpu-speed-error.png", "roofline-cpu.png"}
+
+
+def test_gemm_shows_the_share_of_the_runs_baseline_peak(tmp_path: Path) -> None:
+    # scripts/README says the GEMM table shows share_of_baseline_fma_peak beside the row's own
+    run = REPORTS / "vm-epyc-2026-12-02-full.json"
+    report.report([str(run)], tmp_path, plots=False)
+    md = (tmp_path / "report.md").read_text()
+    header = next(line for line in md.splitlines() if line.startswith("| precision | lib |"))
+    cols = [c.strip() for c in header.strip("|").split("|")]
+    assert cols[5:7] == ["share of roof", "share of baseline"], cols
+    doc = json.loads(run.read_text())
+    want = next(b for b in doc["benchmarks"]
+                if b["name"].startswith("gemm/derived/lib:openblas/precision:f64.f64.f64/threads:2"))
+    row = next(line for line in md.splitlines()
+               if line.startswith("| f64.f64.f64 | openblas | 2 |"))
+    shown = [c.strip() for c in row.strip("|").split("|")][6]
+    assert shown == report.fmt(want["share_of_baseline_fma_peak"]) != "-", row
 
 
 def test_quick_run(tmp_path: Path) -> None:
@@ -156,7 +174,7 @@ def test_made_up_run(tmp_path: Path) -> None:
     assert "1 benchmark: 1 skipped. Skipped: no CUDA device (1)." in md
     assert "No baseline rows in this run" in md
     assert "an error of 0 (exact to the reference) is drawn at 4.00e-08" in md
-    assert "| f64.f64.f64 | openblas | 4 | 2048 | 0.1 | 0.7 (fma) | 1.00 | 0 | 0 |" in md
+    assert "| f64.f64.f64 | openblas | 4 | 2048 | 0.1 | 0.7 (fma) | - | 1.00 | 0 | 0 |" in md
     assert {p.name for p in check_figures(out)} == {"gemm-cpu-speed-error.png"}
 
 
