@@ -9,16 +9,9 @@
 #include <sstream>
 
 #include "dtypebench/buildinfo.hpp"
-#include "dtypebench/precision.hpp"
-#ifdef DTYPEBENCH_HAVE_OPENBLAS
-#include <cblas.h>
-#endif
-#ifdef DTYPEBENCH_HAVE_ONEDNN
-#include <oneapi/dnnl/dnnl.h>
-#endif
 #include "dtypebench/gpu.hpp"
 #include "dtypebench/memory.hpp"
-#include "kernels/cpu/gemm.hpp"
+#include "dtypebench/precision.hpp"
 
 namespace dtypebench {
 namespace {
@@ -136,6 +129,18 @@ std::string level_of(size_t ws) {
   return "DRAM";
 }
 
+namespace {
+std::vector<std::function<ContextLines()>>& context_hooks() {
+  static std::vector<std::function<ContextLines()>> hooks;
+  return hooks;
+}
+}  // namespace
+
+bool add_context_lines(std::function<ContextLines()> lines) {
+  context_hooks().push_back(std::move(lines));
+  return true;
+}
+
 std::vector<std::pair<std::string, std::string>> machine_context(size_t dram_override) {
   const CpuInfo& c = cpu_info();
   std::vector<std::pair<std::string, std::string>> kv = {
@@ -155,16 +160,9 @@ std::vector<std::pair<std::string, std::string>> machine_context(size_t dram_ove
       {"dtype_names", dtype_names()},
       {"libraries", DTYPEBENCH_LIBRARIES},  // found at build time: name=version ...
   };
-#ifdef DTYPEBENCH_HAVE_OPENBLAS
-  kv.push_back({"openblas_config", openblas_get_config()});
-#endif
-  if (const std::string blis = cpu::blis_config(); !blis.empty()) kv.push_back({"blis_config", blis});
-#ifdef DTYPEBENCH_HAVE_ONEDNN
-  const dnnl_version_t* v = dnnl_version();
-  kv.push_back({"onednn_version", str(static_cast<size_t>(v->major)) + "." +
-                                      str(static_cast<size_t>(v->minor)) + "." +
-                                      str(static_cast<size_t>(v->patch))});
-#endif
+  for (const auto& lines : context_hooks())
+    for (auto& [k, v] : lines())
+      if (!v.empty()) kv.push_back({k, v});
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
   kv.push_back({"hostname", host});

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,7 +29,16 @@ struct Level {
 std::vector<Level> cache_levels(size_t dram_override = 0);
 std::string level_of(size_t working_set_bytes);  // which level a working set lands in
 
-// Every key/value recorded in the JSON context: CPU, caches, memory, build, git, OpenMP, GPU.
+// Every key/value recorded in the JSON context: CPU, caches, memory, build, git, OpenMP, GPU,
+// and the lines each library's wrapper adds.
 std::vector<std::pair<std::string, std::string>> machine_context(size_t dram_override = 0);
+
+// The one hook through which a library's wrapper adds its lines to the context (its version, the
+// config it runs): registered at static initialization, e.g.
+//   const bool added = add_context_lines([] { return ContextLines{{"blis_config", ...}}; });
+// asked when the context is written, in the order registered; a pair with an empty value is left
+// out.
+using ContextLines = std::vector<std::pair<std::string, std::string>>;
+bool add_context_lines(std::function<ContextLines()> lines);
 
 }  // namespace dtypebench

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 
+#include "dtypebench/context.hpp"
 #include "dtypebench/dtypes.hpp"
 #include "dtypebench/fill.hpp"
 
@@ -24,114 +25,6 @@ GemmShape gemm_shape(size_t m, size_t n, size_t k, const std::string& layout) {
       (layout[1] != 'N' && layout[1] != 'T'))
     throw std::invalid_argument("unknown layout '" + layout + "' (NN, NT, TN or TT)");
   return {m, n, k, layout[0] == 'T', layout[1] == 'T'};
-}
-
-size_t dtype_bytes(Dtype d) { return static_cast<size_t>(info(d).storage_bits / 8); }
-
-namespace {
-struct Fp8Format {
-  int mbits, bias;
-  double max;
-};
-Fp8Format fp8_format(Dtype d) {
-  if (d == Dtype::e4m3) return {3, 7, 448.0};
-  if (d == Dtype::e5m2) return {2, 15, 57344.0};
-  throw std::logic_error("not an 8-bit float");
-}
-}  // namespace
-
-uint8_t fp8_encode(Dtype d, double v) {
-  const Fp8Format f = fp8_format(d);
-  const uint8_t sign = std::signbit(v) ? 0x80 : 0;
-  if (std::isnan(v)) return d == Dtype::e4m3 ? 0x7f : 0x7e;
-  double a = std::min(std::fabs(v), f.max);  // satfinite
-  const int emin = 1 - f.bias;               // the smallest normal exponent
-  int e = a > 0 ? std::max(static_cast<int>(std::floor(std::log2(a))), emin) : emin;
-  const double q = std::ldexp(1.0, e - f.mbits);   // the spacing at a's binade
-  a = std::min(std::nearbyint(a / q) * q, f.max);  // to nearest even (the default mode)
-  if (a < std::ldexp(1.0, emin))                   // subnormal (or zero)
-    return sign | static_cast<uint8_t>(std::nearbyint(a / std::ldexp(1.0, emin - f.mbits)));
-  e = static_cast<int>(std::floor(std::log2(a)));
-  const int mant = static_cast<int>(std::nearbyint((a / std::ldexp(1.0, e) - 1) * (1 << f.mbits)));
-  return sign | static_cast<uint8_t>(((e + f.bias) << f.mbits) | mant);
-}
-
-double fp8_decode(Dtype d, uint8_t bits) {
-  const Fp8Format f = fp8_format(d);
-  const int ebits = 7 - f.mbits;
-  const int E = (bits >> f.mbits) & ((1 << ebits) - 1), M = bits & ((1 << f.mbits) - 1);
-  const double sign = (bits & 0x80) ? -1.0 : 1.0;
-  if (d == Dtype::e4m3 && E == 15 && M == 7) return std::nan("");
-  if (d == Dtype::e5m2 && E == 31) return M ? std::nan("") : sign * INFINITY;
-  if (E == 0) return sign * std::ldexp(M, 1 - f.bias - f.mbits);
-  return sign * std::ldexp(1.0 + static_cast<double>(M) / (1 << f.mbits), E - f.bias);
-}
-
-namespace {
-template <class I>
-I saturate(double v) {
-  const double lo = static_cast<double>(std::numeric_limits<I>::min());
-  const double hi = static_cast<double>(std::numeric_limits<I>::max());
-  return static_cast<I>(std::min(std::max(std::nearbyint(v), lo), hi));
-}
-}  // namespace
-
-void store_value(Dtype d, double v, void* p, size_t i) {
-  switch (d) {
-    case Dtype::f64:
-      static_cast<double*>(p)[i] = v;
-      return;
-    case Dtype::f32:
-    case Dtype::tf32:  // stored as f32; the engine rounds
-      static_cast<float*>(p)[i] = static_cast<float>(v);
-      return;
-    case Dtype::f16:
-      static_cast<half*>(p)[i] = store_as<half>(v);
-      return;
-    case Dtype::bf16:
-      static_cast<bfloat16*>(p)[i] = store_as<bfloat16>(v);
-      return;
-    case Dtype::e4m3:
-    case Dtype::e5m2:
-      static_cast<uint8_t*>(p)[i] = fp8_encode(d, v);
-      return;
-    case Dtype::i8:
-      static_cast<int8_t*>(p)[i] = saturate<int8_t>(v);
-      return;
-    case Dtype::u8:
-      static_cast<uint8_t*>(p)[i] = saturate<uint8_t>(v);
-      return;
-    case Dtype::i32:
-      static_cast<int32_t*>(p)[i] = saturate<int32_t>(v);
-      return;
-    default:
-      throw Unsupported(std::string("no GEMM storage for ") + dtype_name(d));
-  }
-}
-
-double load_value(Dtype d, const void* p, size_t i) {
-  switch (d) {
-    case Dtype::f64:
-      return static_cast<const double*>(p)[i];
-    case Dtype::f32:
-    case Dtype::tf32:
-      return static_cast<const float*>(p)[i];
-    case Dtype::f16:
-      return static_cast<float>(static_cast<const half*>(p)[i]);
-    case Dtype::bf16:
-      return static_cast<float>(static_cast<const bfloat16*>(p)[i]);
-    case Dtype::e4m3:
-    case Dtype::e5m2:
-      return fp8_decode(d, static_cast<const uint8_t*>(p)[i]);
-    case Dtype::i8:
-      return static_cast<const int8_t*>(p)[i];
-    case Dtype::u8:
-      return static_cast<const uint8_t*>(p)[i];
-    case Dtype::i32:
-      return static_cast<const int32_t*>(p)[i];
-    default:
-      throw Unsupported(std::string("no GEMM storage for ") + dtype_name(d));
-  }
 }
 
 namespace {
@@ -176,32 +69,9 @@ double GemmProblem::min_bytes() const {
   return static_cast<double>(a.bytes() + b.bytes() + c_bytes());
 }
 
-ErrorBound error_bound(const Precision& p, size_t k) {
-  const double kd = static_cast<double>(k);
-  ErrorBound b;
-  b.out = is_float(p.out) ? unit_roundoff(p.out) : 0;
-  b.abs = kd * 0x1p-53;
-  if (!is_float(p.acc)) return b;  // integers with i32 accumulation are exact
-  if (p.acc == Dtype::f16) {
-    b.walk = 8 * unit_roundoff(Dtype::f16);
-  } else if (p.a == Dtype::e4m3 || p.a == Dtype::e5m2) {
-    b.walk = 8 * 0x1p-13;
-    b.abs += (kd + 2) * unit_roundoff(Dtype::f32);
-  } else if (p.acc == Dtype::tf32) {
-    // f32 inputs rounded to tf32 by the engine, products and sums in f32
-    b.abs += 4 * unit_roundoff(Dtype::tf32) + (kd + 2) * unit_roundoff(Dtype::f32);
-  } else {
-    b.abs += (kd + 2) * unit_roundoff(p.acc);
-  }
-  return b;
-}
-
-double accumulation_bound(const Precision& p, size_t k) { return error_bound(p, k).abs; }
-
 GemmError check_gemm(const GemmProblem& pr, const void* c, size_t rows) {
   const GemmShape& s = pr.s;
   rows = std::min(rows, s.m);
-  const ErrorBound bound = error_bound(pr.prec, s.k);
   const double c_scale = pr.scale_a * pr.scale_b;  // integer outputs are in the inputs' scale
   // the checked rows of op(A), rounded and unrounded, gathered once
   std::vector<size_t> row(rows);
@@ -211,57 +81,30 @@ GemmError check_gemm(const GemmProblem& pr, const void* c, size_t rows) {
     for (size_t p = 0; p < s.k; ++p)
       a[r * s.k + p] = pr.a_at(row[r], p), a_real[r * s.k + p] = pr.a_real(row[r], p);
   }
-  double err2 = 0, ref2 = 0, err2_real = 0, real2 = 0;
-  size_t bad = 0;
-  std::string msg;
-#pragma omp parallel reduction(+ : err2, ref2, err2_real, real2, bad)
+  ProductCheck all(pr.prec, s.k);
+#pragma omp parallel
   {
+    ProductCheck mine(pr.prec, s.k);
     std::vector<double> bcol(s.k), bcol_real(s.k);
 #pragma omp for schedule(dynamic, 4)
     for (size_t j = 0; j < s.n; ++j) {
       for (size_t p = 0; p < s.k; ++p) bcol[p] = pr.b_at(p, j), bcol_real[p] = pr.b_real(p, j);
       for (size_t r = 0; r < rows; ++r) {
-        const double* ar = &a[r * s.k];
-        const double* ar_real = &a_real[r * s.k];
-        long double sum = 0, abs = 0, real = 0, walk2 = 0;
-        for (size_t p = 0; p < s.k; ++p) {
-          const long double x = ar[p] * static_cast<long double>(bcol[p]);
-          sum += x;
-          abs += std::fabs(x);
-          walk2 += sum * sum + x * x;  // the partial sums and the products the engine rounds
-          real += ar_real[p] * static_cast<long double>(bcol_real[p]);
-        }
+        DotReference ref;
+        for (size_t p = 0; p < s.k; ++p)
+          ref.add(a[r * s.k + p], bcol[p], a_real[r * s.k + p], bcol_real[p]);
         const size_t i = row[r];
-        const double got = load_value(pr.prec.out, c, i + j * s.m) / c_scale;
-        const double want = static_cast<double>(sum), exact = static_cast<double>(real);
-        // the long double reference's own slack keeps exact integer products exact
-        const double tol = (bound.abs + 0x1p-60) * static_cast<double>(abs) +
-                           bound.walk * std::sqrt(static_cast<double>(walk2)) +
-                           bound.out * std::fabs(want);
-        err2 += (got - want) * (got - want);
-        ref2 += want * want;
-        err2_real += (got - exact) * (got - exact);
-        real2 += exact * exact;
-        if (!(std::fabs(got - want) <= tol)) {  // NaN fails
-          ++bad;
-#pragma omp critical
-          if (msg.size() < 300) {
-            char buf[160];
-            std::snprintf(buf, sizeof buf, "%sC[%zu,%zu] got %.9g want %.9g (tol %.3g)",
-                          msg.empty() ? "" : "; ", i, j, got, want, tol);
-            msg += buf;
-          }
-        }
+        char where[48];
+        std::snprintf(where, sizeof where, "C[%zu,%zu]", i, j);
+        mine.check(ref, load_value(pr.prec.out, c, i + j * s.m) / c_scale, where);
       }
     }
+#pragma omp critical
+    all.merge(mine);
   }
   GemmError e;
+  static_cast<ProductErrors&>(e) = all.result();
   e.rows = rows;
-  e.rel_error = ref2 > 0 ? std::sqrt(err2 / ref2) : std::sqrt(err2);
-  e.rel_error_unrounded = real2 > 0 ? std::sqrt(err2_real / real2) : std::sqrt(err2_real);
-  if (bad)
-    e.why = std::to_string(bad) + " of " + std::to_string(rows * s.n) +
-            " checked elements of C outside the bound: " + msg;
   return e;
 }
 
@@ -270,6 +113,19 @@ size_t check_rows(const GemmShape& s) {
 }
 
 namespace cpu {
+namespace {
+// the CPU libraries' lines in the run's context: OpenBLAS's build config, the BLIS config it runs,
+// oneDNN's version
+const bool kContextAdded = add_context_lines([] {
+  ContextLines kv = {{"openblas_config", openblas_config()}, {"blis_config", blis_config()}};
+#ifdef DTYPEBENCH_HAVE_ONEDNN
+  const dnnl_version_t* v = dnnl_version();
+  kv.push_back({"onednn_version", std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                                      std::to_string(v->patch)});
+#endif
+  return kv;
+});
+}  // namespace
 
 #ifdef DTYPEBENCH_HAVE_OPENBLAS
 bool have_openblas() { return true; }

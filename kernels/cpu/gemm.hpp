@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "dtypebench/memory.hpp"
+#include "dtypebench/numeric.hpp"
 #include "dtypebench/precision.hpp"
 
 namespace dtypebench {
@@ -30,15 +31,6 @@ struct GemmShape {
 };
 // "NN", "NT", "TN", "TT" (op(A) then op(B)); throws std::invalid_argument for anything else
 GemmShape gemm_shape(size_t m, size_t n, size_t k, const std::string& layout);
-
-size_t dtype_bytes(Dtype d);
-// v rounded to d (to nearest even; 8-bit floats saturate to their largest finite value, as
-// NVIDIA's satfinite conversion does; integers round and saturate)
-void store_value(Dtype d, double v, void* p, size_t i);
-double load_value(Dtype d, const void* p, size_t i);
-// the bit patterns of the 8-bit floats (e4m3: no infinities, largest 448; e5m2: IEEE-like)
-uint8_t fp8_encode(Dtype d, double v);
-double fp8_decode(Dtype d, uint8_t bits);
 
 // The inputs of one problem, rounded to the precision's input types, and what the check needs.
 struct GemmProblem {
@@ -59,31 +51,9 @@ struct GemmProblem {
   double min_bytes() const;  // A and B read once, C written once
 };
 
-// How far C may be from the fp64 product r of the rounded inputs, per element:
-//   |c - r| <= abs * sum_p |a_p b_p| + walk * sqrt(sum_p s_p^2 + sum_p (a_p b_p)^2) + out * |r|
-// where s_p is the p-th prefix sum of the products. Two models of the accumulation:
-//   worst case (f64, f32 accumulation; exact integers): abs = (k + 2) u_acc, the bound of a
-//     k-term recursive sum, plus what the engine rounds its inputs by (tf32: 4 u_tf32, both
-//     factors rounded to tf32 by the engine, by truncation at worst);
-//   probabilistic (accumulators too narrow for the worst case to tell a wrong answer from a right
-//     one, since sum |a_p b_p| grows as k and r as sqrt(k)): every rounding an independent error
-//     of at most u_acc times the partial sum it rounds (Higham and Mary's model), held to
-//     walk = 8 u_acc, about 14 standard deviations. f16 accumulation; 8-bit floats, whose tensor
-//     cores keep about 14 bits between promotions to f32 (u_acc = 2^-13 taken).
-// Both add k 2^-53, the fp64 reference's own error, and out = u_out, the rounding to the output
-// type.
-struct ErrorBound {
-  double abs = 0, walk = 0, out = 0;
-};
-ErrorBound error_bound(const Precision& p, size_t k);
-// abs alone: the row's error_bound counter
-double accumulation_bound(const Precision& p, size_t k);
-
-struct GemmError {
-  std::string why;                 // "" when every checked element is within the bound
-  double rel_error = 0;            // ||C - R||_F / ||R||_F, R from the rounded inputs
-  double rel_error_unrounded = 0;  // ... R from the unrounded fp64 inputs
-  size_t rows = 0;                 // rows of C checked
+// the check's findings (numeric.hpp) and the rows of C it checked
+struct GemmError : ProductErrors {
+  size_t rows = 0;
 };
 // Checks `rows` evenly spaced rows of C (all of them when rows >= m) against the fp64 product,
 // computed here in long double; c is m x n column-major in the precision's output type.
