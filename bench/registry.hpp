@@ -89,10 +89,10 @@ struct Axis {
 };
 Axis axis(const std::string& key, const std::vector<std::string>& values);
 Axis int_axis(const std::string& key, const std::vector<int>& values);
-Axis levels_axis();       // the run's CPU levels (num: working-set bytes)
-Axis pair_levels_axis();  // the run's levels; DRAM only in a quick run
-Axis gpu_levels_axis();   // L2 (half the GPU's L2) and DRAM (8x L2, >= 1 GiB) of the run's levels
-Axis threads_axis();      // the run's thread counts
+Axis levels_axis();        // the run's CPU levels (num: working-set bytes)
+Axis pair_levels_axis();   // the run's levels; DRAM only in a quick run
+Axis gpu_levels_axis();    // L2 (half the GPU's L2) and DRAM (8x L2, >= 1 GiB) of the run's levels
+Axis threads_axis();       // the run's thread counts
 Axis peer_threads_axis();  // those and 1 in a quick run: rows an outside peer (NumPy) pairs with
 Axis option_axis(const std::string& key, const std::string& option);  // a sizes option's values
 // A type axis: dtype names from the one table (num: the element's bytes).
@@ -115,7 +115,7 @@ struct Work {
 struct Peaks {
   size_t setup = 0, setup_rss = 0, loop = 0, loop_rss = 0, device = 0;
   gpu::ClockSample clock_start, clock_end;  // GPU: the SM clock as timing began and ended
-  size_t launches_per_timing = 1;            // GPU: launches between one pair of events
+  size_t launches_per_timing = 1;           // GPU: launches between one pair of events
 };
 
 // A kernel whose working set is the bytes it moves, as most are.
@@ -210,12 +210,23 @@ struct Spec {
     name_keys = std::move(keys);
     return *this;
   }
+  // both accumulate: a point is registered when every only_if keeps it (--list names each
+  // reason), and skipped with the first skip_if reason that is not ""
   Spec& only_if(std::function<bool(const Point&)> f, std::string why) {
+    if (keep) {
+      f = [a = std::move(keep), b = std::move(f)](const Point& p) { return a(p) && b(p); };
+      why = keep_why + "; " + why;
+    }
     keep = std::move(f);
     keep_why = std::move(why);
     return *this;
   }
   Spec& skip_if(std::function<std::string(const Point&)> f) {
+    if (skip)
+      f = [a = std::move(skip), b = std::move(f)](const Point& p) {
+        std::string why = a(p);
+        return why.empty() ? b(p) : why;
+      };
     skip = std::move(f);
     return *this;
   }

@@ -53,6 +53,25 @@ TEST(Registry, ProductNamesComputedKeysAndExclusions) {
   EXPECT_EQ(kv.at("n"), "8388608");
 }
 
+// only_if and skip_if accumulate (a second one used to replace the first, silently)
+TEST(Registry, OnlyIfAndSkipIfAccumulate) {
+  Spec s("v");
+  s.with(axis("x", {"1", "2", "3"}))
+      .name({"x"})
+      .only_if([](const Point& p) { return p["x"] != "1"; }, "not 1")
+      .only_if([](const Point& p) { return p["x"] != "2"; }, "not 2")
+      .skip_if([](const Point& p) { return p["x"] == "3" ? "first" : ""; })
+      .skip_if([](const Point&) { return "second"; });
+  const auto pts = expand("fam", s, small_config());
+  ASSERT_EQ(pts.size(), 1u);
+  EXPECT_EQ(pts[0].first, "fam/v/x:3");
+  EXPECT_EQ(s.keep_why, "not 1; not 2");
+  EXPECT_EQ(s.skip(pts[0].second), "first");
+  Point other;
+  other.set("x", {"4", 4});
+  EXPECT_EQ(s.skip(other), "second");
+}
+
 TEST(Registry, QuickPairLevelsAndOptionAxes) {
   Config c = small_config();
   c.quick = true;
