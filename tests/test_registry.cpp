@@ -311,6 +311,10 @@ TEST(Precision, OneTableForNamesAndTriples) {
     EXPECT_EQ(precision_from_name(p.name()).name(), p.name());
   }
   EXPECT_THROW(precision_from_name("f32.f32"), std::invalid_argument);
+  for (const char* bad : {"", ".", "..", "f32..f32", "f32.f32.f32.f32", "f32xf32.f32.f32",
+                          "f128.f32.f32", "f32.f32.", "x.f32.f32", "f32x.f32.f32"})
+    EXPECT_THROW(precision_from_name(bad), std::invalid_argument) << bad;
+  EXPECT_EQ(precision_from_name("e5m2xe4m3.f32.bf16").b, Dtype::e4m3);
   EXPECT_THROW(dtype_from_name("f128"), std::invalid_argument);
 }
 

@@ -86,14 +86,22 @@ struct Unsupported : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// "a.acc.out" or "axb.acc.out", each part a name of the table (the inverse of name())
 inline Precision precision_from_name(const std::string& name) {
-  for (Dtype a : {Dtype::f64, Dtype::f32, Dtype::f16, Dtype::bf16, Dtype::e4m3, Dtype::e5m2,
-                  Dtype::i8, Dtype::u8})
-    for (Dtype b : {Dtype::f64, Dtype::f32, Dtype::f16, Dtype::bf16, Dtype::e4m3, Dtype::e5m2,
-                    Dtype::i8, Dtype::u8})
-      for (const DtypeInfo& acc : kDtypes)
-        for (const DtypeInfo& out : kDtypes)
-          if (Precision{a, b, acc.id, out.id}.name() == name) return {a, b, acc.id, out.id};
+  const size_t dot1 = name.find('.'), dot2 = name.find('.', dot1 + 1);
+  const std::string in = name.substr(0, dot1);
+  const size_t x = in.find('x');
+  try {
+    if (dot1 == std::string::npos || dot2 == std::string::npos ||
+        name.find('.', dot2 + 1) != std::string::npos)
+      throw std::invalid_argument("");
+    const Dtype a = dtype_from_name(in.substr(0, x));
+    const Dtype b = x == std::string::npos ? a : dtype_from_name(in.substr(x + 1));
+    const Precision p{a, b, dtype_from_name(name.substr(dot1 + 1, dot2 - dot1 - 1)),
+                      dtype_from_name(name.substr(dot2 + 1))};
+    if (p.name() == name) return p;  // "f32xf32.f32.f32" is not a name: A and B alike are one
+  } catch (const std::invalid_argument&) {
+  }
   throw std::invalid_argument("unknown precision '" + name + "'");
 }
 
