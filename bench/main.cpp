@@ -2,9 +2,12 @@
 // Our options (--quick, --list, --family, --levels, --threads, --targets, each family's own) and
 // the Google Benchmark flags we rely on are validated before anything is registered or run.
 #include <benchmark/benchmark.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -52,25 +55,65 @@ const char* kUsage =
 
 bool starts(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
 
+// Every error line goes through here, and so does every value it echoes (by shown()): control
+// characters are escaped (\x1b), so an escape sequence or a newline in an argument cannot reach
+// the terminal or split the line, and the text is cut after `max` bytes, so a 100 KB argument is
+// not echoed whole.
+std::string printable(const std::string& s, size_t max) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    // cut between UTF-8 characters (a continuation byte is 10xxxxxx), within 3 bytes
+    if (out.size() >= max && ((c & 0xc0) != 0x80 || out.size() - max >= 3)) return out + "...";
+    const unsigned char next = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0;
+    char esc[8];
+    if (c < 0x20 || c == 0x7f) {
+      std::snprintf(esc, sizeof esc, "\\x%02x", c);
+      out += esc;
+    } else if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {  // C1 controls (U+0080..U+009F)
+      std::snprintf(esc, sizeof esc, "\\u%04x", next);
+      out += esc, ++i;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+// a value as an error line shows it: quoted, escaped, at most 80 characters of it
+std::string shown(const std::string& v) { return "'" + printable(v, 80) + "'"; }
+
+// The line main prints: escaped too, because the families' option checks echo values as typed;
+// a long one loses its middle, so the reason at the end survives.
+std::string error_line(const std::string& msg) {
+  const std::string s = printable(msg, SIZE_MAX);
+  if (s.size() <= 400) return s;
+  size_t head = 300, tail = s.size() - 100;
+  while ((s[head] & 0xc0) == 0x80) ++head;  // not inside a UTF-8 character
+  while ((s[tail] & 0xc0) == 0x80) ++tail;
+  return s.substr(0, head) + "..." + s.substr(tail);
+}
+
 // Comma lists: an empty list or an empty item is an error, not "the default".
 std::vector<std::string> list_of(const std::string& opt, const std::string& v) {
   if (v.empty()) throw UsageError(opt + " needs a value");
   std::vector<std::string> out;
   for (const std::string& tok : bench::split(v, ',')) {
-    if (tok.empty()) throw UsageError(opt + "='" + v + "' has an empty item");
+    if (tok.empty()) throw UsageError(opt + "=" + shown(v) + " has an empty item");
     if (std::find(out.begin(), out.end(), tok) != out.end())
-      throw UsageError(opt + " lists '" + tok + "' twice");
+      throw UsageError(opt + " lists " + shown(tok) + " twice");
     out.push_back(tok);
   }
   return out;
 }
 
+// `hint` says how to go past `max`, where there is a way
 unsigned long long parse_positive(const std::string& opt, const std::string& v,
-                                  unsigned long long max) {
+                                  unsigned long long max, const std::string& hint = "") {
   size_t x = 0;
   if (!bench::parse_count(v, max, &x).empty())
-    throw UsageError(opt + " needs a positive integer up to " + std::to_string(max) + ", got '" +
-                     v + "'");
+    throw UsageError(opt + " needs a positive integer up to " + std::to_string(max) + hint +
+                     ", got " + shown(v));
   return x;
 }
 
@@ -79,19 +122,18 @@ double parse_seconds(const std::string& opt, std::string v) {
   char* end = nullptr;
   const double x = v.empty() ? 0 : std::strtod(v.c_str(), &end);
   if (v.empty() || *end != '\0' || !(x > 0) || !std::isfinite(x))
-    throw UsageError(opt + " needs a positive number of seconds, got '" + v + "'");
+    throw UsageError(opt + " needs a positive number of seconds, got " + shown(v));
   return x;
 }
 
 // Between Google Benchmark and the reporter it would use: counts the rows by disposition (once
 // per benchmark, not per repetition) for the last line; drops counter values that are not finite
 // (a cv of a counter whose mean is 0), so the JSON is strict JSON and a value that cannot be
-// computed is absent; and, for CSV, holds the rows until the end, because the CSV reporter takes
-// its columns from the first rows it sees and aborts on a counter it has not seen.
+// computed is absent.
 class OutputReporter : public benchmark::BenchmarkReporter {
  public:
-  OutputReporter(std::unique_ptr<benchmark::BenchmarkReporter> inner, bool hold)
-      : inner_(std::move(inner)), hold_(hold) {}
+  explicit OutputReporter(std::unique_ptr<benchmark::BenchmarkReporter> inner)
+      : inner_(std::move(inner)) {}
   bool ReportContext(const Context& c) override {
     inner_->SetOutputStream(&GetOutputStream());
     inner_->SetErrorStream(&GetErrorStream());
@@ -113,33 +155,85 @@ class OutputReporter : public benchmark::BenchmarkReporter {
         it = std::isfinite(it->second.value) ? std::next(it) : r.counters.erase(it);
       out.push_back(std::move(r));
     }
-    if (out.empty()) return;
-    if (hold_)
-      held_.insert(held_.end(), out.begin(), out.end());
-    else
-      inner_->ReportRuns(out);
+    if (!out.empty()) inner_->ReportRuns(out);
   }
-  void Finalize() override {
-    if (hold_ && !held_.empty()) inner_->ReportRuns(held_);
-    inner_->Finalize();
-  }
+  void Finalize() override { inner_->Finalize(); }
   size_t ran() const { return ran_.size(); }
   size_t skipped() const { return skipped_.size(); }
   size_t failed() const { return failed_.size(); }
 
  private:
   std::unique_ptr<benchmark::BenchmarkReporter> inner_;
-  bool hold_;
-  std::vector<Run> held_;
   std::set<std::string> ran_, skipped_, failed_;
 };
 
+// CSV with Google Benchmark's columns (name ... error_message, then one per counter), in place of
+// its deprecated CSVReporter, which writes a skipped or failed row as 10 fields, without the
+// label that carries the disposition, and takes its counter columns from the first rows it sees
+// (and aborts on a later one). This one holds the rows to the end, takes the columns from all of
+// them, and writes every row at the header's width with its label, as the JSON has it.
+class CsvReporter : public benchmark::BenchmarkReporter {
+ public:
+  bool ReportContext(const Context& c) override {
+    PrintBasicContext(&GetErrorStream(), c);  // as Google Benchmark's CSV does
+    return true;
+  }
+  void ReportRuns(const std::vector<Run>& runs) override {
+    rows_.insert(rows_.end(), runs.begin(), runs.end());
+  }
+  void Finalize() override {
+    if (rows_.empty()) return;
+    std::set<std::string> counters;
+    for (const Run& r : rows_)
+      for (const auto& kv : r.counters)
+        if (!fixed(kv.first)) counters.insert(kv.first);
+    std::ostream& o = GetOutputStream();
+    o << "name,iterations,real_time,cpu_time,time_unit,bytes_per_second,items_per_second,label,"
+         "error_occurred,error_message";
+    for (const std::string& c : counters) o << "," << quote(c);
+    o << "\n";
+    for (const Run& r : rows_) {
+      o << quote(r.benchmark_name()) << ",";
+      if (!r.error_occurred) {
+        // a cv is a ratio, not a time per iteration (as in the JSON)
+        const bool ratio = r.run_type == Run::RT_Aggregate &&
+                           r.aggregate_unit == benchmark::StatisticUnit::kPercentage;
+        o << r.iterations << "," << (ratio ? r.real_accumulated_time : r.GetAdjustedRealTime())
+          << "," << (ratio ? r.cpu_accumulated_time : r.GetAdjustedCPUTime()) << ","
+          << benchmark::GetTimeUnitString(r.time_unit);
+      } else {
+        o << ",,,";
+      }
+      for (const char* c : {"bytes_per_second", "items_per_second"}) {
+        o << ",";
+        if (r.counters.count(c)) o << r.counters.at(c).value;
+      }
+      o << "," << (r.report_label.empty() ? "" : quote(r.report_label)) << ","
+        << (r.error_occurred ? "true," + quote(r.error_message) : ",");
+      for (const std::string& c : counters) {
+        o << ",";
+        if (r.counters.count(c)) o << r.counters.at(c).value;
+      }
+      o << "\n";
+    }
+    rows_.clear();
+  }
+
+ private:
+  static bool fixed(const std::string& c) {
+    return c == "bytes_per_second" || c == "items_per_second";
+  }
+  // every text field quoted, a quote doubled (RFC 4180), as Google Benchmark's CSV does
+  static std::string quote(const std::string& s) {
+    std::string q = "\"";
+    for (char ch : s) q += ch == '"' ? "\"\"" : std::string(1, ch);
+    return q + "\"";
+  }
+  std::vector<Run> rows_;
+};
+
 std::unique_ptr<benchmark::BenchmarkReporter> reporter_for(const std::string& format) {
-  // deprecated upstream but still the one CSV writer Google Benchmark has; users ask for CSV
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-  if (format == "csv") return std::make_unique<benchmark::CSVReporter>();
-#pragma GCC diagnostic pop
+  if (format == "csv") return std::make_unique<CsvReporter>();
   if (format == "console") return std::make_unique<benchmark::ConsoleReporter>();
   return std::make_unique<benchmark::JSONReporter>();
 }
@@ -153,7 +247,7 @@ void check_filter(const std::string& filter) {
   try {
     re = std::regex(negate ? filter.substr(1) : filter, std::regex::extended);
   } catch (const std::regex_error&) {
-    throw UsageError("--benchmark_filter='" + filter + "' is not a valid regex");
+    throw UsageError("--benchmark_filter=" + shown(filter) + " is not a valid regex");
   }
   for (const bench::Registered& r : bench::registered())
     if (std::regex_search(r.name, re) != negate) return;
@@ -161,8 +255,8 @@ void check_filter(const std::string& filter) {
   std::string why;
   const std::string no_gpu =
       bench::device().available(&why) ? "" : "; GPU benchmarks are not registered here: " + why;
-  throw UsageError("no benchmark matches '" + filter + "' (see --list for the families and names" +
-                   no_gpu + ")");
+  throw UsageError("no benchmark matches " + shown(filter) +
+                   " (see --list for the families and names" + no_gpu + ")");
 }
 
 // The first DRAM-sized benchmark of a process ran up to 25% slow on our VM (page allocation,
@@ -174,6 +268,28 @@ void warm_up(size_t bytes) {
   std::memset(a.data(), 1, a.size());
   for (int k = 0; k < 3; ++k) std::memcpy(b.data(), a.data(), a.size());
   benchmark::DoNotOptimize(b.data());
+}
+
+// Google Benchmark opens --benchmark_out only when the run starts, and then says "invalid file
+// name" and exits 1: check the place first, without creating anything there.
+void check_out_path(const std::string& path) {
+  const std::string opt = "--benchmark_out=" + shown(path);
+  struct stat st {};
+  if (path.back() == '/' || (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)))
+    throw UsageError(opt + " is a directory; give a file name");
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  if (::stat(dir.c_str(), &st) != 0) {
+    const int err = errno;
+    throw UsageError(opt + ": directory " + shown(dir) + ": " + std::strerror(err));
+  }
+  if (!S_ISDIR(st.st_mode)) throw UsageError(opt + ": " + shown(dir) + " is not a directory");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    throw UsageError(opt + ": directory " + shown(dir) + " is not writable");
+  if (::access(path.c_str(), F_OK) == 0 && ::access(path.c_str(), W_OK) != 0)
+    throw UsageError(opt + " exists and is not writable");
 }
 
 std::string family_options_usage() {
@@ -204,6 +320,8 @@ Args parse(int argc, char** argv) {
   std::string threads_opt, targets_opt;
   bool oversubscribe = false, have_reps = false, have_min_time = false;
   std::map<std::string, std::string> given;  // family options as typed
+  std::map<std::string, std::string> typed;  // each of our options (and the checked Google
+                                             // Benchmark flags) as typed, once
   std::map<std::string, const bench::Option*> declared;
   for (const bench::Family& f : bench::families())
     for (const bench::Option& o : f.options) declared[o.name] = &o;
@@ -217,10 +335,25 @@ Args parse(int argc, char** argv) {
       if (!has_val || val.empty()) throw UsageError(key + " needs a value");
       return val;
     };
+    // the last of two would win silently, whichever the user meant
+    auto once = [&] {
+      const auto [it, first] = typed.emplace(key, s);
+      if (!first)
+        throw UsageError(
+            key + " is given twice" +
+            (has_val ? " (" + shown(it->second) + ", then " + shown(s) + ")" : std::string()) +
+            "; give it once");
+    };
+    const bool checked_gb = key == "--benchmark_filter" || key == "--benchmark_repetitions" ||
+                            key == "--benchmark_min_time" || key == "--benchmark_out" ||
+                            key == "--benchmark_out_format" || key == "--benchmark_format";
     if (s == "--help" || s == "-h") {
       std::printf(kUsage, family_options_usage().c_str());
       std::exit(0);
-    } else if (s == "--list") {
+    } else if (checked_gb || !starts(s, "--benchmark_")) {
+      once();  // an unknown option is refused below
+    }
+    if (s == "--list") {
       a.list = true;
     } else if (s == "--list-families") {
       a.list_families = true;
@@ -257,16 +390,16 @@ Args parse(int argc, char** argv) {
       } else if (key == "--benchmark_filter") {
         a.filter = value();
       } else if (key == "--benchmark_out") {
-        value(), a.have_out = true;
+        check_out_path(value()), a.have_out = true;
       } else if (key == "--benchmark_out_format" || key == "--benchmark_format") {
         const std::string& f = value();
         if (f != "json" && f != "console" && f != "csv")
-          throw UsageError(key + " must be json, console or csv, got '" + f + "'");
+          throw UsageError(key + " must be json, console or csv, got " + shown(f));
         (key == "--benchmark_format" ? a.display_format : a.out_format) = f;
       }
       a.pass.push_back(s);
     } else {
-      throw UsageError("unknown option '" + s + "' (see --help)");
+      throw UsageError("unknown option " + shown(s) + " (see --help)");
     }
   }
 
@@ -291,16 +424,17 @@ Args parse(int argc, char** argv) {
     bool found = false;
     for (const db::Level& l : a.all_levels)
       if (l.name == n) a.cfg.levels.push_back(l), found = true;
-    if (!found) throw UsageError("unknown cache level '" + n + "' (known: L1, L2, L3, DRAM)");
+    if (!found) throw UsageError("unknown cache level " + shown(n) + " (known: L1, L2, L3, DRAM)");
   }
 
   const int cores = db::cpu_info().cores;
   const bool defaulted = threads_opt.empty();
   if (defaulted) threads_opt = a.cfg.quick ? "all" : "1,all";
   const unsigned long long max_threads = oversubscribe ? 4096 : 4ull * cores;
+  const std::string hint = oversubscribe ? "" : " (4 per core; --oversubscribe allows up to 4096)";
   for (const std::string& t : list_of("--threads", threads_opt)) {
     const int n =
-        t == "all" ? cores : static_cast<int>(parse_positive("--threads", t, max_threads));
+        t == "all" ? cores : static_cast<int>(parse_positive("--threads", t, max_threads, hint));
     const bool dup =
         std::find(a.cfg.threads.begin(), a.cfg.threads.end(), n) != a.cfg.threads.end();
     // "1,all" on one core is one count; a count typed twice is a mistake
@@ -317,7 +451,7 @@ Args parse(int argc, char** argv) {
       else if (t == "gpu")
         a.cfg.gpu = true;
       else
-        throw UsageError("unknown target '" + t + "' (known: cpu, gpu)");
+        throw UsageError("unknown target " + shown(t) + " (known: cpu, gpu)");
     }
   }
 
@@ -327,7 +461,7 @@ Args parse(int argc, char** argv) {
     if (!known.count(f)) {
       std::string k;
       for (const std::string& n : known) k += (k.empty() ? "" : ", ") + n;
-      throw UsageError("unknown family '" + f + "' (known: " + k + ")");
+      throw UsageError("unknown family " + shown(f) + " (known: " + k + ")");
     }
   }
   if (!have_reps)
@@ -381,11 +515,10 @@ int run(int argc, char** argv) {
   OutputReporter display(
       a.display_format == "console"
           ? std::unique_ptr<benchmark::BenchmarkReporter>(benchmark::CreateDefaultDisplayReporter())
-          : reporter_for(a.display_format),
-      a.display_format == "csv");
+          : reporter_for(a.display_format));
   std::unique_ptr<OutputReporter> file;
   if (a.have_out)  // Google Benchmark opens --benchmark_out and hands us the stream
-    file = std::make_unique<OutputReporter>(reporter_for(a.out_format), a.out_format == "csv");
+    file = std::make_unique<OutputReporter>(reporter_for(a.out_format));
   warm_up(a.all_levels.back().bytes);
   const size_t matched = benchmark::RunSpecifiedBenchmarks(&display, file.get());
   benchmark::Shutdown();
@@ -403,10 +536,10 @@ int main(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "dtypebench: %s\n", e.what());
+    std::fprintf(stderr, "dtypebench: %s\n", error_line(e.what()).c_str());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "dtypebench: %s\n", e.what());
+    std::fprintf(stderr, "dtypebench: %s\n", error_line(e.what()).c_str());
     return 1;
   }
 }

@@ -53,6 +53,32 @@ expect 2 "needs a positive integer" --benchmark_repetitions=abc
 expect 2 "must be json, console or csv" --benchmark_out_format=xml
 expect 2 "must be json, console or csv" --benchmark_format=tabular
 expect 2 "needs a value" --benchmark_out=
+# --benchmark_out is checked before any work (Google Benchmark opens it only when the run starts),
+# under --list too, and nothing is created by the check
+expect 2 "directory '/nonexistent/dir': No such file or directory" --benchmark_out=/nonexistent/dir/x.json
+expect 2 "'$tmp' is a directory" --benchmark_out="$tmp"
+expect 2 "is a directory" --list --benchmark_out="$tmp"
+expect 2 "No such file or directory" --list-families --benchmark_out=/nonexistent/dir/x.json
+expect 0 "cache levels on this machine" --list --benchmark_out="$tmp/never.json"
+[ ! -e "$tmp/never.json" ] || fail "checking --benchmark_out created the file"
+# a repeated option is refused, not "the last one wins"
+expect 2 "^dtypebench: --threads is given twice ('--threads=1', then '--threads=2')" --threads=1 --threads=2 --list
+expect 2 "--quick is given twice" --quick --quick --list
+expect 2 "--chunk-mib is given twice" --chunk-mib=1 --chunk-mib=2 --list
+expect 2 "--benchmark_filter is given twice" --benchmark_filter=a --benchmark_filter=b --list
+# past 4 threads per core the line names the way past it
+expect 2 "up to [0-9]* (4 per core; --oversubscribe allows up to 4096)" --threads=4097
+expect 2 "up to 4096, got '4097'" --oversubscribe --threads=4097
+# a value is echoed with its control characters escaped and cut after 80 characters, also where a
+# family's option check builds the line
+expect 2 'unknown family .a\\x1b\[31mb\\x0ac.' "--family=$(printf 'a\033[31mb\nc')"
+! grep -q "$(printf '\033')" "$tmp/err" || fail "a control character was echoed raw"
+expect 2 'needs positive integers.*\\x1b' "--chunk-mib=$(printf '\033')"
+! grep -q "$(printf '\033')" "$tmp/err" || fail "a family's check echoed a control character raw"
+long=$(head -c 100000 /dev/zero | tr '\0' a)
+expect 2 "unknown family 'a\{80\}\.\.\.' (known:" "--family=$long"
+expect 2 "is not a shape set" "--gemm-shapes=$long"
+[ "$(wc -c <"$tmp/err")" -lt 500 ] || fail "a 100 KB value was echoed whole"
 # a place for the memory-mapped file that does not exist: refused before any work, one line
 expect 2 "tmpdir '/nonexistent/dir': No such file or directory" --tmpdir=/nonexistent/dir
 # a family's options are listed with their defaults
@@ -85,6 +111,29 @@ grep -q '"baseline/fma_peak/dtype:f64/threads:1/real_time_median",.*"verified"' 
 expect 0 "ran" "${tiny[@]}" --benchmark_min_time=0.001 --benchmark_out="$tmp/r.csv" \
   --benchmark_out_format=csv '--benchmark_filter=^(baseline/(read|fma_peak)|convert/view)'
 grep -q '^name,iterations' "$tmp/r.csv" && ! grep -q '"benchmarks"' "$tmp/r.csv" || fail "--benchmark_out_format=csv did not write CSV"
+# CSV on the console and in the file: a skipped row has the header's width and its disposition in
+# the label, as in the JSON (DRAM rows of 100 TB skip; convert/view brings other counters)
+csv_run=(--levels=L1,DRAM --dram-mib=100000000 --threads=1 --benchmark_repetitions=2
+  --benchmark_min_time=0.001 '--benchmark_filter=^(baseline/(read|copy)/dtype:f64|convert/view/)')
+expect 0 " skipped" "${csv_run[@]}" --benchmark_format=csv --benchmark_out="$tmp/k.csv" \
+  --benchmark_out_format=csv
+python3 - "$tmp/out" "$tmp/k.csv" <<'PY' || fail "a CSV row is not the header's width or lacks its disposition"
+import csv, sys
+for path in sys.argv[1:]:
+    lines = open(path).read().splitlines()  # the file starts with the context, as the console's stderr
+    start = next(i for i, line in enumerate(lines) if line.startswith("name,iterations,"))
+    head, *rows = list(csv.reader(lines[start:]))
+    assert len(head) > 10 and rows, (path, head)
+    for r in rows:
+        assert len(r) == len(head), (path, len(r), len(head), r)
+    row = [dict(zip(head, r)) for r in rows]
+    skipped = [r for r in row if r["error_occurred"] == "true"]
+    assert skipped and all(r["label"].startswith("skipped: does not fit") and
+                           r["error_message"].startswith("skip: ") for r in skipped), (path, skipped)
+    assert any(r["label"] == "verified" and r["bytes"] for r in row), path
+    cv = [r for r in row if r["name"].endswith("_cv")]  # a cv is a ratio, not a time
+    assert cv and all(0 <= float(r["real_time"]) < 10 for r in cv), cv
+PY
 # strict JSON: the cv of a counter whose mean is 0 (peak_rss_bytes of fma_peak) is absent, not NaN
 expect 0 "ran" "${tiny[@]}" --benchmark_min_time=0.001 --benchmark_out="$tmp/s.json" \
   '--benchmark_filter=^baseline/(fma_peak|read)'
