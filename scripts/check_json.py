@@ -2,20 +2,23 @@
 """Check a dtypebench result file (from scripts/characterize or dtypebench --benchmark_out).
 
 It must parse as JSON; carry a "context" with the machine keys (--require-context); hold a non-empty
-"benchmarks" list; every benchmark name must read family/variant/key:value/...; and every result
-that ran and carries a "verified" counter must have it equal to 1. Each problem is one line; skipped
-and failed benchmarks (by their disposition label, or in older files their error message) and
-families that did not run are reported as notes. Exit 0 when the file passes, 1 when it does not,
-2 on bad usage.
+"benchmarks" list; every benchmark name must read family/variant/key:value/...; every result that
+ran and carries a "verified" counter must have it equal to 1; and every result's times and rates
+(real_time, cpu_time, bytes, flops, elements) must be finite, not NaN or Infinity. Each problem is
+one line; skipped and failed benchmarks (by their disposition label, or in older files their error
+message) and families that did not run are reported as notes. Exit 0 when the file passes, 1 when
+it does not, 2 on bad usage.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 from typing import Any, Optional
 
-from dtypebench_results import EXIT_FAILED, EXIT_UNREADABLE, ResultsError, disposition, read_json
+from dtypebench_results import (EXIT_FAILED, EXIT_UNREADABLE, RATE_COUNTERS, ResultsError,
+                                disposition, read_json)
 
 DEFAULT_CONTEXT_KEYS = ["git_commit", "cpu_model", "cpu_cores", "l1d_bytes", "l2_bytes", "l3_bytes",
                         "mem_bytes", "compiler", "compiler_flags", "build_type", "gpu_available"]
@@ -27,6 +30,8 @@ NAME_RE = re.compile(r"[a-z][a-z0-9_]*/[A-Za-z0-9_.+-]+(/[A-Za-z0-9_]+:[^/\s]+)*
                      r"(/(real_time|manual_time|process_time))?")
 # aggregates whose value of a 0/1 counter is not 0/1
 SPREAD_AGGREGATES = {"stddev", "cv"}
+# what every reader takes a row's speed from: a NaN or an infinity there is a broken measurement
+MEASURED_KEYS = ("real_time", "cpu_time", *RATE_COUNTERS)
 
 
 def check_name(b: dict[str, Any]) -> Optional[str]:
@@ -94,6 +99,10 @@ def check_doc(doc: Any, required: list[str]) -> tuple[list[str], list[str]]:
             # the binary's own message line ("error: ...") where it wrote one
             failed.setdefault(b.get("run_name", b["name"]), str(b.get("error_message") or why))
             continue
+        for k in MEASURED_KEYS:
+            v = b.get(k)
+            if isinstance(v, float) and not math.isfinite(v):
+                problems.append(f"{b['name']}: {k} = {v!r}, not a finite number")
         if "verified" in b and b.get("aggregate_name") not in SPREAD_AGGREGATES:
             v = b["verified"]
             # written so that NaN fails too

@@ -19,8 +19,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from dtypebench_results import (EXIT_UNREADABLE, ResultsError, context_of, load, name_of, rate,
-                                representative, run_name, seconds)
+from dtypebench_results import (EXIT_UNREADABLE, ResultsError, context_of, load_run, name_of,
+                                rate, representative, run_name, seconds)
 
 LEVELS = ["L1", "L2", "L3", "DRAM"]
 # keys that say how or how big, not what is converted: they do not have to match
@@ -195,8 +195,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             p.error(f"unknown level(s) {', '.join(unknown) or '(none)'}; choose from "
                     f"{', '.join(LEVELS)}")
     try:
-        suite_doc = load(args.suite)
-        numpy_doc = load(args.numpy)
+        suite_doc = load_run(args.suite)
+        numpy_doc = load_run(args.numpy)
         lines = report(numpy_doc, suite_doc, args.family, levels)
     except (InputError, ResultsError) as e:
         print(f"compare_numpy: {e}", file=sys.stderr)

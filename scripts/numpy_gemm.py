@@ -12,7 +12,9 @@ count without threadpoolctl. Inputs as the suite's: A uniform in [-1, 1), B in [
 is checked once, on 4 rows, against a long double product (verified = 1 when within the suite's
 bound: (k+2) u + k 2^-53 times sum |a b|). Timing: a warm-up call, a loop calibrated to
 --min-time, --repetitions repetitions; the JSON holds median, mean, stddev and cv, with flops as a
-rate (FLOP/s) as the suite writes it.
+rate (FLOP/s) as the suite writes it. A python without NumPy hands over to the repo's
+.venv/bin/python when there is one. --out and --suite are checked before anything runs (exit 2,
+one line).
 """
 from __future__ import annotations
 
@@ -25,6 +27,12 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
+from dtypebench_results import (EXIT_FAILED, EXIT_OK, EXIT_UNREADABLE, ResultsError, save,
+                                use_venv_for)
+from dtypebench_results.peers import gemm_side_by_side, suite_and_out
+
+if __name__ == "__main__":
+    use_venv_for("numpy", __file__)
 try:
     import numpy as np
 except ImportError:
@@ -33,8 +41,6 @@ except ImportError:
     sys.exit(2)
 
 import numpy_ref
-from dtypebench_results import EXIT_FAILED, EXIT_OK, EXIT_UNREADABLE, ResultsError, load, save
-from dtypebench_results.peers import gemm_side_by_side
 
 PRECISIONS = {"f64.f64.f64": np.float64, "f32.f32.f32": np.float32}
 UNIT = {"f64.f64.f64": 2.0 ** -53, "f32.f32.f32": 2.0 ** -24}
@@ -106,9 +112,9 @@ def ints(text: str) -> list[int]:
     return out
 
 
-def compare(doc: dict[str, Any], suite_path: Path) -> list[str]:
+def compare(doc: dict[str, Any], suite: dict[str, Any]) -> list[str]:
     """Markdown rows: ours (gemm/openblas) over NumPy's, same precision, shape, layout, threads."""
-    return gemm_side_by_side(doc, load(suite_path), "NumPy", "openblas", 1e9, "GFLOP/s")
+    return gemm_side_by_side(doc, suite, "NumPy", "openblas", 1e9, "GFLOP/s")
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -126,6 +132,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = p.parse_args(argv)
     if args.child:
         return child(args)
+    try:
+        suite = suite_and_out(args.suite, args.out)
+    except ResultsError as e:
+        print(f"numpy_gemm: {e}", file=sys.stderr)
+        return EXIT_UNREADABLE
     now = datetime.datetime.now().astimezone()
     caches = numpy_ref.cache_sizes()
     ctx = numpy_ref.machine_context(caches, {}, now, argparse.Namespace(
@@ -150,10 +161,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         if args.out:
             save(args.out, doc)
             print(f"numpy_gemm: wrote {args.out}")
-        if args.suite:
-            print("\n".join(compare(doc, args.suite)))
-    except ResultsError as e:
-        print(f"numpy_gemm: {e}", file=sys.stderr)
+        if suite is not None:
+            print("\n".join(compare(doc, suite)))
+    except OSError as e:
+        print(f"numpy_gemm: cannot write {args.out}: {e.strerror or e}", file=sys.stderr)
         return EXIT_UNREADABLE
     except KeyboardInterrupt:
         print("numpy_gemm: interrupted", file=sys.stderr)

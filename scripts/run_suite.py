@@ -6,16 +6,22 @@ every family the output file is rewritten atomically with everything finished so
 JSON at any moment: one "context" (from the first family that wrote one, plus "families_run" and
 "families_not_run" saying what ran and why the rest did not) and the "benchmarks" of all families.
 Ctrl-C stops the running family, keeps what finished, lists the rest as not run and exits 130.
+The output path is checked before anything runs; when a write fails mid-run (a full or read-only
+disk), the file keeps its last good state and the run goes on into a fallback file beside it or in
+the temp folder, named in one line. A family's process dies with this one (Linux), and the temp
+folders of a suite that was killed are removed by the next.
 The derived entries (ratios, break-evens) are computed here over all merged families
 (dtypebench_results.derive); any a family process wrote itself are dropped.
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
 import datetime
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,19 +30,23 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
-from dtypebench_results import (DEFAULT_DTYPE_ORDER, ResultsError, counters, disposition,
-                                dtype_order, is_derived, load, not_verified, parse_name, rate,
-                                representative, run_name, save, validate, with_derived)
+from dtypebench_results import (DEFAULT_DTYPE_ORDER, ResultsError, check_output, counters,
+                                disposition, dtype_order, is_derived, load, not_verified,
+                                parse_name, rate, representative, run_name, save, validate,
+                                with_derived)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BINARY = ROOT / "build" / "dtypebench"
 SMOKE_ARGS = ["--levels=L1", "--benchmark_min_time=0.001", "--benchmark_repetitions=1",
               "--gemm-sizes=256", "--gemm-shapes=square", "--gemm-k=256"]
-SUMMARY_ROWS = 24
+SUMMARY_LINES = 40  # the end-of-run summary fits a screen
+SUMMARY_ROWS = 24  # at most this many rows of rates, fewer when the rest needs the lines
 DTYPE_ORDER = DEFAULT_DTYPE_ORDER  # summary columns when the file has no dtype_names
 EXIT_INTERRUPTED = 130
+TEMP_PREFIX = "dtypebench-"  # a run's temp folder: dtypebench-<pid>-<random>
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 @dataclass
@@ -252,10 +262,18 @@ def rate_table(rows_in: list[dict[str, Any]], order: Optional[list[str]] = None
     return sort_dtypes(dtypes, order), table
 
 
+def aligned(rows: list[list[str]], left: int = 1) -> list[str]:
+    """rows as lines whose columns line up: each column as wide as its widest cell, one space
+    between columns, the first `left` aligned left (names) and the rest right (numbers)."""
+    widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(max(map(len, rows)))]
+    return [" ".join(c.ljust(w) if i < left else c.rjust(w)
+                     for i, (c, w) in enumerate(zip(r, widths))).rstrip() for r in rows]
+
+
 def derived_table(derived: list[dict[str, Any]], max_rows: int,
-                  order: Optional[list[str]] = None) -> list[str]:
-    """Derived entries as small tables: one per family/variant, a row per value, a column per
-    dtype."""
+                  order: Optional[list[str]] = None) -> list[list[str]]:
+    """Derived entries as small tables (each a list of lines): one per family/variant, a row per
+    value, a column per dtype."""
     groups: dict[str, dict[str, dict[str, float]]] = {}
     dtypes: list[str] = []
     for b in derived:
@@ -266,21 +284,20 @@ def derived_table(derived: list[dict[str, Any]], max_rows: int,
         if dtype not in dtypes:
             dtypes.append(dtype)
         groups.setdefault(label, {})[dtype] = derived_values(b)
-    lines: list[str] = []
+    tables: list[list[str]] = []
     for label, per_dtype in groups.items():
         names: list[str] = []
         for values in per_dtype.values():
             names.extend(k for k in values if k not in names)
         cols = [d for d in sort_dtypes(dtypes, order) if d in per_dtype]
-        width = max([len(label)] + [len(n) + 2 for n in names])
-        lines.append(f"{label:<{width}}" + "".join(f"{d:>9}" for d in cols))
-        for n in names[:max_rows]:
-            cells = "".join(f"{per_dtype[d][n]:>9.3g}" if n in per_dtype[d] else f"{'':>9}"
-                            for d in cols)
-            lines.append(f"  {n:<{width - 2}}{cells}")
+        rows = [[label, *cols]] + [
+            [f"  {n}", *(f"{per_dtype[d][n]:.3g}" if n in per_dtype[d] else "" for d in cols)]
+            for n in names[:max_rows]]
+        lines = aligned(rows)
         if len(names) > max_rows:
             lines.append(f"  ... {len(names) - max_rows} more values")
-    return lines
+        tables.append(lines)
+    return tables
 
 
 def describe_machine(context: dict[str, Any]) -> str:
@@ -295,12 +312,13 @@ def describe_machine(context: dict[str, Any]) -> str:
             f"L1d {mib('l1d_bytes')}, L2 {mib('l2_bytes')}, L3 {mib('l3_bytes')}; GPU: {gpu}")
 
 
-def precision_table(reps: list[dict[str, Any]]) -> list[str]:
+def precision_table(reps: list[dict[str, Any]], max_rows: int = 8) -> list[str]:
     """What each precision gives and costs, from the gemm/derived rows: per library, precision
     and threads, TFLOP/s at the largest square shape, the share of the roof (FMA chains on the
     CPU: measured beside the row, and the baseline family's row; the datasheet and the peak search
     on the GPU), the speedup over f64 and over f32 strict,
-    and the median error against the unrounded inputs. Nothing when the run has no GEMM."""
+    and the median error against the unrounded inputs; at most max_rows rows. Nothing when the
+    run has no GEMM."""
     rows = []
     for b in reps:
         fam, variant, keys = parse_name(run_name(b))
@@ -315,49 +333,46 @@ def precision_table(reps: list[dict[str, Any]]) -> list[str]:
     def times(b: dict[str, Any], key: str) -> str:
         return f"{b[key]:.2f}x" if isinstance(b.get(key), (int, float)) else "-"
 
-    out = ["gemm, largest square shape: what each precision gives and costs",
-           f"{'library':<22}{'precision':<18}{'threads':>8}{'TFLOP/s':>9}{'roof':>6}{'base':>6}"
-           f"{'sheet':>6}{'peak':>6}{'x f64':>8}{'x f32':>8}{'error':>10}"]
+    table = [["library", "precision", "threads", "TFLOP/s", "roof", "base", "sheet", "peak",
+              "x f64", "x f32", "error"]]
     for keys, b in sorted(rows, key=lambda r: (r[0].get("lib", ""), r[0].get("threads", ""),
                                                 -float(r[1]["flops"]))):
         err = b.get("rel_error_unrounded_median")
-        out.append(f"{keys.get('lib', ''):<22}{keys.get('precision', ''):<18}"
-                   f"{keys.get('threads', ''):>8}{b['flops'] / 1e12:>9.3f}"
-                   f"{pct(b, 'share_of_fma_peak'):>6}{pct(b, 'share_of_baseline_fma_peak'):>6}"
-                   f"{pct(b, 'share_of_datasheet_peak'):>6}"
-                   f"{pct(b, 'share_of_achievable_peak'):>6}{times(b, 'speedup_over_f64'):>8}"
-                   f"{times(b, 'speedup_over_f32'):>8}"
-                   f"{(f'{err:.1e}' if isinstance(err, (int, float)) else '-'):>10}")
+        table.append([keys.get("lib", ""), keys.get("precision", ""), keys.get("threads", ""),
+                      f"{b['flops'] / 1e12:.3f}", pct(b, "share_of_fma_peak"),
+                      pct(b, "share_of_baseline_fma_peak"), pct(b, "share_of_datasheet_peak"),
+                      pct(b, "share_of_achievable_peak"), times(b, "speedup_over_f64"),
+                      times(b, "speedup_over_f32"),
+                      f"{err:.1e}" if isinstance(err, (int, float)) else "-"])
+    out = ["gemm, largest square shape: what each precision gives and costs"]
+    out += aligned(table[:max_rows + 1], left=2)
+    if len(table) > max_rows + 1:
+        out.append(f"... {len(table) - max_rows - 1} more rows")
     return out
 
 
+def shown(lines: list[str], limit: int, what: str) -> list[str]:
+    """The first limit lines, then one saying how many more there are."""
+    return lines if len(lines) <= limit else lines[:limit] + [f"  ... {len(lines) - limit} more "
+                                                              f"{what}"]
+
+
 def summarize(doc: dict[str, Any], out_path: str = "", max_rows: int = SUMMARY_ROWS,
-              max_derived: int = 8) -> str:
-    """A short summary of a merged result: the machine, a table of rates at the largest cache level
-    and thread count (rows: variants, columns: dtypes), the derived entries there, then counts."""
+              max_derived: int = 3, max_lines: int = SUMMARY_LINES) -> str:
+    """A short summary of a merged result, in about max_lines lines: the machine, a table of rates
+    at the largest cache level and thread count (rows: variants, columns: dtypes), the derived
+    entries there (those of gemm are its precision table), the GEMM precisions, then counts.
+    The rates get the lines the rest leaves, at most max_rows; scripts/report shows everything."""
     benchmarks: list[dict[str, Any]] = doc.get("benchmarks", [])
     context: dict[str, Any] = doc.get("context", {})
     order = dtype_order(context)
     reps = representative(benchmarks)
     level, threads = headline_slice(reps)
     measured = [b for b in reps if not is_derived(b) and in_slice(b, level, threads)]
-    derived = [b for b in reps if is_derived(b) and in_slice(b, level, threads)]
-    lines = [describe_machine(context)]
-    dtypes, table = rate_table(measured, order)
-    if table:
-        where = ", ".join(x for x in (f"level {level}" if level else "",
-                                      f"{threads} threads" if threads else "") if x)
-        lines.append(f"{where}: GB/s (GF: GFLOP/s; !: not verified)")
-        width = min(max(len(name) for name, _ in table[:max_rows]), 60)
-        lines.append(f"{'':<{width}}" + "".join(f"{d:>9}" for d in dtypes))
-        for name, cells in table[:max_rows]:
-            if len(name) > width:
-                name = name[: width - 3] + "..."
-            lines.append(f"{name:<{width}}" + "".join(f"{cells.get(d, ''):>9}" for d in dtypes))
-        if len(table) > max_rows:
-            lines.append(f"... {len(table) - max_rows} more rows")
-    lines.extend(derived_table(derived, max_derived, order))
-    lines.extend(precision_table(reps))
+    derived = [b for b in reps if is_derived(b) and in_slice(b, level, threads)
+               and not (parse_name(run_name(b))[0] == "gemm" and "flops" in b)]
+    head = [describe_machine(context)]
+    precision = precision_table(reps)
 
     errors: dict[str, tuple[str, str, dict[str, Any]]] = {}  # run -> (disposition, why, row)
     for b in benchmarks:
@@ -370,26 +385,46 @@ def summarize(doc: dict[str, Any], out_path: str = "", max_rows: int = SUMMARY_R
              for kind, why, b in errors.values() if kind == "failed"]
     n_derived = sum(1 for b in reps if is_derived(b))
     n_unverified = sum(1 for b in reps if not_verified(b))
-    lines.append(f"results: {len(reps) - n_derived} ran, {n_derived} derived, "
-                 f"{len(skips)} skipped, {len(fails)} failed"
-                 + (f", {n_unverified} NOT verified" if n_unverified else ""))
+    tail = [f"results: {len(reps) - n_derived} ran, {n_derived} derived, "
+            f"{len(skips)} skipped, {len(fails)} failed"
+            + (f", {n_unverified} NOT verified" if n_unverified else "")]
     reasons: dict[str, int] = {}
     for why in skips:
         reasons[why] = reasons.get(why, 0) + 1
     for msg, n in sorted(reasons.items(), key=lambda kv: -kv[1])[:3]:
-        lines.append(f"  skipped {n}: {msg[:100]}")
-    for name, msg in fails[:5]:
-        lines.append(f"  FAILED {name}: {msg[:100]}")
-    if len(fails) > 5:
-        lines.append(f"  ... {len(fails) - 5} more failures")
-    for f in context.get("families_run", []):
-        if f.get("status") != "ok":
-            lines.append(f"family {f.get('family')}: {f.get('status')}")
-    for f in context.get("families_not_run", []):
-        lines.append(f"family {f.get('family')}: not run: {f.get('reason')}")
+        tail.append(f"  skipped {n}: {msg[:100]}")
+    tail += shown([f"  FAILED {name}: {msg[:100]}" for name, msg in fails], 3, "failures")
+    tail += shown([f"family {f.get('family')}: {f.get('status')}"
+                   for f in context.get("families_run", []) if f.get("status") != "ok"]
+                  + [f"family {f.get('family')}: not run: {f.get('reason')}"
+                     for f in context.get("families_not_run", [])], 4, "families")
     if out_path:
-        lines.append(f"every result: {out_path}")
-    return "\n".join(lines)
+        tail.append(f"every result: {out_path}")
+
+    dtypes, table = rate_table(measured, order)
+    room = max_lines - len(head) - len(precision) - len(tail)
+    keep = 3 + min(len(table), 8) if table else 0  # the rates' title, header, 8 rows, "... more"
+    derived_lines: list[str] = []
+    tables = derived_table(derived, max_derived, order)
+    for k, t in enumerate(tables):
+        if len(derived_lines) + len(t) + keep + (k + 1 < len(tables)) > room:
+            derived_lines.append(f"... {len(tables) - k} more derived tables")
+            break
+        derived_lines += t
+    rates: list[str] = []
+    if table:
+        space = room - len(derived_lines) - 2  # less the rates' title and header
+        fits = len(table) <= min(max_rows, space)
+        rows = len(table) if fits else max(1, min(max_rows, space - 1))  # and "... N more rows"
+        where = ", ".join(x for x in (f"level {level}" if level else "",
+                                      f"{threads} threads" if threads else "") if x)
+        rates.append(f"{where}: GB/s (GF: GFLOP/s; !: not verified)")
+        cells = [[name if len(name) <= 60 else name[:57] + "...", *(c.get(d, "") for d in dtypes)]
+                 for name, c in table[:rows]]
+        rates += aligned([["", *dtypes]] + cells)
+        if len(table) > rows:
+            rates.append(f"... {len(table) - rows} more rows")
+    return "\n".join(head + rates + derived_lines + precision + tail)
 
 
 # ---- running -------------------------------------------------------------------------------------
@@ -405,6 +440,122 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 
 class UsageError(Exception):
     """Bad usage, found before any family runs: one line, exit 2."""
+
+
+def parse_families(text: Optional[str]) -> Optional[list[str]]:
+    """--family a,b as a list (None: every family); UsageError for none, or one named twice (the
+    binary refuses a repeated family, and the suite would run it twice)."""
+    if text is None:
+        return None
+    wanted = [f for f in text.split(",") if f]
+    if not wanted:
+        raise UsageError("--family needs at least one family")
+    repeated = next((f for k, f in enumerate(wanted) if f in wanted[:k]), None)
+    if repeated is not None:
+        raise UsageError(f"--family names '{repeated}' twice; give each family once")
+    return wanted
+
+
+def check_out(out: Optional[str]) -> None:
+    """UsageError when --out cannot be written, before anything runs (dtypebench_results'
+    check_output: a directory, a read-only or forbidden folder)."""
+    if out:  # none: the default, reports/<hostname>-<date>.json
+        try:
+            check_output(out)
+        except ResultsError as e:
+            raise UsageError(str(e)) from None
+
+
+class Output:
+    """Where the merged result goes. save() replaces the --out file whole or not at all, so when a
+    write there fails (a full or read-only disk) the file keeps its last good state, and this and
+    every later write go to a fallback file beside it or in the temp folder, said in one line."""
+
+    def __init__(self, path: Path) -> None:
+        self.requested = path
+        self.path = path  # where the writes go
+        self.saved = path  # where the last good write went (the first is made before any family)
+        self.kept = "no family yet"  # what that file holds
+        self.left = ""  # what the --out file holds, once the writes left it
+        self.ok = True  # the last write went through
+        self.error = ""  # why it did not
+
+    def fallbacks(self) -> list[Path]:
+        name = f"{self.requested.stem}.fallback-{os.getpid()}.json"
+        return [self.requested.with_name(name), Path(tempfile.gettempdir()) / name]
+
+    def write(self, doc: dict[str, Any]) -> None:
+        targets = [self.path] + (self.fallbacks() if self.path == self.requested else [])
+        error = ""
+        for target in targets:
+            try:
+                save(target, doc)
+            except OSError as e:
+                error = error or f"cannot write {target}: {e.strerror or e}"
+                continue
+            if target != self.path:
+                print(f"run_suite: {error}; it keeps the run up to {self.kept}; the whole run "
+                      f"goes to {target}", file=sys.stderr, flush=True)
+                self.path, self.left = target, self.kept
+            done = [f["family"] for f in doc["context"]["families_run"]]
+            self.saved, self.kept = target, f"family {done[-1]}" if done else "no family yet"
+            self.ok, self.error = True, ""
+            return
+        if error != self.error:  # said once, not after every family
+            print(f"run_suite: {error}" + (", nor a fallback" if len(targets) > 1 else "")
+                  + f": not saved; {self.saved} keeps the run up to {self.kept}",
+                  file=sys.stderr, flush=True)
+        self.ok, self.error = False, error
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process of that pid exists (signal 0 checks without sending anything)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        pass
+    return True
+
+
+def remove_stale_temp_dirs() -> None:
+    """Removes the temp folders of suites that were killed (kill -9 leaves no time to): those
+    whose pid, in the folder's name, is no longer alive."""
+    pattern = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)-\w+")
+    root = Path(tempfile.gettempdir())
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return
+    for d in entries:
+        m = pattern.fullmatch(d.name)
+        if not m or pid_alive(int(m.group(1))):
+            continue
+        try:
+            ours = d.is_dir() and not d.is_symlink() and d.stat().st_uid == os.getuid()
+        except OSError:  # gone meanwhile
+            continue
+        if ours:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def die_with_parent() -> Optional[Callable[[], None]]:
+    """A preexec_fn that has the kernel kill the child when this process dies, even by SIGKILL
+    (Linux's PR_SET_PDEATHSIG); None where there is no prctl."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os.kill(os.getpid(), signal.SIGKILL)
+    return preexec
 
 
 def list_families(binary: Path, args: Optional[list[str]] = None) -> list[str]:
@@ -463,6 +614,8 @@ def family_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
 
 
 def run_suite(args: argparse.Namespace, extra: list[str]) -> int:
+    check_out(args.out)
+    wanted = parse_families(args.family)
     # a path as given ("./dtypebench" stays a path; Path() would drop the "./" and PATH be searched)
     binary = Path(os.path.abspath(args.binary))
     if not (binary.is_file() and os.access(binary, os.X_OK)):
@@ -470,14 +623,16 @@ def run_suite(args: argparse.Namespace, extra: list[str]) -> int:
                          "(scripts/characterize builds it)")
     shared = family_args(args, extra)
     known = list_families(binary, shared)
-    wanted = [f for f in args.family.split(",") if f] if args.family is not None else known
-    if not wanted:
-        raise UsageError("--family needs at least one family")
-    unknown = [f for f in wanted if f not in known]
+    unknown = [f for f in wanted or [] if f not in known]
     if unknown:
         raise UsageError(f"unknown family '{unknown[0]}' (known: {', '.join(known)})")
-    families = wanted
-    out = Path(args.out) if args.out else default_output()
+    families = wanted or known
+    try:
+        out = Path(args.out) if args.out else default_output()
+    except OSError as e:
+        raise UsageError(f"cannot write the default output in {ROOT / 'reports'}: "
+                         f"{e.strerror or e}; give --out FILE") from None
+    output = Output(out)
     extra_context = {"suite_args": shared, "suite_complete": False}
     skipped_unknown: list[tuple[str, str]] = []
 
@@ -486,13 +641,18 @@ def run_suite(args: argparse.Namespace, extra: list[str]) -> int:
     interrupted = False
     current: Optional[tuple[str, Path, float]] = None  # the family running now
     proc: Optional[subprocess.Popen] = None
+    try:
+        save(out, merge(outcomes, skipped_unknown + [
+            (f, "not run yet (suite in progress)") for f in families], extra_context))
+    except OSError as e:  # nothing measured yet: nothing lost
+        raise UsageError(f"cannot write {out}: {e.strerror or e}") from None
+    remove_stale_temp_dirs()
+    preexec = die_with_parent()
     old_handlers = {sig: signal.signal(sig, _raise_interrupt)
                     for sig in (signal.SIGINT, signal.SIGTERM)}
-    with tempfile.TemporaryDirectory(prefix="dtypebench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as tmp:
         try:
             print(f"run_suite: {len(families)} families -> {out}", flush=True)
-            save(out, merge(outcomes, skipped_unknown + [
-                (f, "not run yet (suite in progress)") for f in families], extra_context))
             for k, family in enumerate(families, 1):
                 json_path = Path(tmp) / f"{family}.json"
                 cmd = [str(binary), f"--family={family}", *shared,
@@ -501,7 +661,7 @@ def run_suite(args: argparse.Namespace, extra: list[str]) -> int:
                       flush=True)
                 proc = None
                 current = (family, json_path, time.monotonic())
-                proc = subprocess.Popen(cmd)
+                proc = subprocess.Popen(cmd, preexec_fn=preexec)
                 code = proc.wait()
                 o = outcome_from(family, code, json_path, time.monotonic() - current[2], False)
                 outcomes.append(o)
@@ -510,7 +670,7 @@ def run_suite(args: argparse.Namespace, extra: list[str]) -> int:
                       f"in {o.seconds:.0f}s", flush=True)
                 if o.status == "interrupted":  # the child got the terminal's Ctrl-C first
                     raise Interrupted("SIGINT")
-                save(out, merge(outcomes, skipped_unknown + [
+                output.write(merge(outcomes, skipped_unknown + [
                     (f, "not run yet (suite in progress)") for f in families[k:]], extra_context))
         except Interrupted:
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -521,35 +681,45 @@ def run_suite(args: argparse.Namespace, extra: list[str]) -> int:
                 code = stop_child(proc) if proc is not None else None
                 outcomes.append(outcome_from(family, code, json_path, time.monotonic() - t0,
                                              True))
-            print(f"run_suite: interrupted; writing what finished to {out}", flush=True)
+            print(f"run_suite: interrupted; writing what finished to {output.path}", flush=True)
         done = {o.family for o in outcomes}
         rest = [(f, "interrupted before it started") for f in families if f not in done]
         extra_context["suite_complete"] = not interrupted and all(o.ok for o in outcomes)
-        save(out, merge(outcomes, skipped_unknown + rest, extra_context))
+        doc = merge(outcomes, skipped_unknown + rest, extra_context)
+        output.write(doc)
     for sig, handler in old_handlers.items():
         signal.signal(sig, handler)
 
-    doc = load(out)
+    if output.ok:
+        doc = load(output.saved)
     print()
-    print(summarize(doc, str(out)))
-    print(f"run_suite: wrote {out} in {time.monotonic() - start:.0f}s"
-          + (" (interrupted)" if interrupted else ""))
+    print(summarize(doc, str(output.saved) if output.ok else ""))
+    elapsed = f"in {time.monotonic() - start:.0f}s" + (" (interrupted)" if interrupted else "")
+    if not output.ok:
+        print(f"run_suite: {output.error}: the results above are not saved; {output.saved} keeps "
+              f"the run up to {output.kept}", file=sys.stderr)
+    elif output.saved != out:
+        print(f"run_suite: wrote {output.saved} {elapsed}, not {out} (which keeps the run up to "
+              f"{output.left})")
+    else:
+        print(f"run_suite: wrote {out} {elapsed}")
     if interrupted:
         return EXIT_INTERRUPTED
-    return 0 if extra_context["suite_complete"] else 1
+    return 0 if extra_context["suite_complete"] and output.saved == out and output.ok else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="run_suite.py",
         usage="%(prog)s [-h] [--binary PATH] [--out FILE] [--family a,b] [--quick] [--smoke] "
-              "[-- dtypebench args ...]",
+              "[--check] [-- dtypebench args ...]",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Arguments after -- go to every dtypebench process, e.g.\n"
                "  run_suite.py --quick -- --levels=L2,DRAM --threads=1,all --dram-mib=512\n"
-               "Exit status: 0 every family ran (skips are fine), 1 a family failed or crashed,\n"
-               "2 bad usage or no binary, 130 interrupted.")
+               "Exit status: 0 every family ran (skips are fine), 1 a family failed or crashed\n"
+               "or the result went to a fallback file, 2 bad usage, no binary or an output that\n"
+               "cannot be written, 130 interrupted.")
     p.add_argument("--binary", metavar="PATH", default=str(DEFAULT_BINARY),
                    help="the dtypebench binary (default: %(default)s)")
     p.add_argument("--out", metavar="FILE",
@@ -560,6 +730,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="a short run (dtypebench --quick)")
     p.add_argument("--smoke", action="store_true",
                    help="a few seconds per family, for CI: --quick plus " + " ".join(SMOKE_ARGS))
+    p.add_argument("--check", action="store_true",
+                   help="only check what needs no binary (--out can be written, --family names "
+                        "no family twice) and exit 0 or 2; scripts/characterize does this before "
+                        "it installs and builds")
     return p
 
 
@@ -576,6 +750,10 @@ def main(argv: Optional[list[str]] = None) -> int:
                   "per process); choose families with --family (see --help)", file=sys.stderr)
             return 2
     try:
+        if args.check:
+            check_out(args.out)
+            parse_families(args.family)
+            return 0
         return run_suite(args, extra)
     except UsageError as e:
         print(f"run_suite: {e}", file=sys.stderr)

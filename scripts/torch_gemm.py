@@ -10,7 +10,9 @@ it on; f16.f32.f16 and bf16.f32.bf16 with reduced-precision reductions off; f16.
 offered by PyTorch and is left out. Inputs as the suite's: A uniform in [-1, 1), B in [0, 1). --suite RUN.json prints
 ours (the best algorithm) over PyTorch's per precision.
 
-Without PyTorch or without a CUDA device it says so in one line and exits 0 (nothing to compare).
+A python without PyTorch hands over to the repo's .venv/bin/python when there is one. Without
+PyTorch there either, or without a CUDA device, it says so in one line and exits 0 (nothing to
+compare). --out and --suite are checked before anything runs (exit 2, one line).
 """
 from __future__ import annotations
 
@@ -19,8 +21,9 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from dtypebench_results import EXIT_FAILED, EXIT_OK, EXIT_UNREADABLE, ResultsError, load, save
-from dtypebench_results.peers import gemm_side_by_side
+from dtypebench_results import (EXIT_FAILED, EXIT_OK, EXIT_UNREADABLE, ResultsError, save,
+                                use_venv_for)
+from dtypebench_results.peers import gemm_side_by_side, suite_and_out
 
 PRECISIONS = ["f64.f64.f64", "f32.f32.f32", "f32.tf32.f32", "f16.f32.f16", "bf16.f32.bf16",
               "e4m3.f32.bf16", "i8.i32.i32"]
@@ -81,9 +84,9 @@ def rows_for(name: str, times: list[float], flops: float, reps: int) -> list[dic
     return out
 
 
-def compare(doc: dict[str, Any], suite_path: Path) -> list[str]:
+def compare(doc: dict[str, Any], suite: dict[str, Any]) -> list[str]:
     """Markdown rows: ours (gemm/cublaslt) over PyTorch's, same precision, shape, layout, threads."""
-    return gemm_side_by_side(doc, load(suite_path), "PyTorch", "cublaslt", 1e12, "TFLOP/s")
+    return gemm_side_by_side(doc, suite, "PyTorch", "cublaslt", 1e12, "TFLOP/s")
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -100,6 +103,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     except ValueError:
         print(f"torch_gemm: --sizes {args.sizes!r} is not a comma list of integers",
               file=sys.stderr)
+        return EXIT_UNREADABLE
+    try:
+        suite = suite_and_out(args.suite, args.out)
+    except ResultsError as e:
+        print(f"torch_gemm: {e}", file=sys.stderr)
         return EXIT_UNREADABLE
     try:
         import torch
@@ -129,13 +137,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         if args.out:
             save(args.out, doc)
-        if args.suite:
-            print("\n".join(compare(doc, args.suite)))
-    except ResultsError as e:
-        print(f"torch_gemm: {e}", file=sys.stderr)
+    except OSError as e:
+        print(f"torch_gemm: cannot write {args.out}: {e.strerror or e}", file=sys.stderr)
         return EXIT_UNREADABLE
+    if suite is not None:
+        print("\n".join(compare(doc, suite)))
     return EXIT_OK if doc["benchmarks"] else EXIT_FAILED
 
 
 if __name__ == "__main__":
+    use_venv_for("torch", __file__)
     sys.exit(main())

@@ -6,16 +6,21 @@ rule for which row stands for a run, one reading of skips and failures here mean
 and a comparison cannot disagree about the same file. Standard library only, so the suite runs
 without the virtualenv.
 
-- load.py: path -> document, with ResultsError (one line) for anything that is not a result,
-  and the atomic write back;
+- load.py: path -> document, with ResultsError (one line) for anything that is not a result
+  (load_run: or not this suite's), the check of an output path, and the atomic write back;
 - rows.py: names, dispositions, the representative row of a run, picking rows, rates;
 - derive.py: the derived entries (ratios, break-evens, plateaus) over a whole merged run;
 - compare.py, report.py: the commands scripts/compare and scripts/report (report imports
   matplotlib only when it draws).
+A command that needs a module the system python lacks hands itself over to .venv (use_venv_for).
 """
 from __future__ import annotations
 
+import importlib.util
+import os
 import signal
+import sys
+from pathlib import Path
 from typing import Callable
 
 # What an exit status means, the same in every script (and in the binary):
@@ -35,8 +40,24 @@ def command(main: "Callable[[], int]") -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     return main()
 
+
+VENV_PYTHON = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "python"
+
+
+def use_venv_for(module: str, script: str) -> None:
+    """Re-runs script with its arguments under the repo's .venv/bin/python (scripts/setup.sh makes
+    it) when this python lacks module; once: under it, a missing module is the script's to
+    report."""
+    if importlib.util.find_spec(module) is not None or not VENV_PYTHON.exists():
+        return
+    if os.environ.get("DTYPEBENCH_IN_VENV"):
+        return
+    os.environ["DTYPEBENCH_IN_VENV"] = "1"
+    os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), script, *sys.argv[1:]])
+
 from .derive import DERIVATIONS, Derived, derive, with_derived
-from .load import ResultsError, context_of, load, read_json, save, validate
+from .load import (ResultsError, check_output, context_of, dtypebench_run, load, load_run,
+                   read_json, same_file, save, validate)
 from .rows import (DEFAULT_DTYPE_ORDER, RATE_COUNTERS, BenchName, counters, disposition,
                    dtype_order, is_derived, is_error, is_skip, name_of, not_verified, parse_name,
                    rate, rates, representative, run_name, seconds, select)
@@ -44,8 +65,8 @@ from .rows import (DEFAULT_DTYPE_ORDER, RATE_COUNTERS, BenchName, counters, disp
 __all__ = [
     "command", "EXIT_OK", "EXIT_FAILED", "EXIT_UNREADABLE", "EXIT_INTERRUPTED", "BenchName",
     "DEFAULT_DTYPE_ORDER", "DERIVATIONS", "Derived", "RATE_COUNTERS", "ResultsError",
-    "context_of", "counters", "derive", "disposition", "dtype_order", "is_derived",
-    "is_error", "is_skip", "load", "name_of", "not_verified", "parse_name", "rate", "rates",
-    "read_json", "representative", "run_name", "save", "seconds", "select", "validate",
-    "with_derived",
+    "check_output", "context_of", "counters", "derive", "disposition", "dtype_order",
+    "dtypebench_run", "is_derived", "is_error", "is_skip", "load", "load_run", "name_of",
+    "not_verified", "parse_name", "rate", "rates", "read_json", "representative", "run_name",
+    "same_file", "save", "seconds", "select", "use_venv_for", "validate", "with_derived",
 ]

@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from . import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE, command
-from .load import ResultsError, context_of, load, save
+from .load import ResultsError, check_output, context_of, load, save
 from .rows import Row, disposition, number, parse_name, rate, run_name, seconds
 
 MIN_SAMPLES = 3  # per side; below it a U test means nothing
@@ -494,6 +494,14 @@ def fraction(text: str) -> float:
     return x
 
 
+def level(text: str) -> float:
+    """A significance level: a fraction strictly between 0 and 1 (at 1 or more every p passes)."""
+    x = fraction(text)
+    if not 0 < x < 1:
+        raise argparse.ArgumentTypeError(f"must be above 0 and below 1: {text!r}")
+    return x
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="compare", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -507,8 +515,8 @@ def parser() -> argparse.ArgumentParser:
                    help="divide each sample by the reference's from the same file and repetition; "
                         "REF is a regex for the reference's whole run_name, {key} filled from "
                         "the benchmark's own name keys")
-    p.add_argument("--alpha", type=fraction, default=0.05,
-                   help="significance level of the U test (default 0.05)")
+    p.add_argument("--alpha", type=level, default=0.05,
+                   help="significance level of the U test, in (0, 1) (default 0.05)")
     p.add_argument("--threshold", type=fraction, default=0.05,
                    help="the smallest change that counts: 0.05 or 5%% (the default)")
     p.add_argument("--k", type=fraction, default=2.0,
@@ -565,6 +573,9 @@ def compare_files(args: argparse.Namespace, contender: list[str]) -> int:
     s = Settings(args.counter, args.normalize, args.alpha, args.threshold, args.k, args.max_cv,
                  args.per_run)
     try:
+        for out in (args.out, args.json):
+            if out:  # before any input is read: writing an input would replace it
+                check_output(out, [*args.base, *contender])
         report = run(args.base, contender, s, args.allow_mixed)
         text = markdown(report)
         if args.out:

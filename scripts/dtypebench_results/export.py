@@ -7,7 +7,8 @@ Rows: one per benchmark that ran (rows.representative: its median aggregate, or 
 repetition its median iteration), file by file in each file's order. Skipped and failed benchmarks
 are not rows, nor are the derived entries (ratios over other rows; scripts/report shows them).
 
---csv: a header line, then one line per row, the columns in this order:
+--csv: a header line, then one line per row (--csv - writes them to stdout), the columns in this
+order:
   file, machine, commit, date   the input's file name and its context (git_commit in full);
   name, family, variant         the run name and its first two parts;
   <keys>                        every key:value of the names (dtype, level, n, threads, ...) in the
@@ -55,7 +56,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
 from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE, command
-from .load import ResultsError, context_of, load
+from .load import ResultsError, check_output, context_of, load_run
 from .report import fmt, headline, machine, write_atomic
 from .rows import (RATE_COUNTERS, Row, counters, disposition, is_derived, name_of, number, rate,
                    representative, run_name, seconds)
@@ -83,7 +84,7 @@ class Entry:
 
 def read(path: str) -> list[Entry]:
     """The rows of one input that ran and are not derived; ResultsError when it is no result."""
-    doc = load(path)
+    doc = load_run(path)
     rows = doc["benchmarks"]
     try:
         reps = representative(rows)  # sorts by real_time
@@ -169,7 +170,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="export", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", metavar="RUN.json", help="dtypebench results")
-    p.add_argument("--csv", metavar="OUT.csv", help="write the CSV table here")
+    p.add_argument("--csv", metavar="OUT.csv", help="write the CSV table here (-: stdout)")
     p.add_argument("--github-benchmark", metavar="OUT.json",
                    help="write github-action-benchmark's custom-tool JSON here")
     p.add_argument("--metric", choices=sorted(TOOLS), default="rate",
@@ -183,6 +184,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = p.parse_args(argv)
     if not args.csv and not args.github_benchmark:
         p.error("nothing to write: give --csv OUT.csv, --github-benchmark OUT.json or both")
+    for out in (args.csv if args.csv != "-" else None, args.github_benchmark):
+        if out:
+            try:  # an input given as an output would be replaced by the export of itself
+                check_output(out, args.runs)
+            except ResultsError as e:
+                print(f"export: {e}", file=sys.stderr)
+                return EXIT_UNREADABLE
     status = EXIT_OK
     entries: list[Entry] = []
     for path in args.runs:
@@ -197,7 +205,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     done = []
     out = args.csv
     try:
-        if args.csv:
+        if args.csv == "-":
+            sys.stdout.write(csv_text(entries))
+        elif args.csv:
             write_atomic(Path(args.csv), csv_text(entries).encode("utf-8"))
             done.append(f"{args.csv} ({len(entries)} rows)")
         if args.github_benchmark:
@@ -220,8 +230,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except OSError as e:
         print(f"export: cannot write {out}: {e.strerror or e}", file=sys.stderr)
         return EXIT_UNREADABLE
-    if done:
-        print("export: " + "; ".join(done))
+    if done:  # beside a CSV on stdout, on stderr
+        print("export: " + "; ".join(done), file=sys.stderr if args.csv == "-" else sys.stdout)
     return status
 
 

@@ -59,7 +59,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE, command
 from .compare import RATE_UNITS, Settings, format_value, fraction
-from .load import ResultsError, context_of, load
+from .load import ResultsError, context_of, load_run
 from .rows import (RATE_COUNTERS, Row, counters, is_error, number, parse_name, representative,
                    run_name, seconds)
 
@@ -674,7 +674,7 @@ def add(args: argparse.Namespace) -> int:
     with Store(args.db, create=True) as store:
         for path in args.runs:
             try:
-                values = run_values(load(path), path, commit_date)
+                values = run_values(load_run(path), path, commit_date)
             except (ResultsError, HistoryError) as e:
                 print(f"history: {e}; not stored", file=sys.stderr)
                 bad += 1

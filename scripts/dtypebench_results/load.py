@@ -11,7 +11,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Iterable, Union
 
 PathLike = Union[str, Path]
 
@@ -60,6 +60,64 @@ def validate(doc: Any, path: PathLike = "") -> dict[str, Any]:
 def load(path: PathLike) -> dict[str, Any]:
     """A result document read from path; ResultsError when it is not one."""
     return validate(read_json(path), path)
+
+
+# the outside references' runs (scripts/numpy_ref.py, numpy_gemm.py, torch_gemm.py) say so in their
+# context's "library"; the dtypebench binary writes git_commit, and run_suite keeps its context
+REFERENCE_LIBRARIES = ("numpy", "torch")
+
+
+def dtypebench_run(doc: dict[str, Any], path: PathLike = "") -> dict[str, Any]:
+    """doc itself when this suite wrote it: a context with the binary's git_commit (the rule
+    history adds runs by) or an outside reference's library; another program's Google Benchmark
+    JSON has neither and is refused with ResultsError."""
+    context = context_of(doc)
+    commit = context.get("git_commit")
+    if (isinstance(commit, str) and commit.strip()) or \
+            context.get("library") in REFERENCE_LIBRARIES:
+        return doc
+    raise ResultsError(path, "not a dtypebench run (no git_commit in its context: another "
+                             "program's Google Benchmark output?)")
+
+
+def load_run(path: PathLike) -> dict[str, Any]:
+    """A result this suite wrote, read from path; ResultsError otherwise (load, dtypebench_run)."""
+    return dtypebench_run(load(path), path)
+
+
+def same_file(a: PathLike, b: PathLike) -> bool:
+    """Whether two paths name one file (a link or another spelling of it too)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist yet
+        return Path(a).resolve() == Path(b).resolve()
+
+
+def check_output(path: PathLike, inputs: Iterable[PathLike] = ()) -> None:
+    """ResultsError (one line) when an output file cannot go to path, found before any work: path
+    is one of inputs (writing it would replace that input), a directory, or in a folder that cannot
+    be written (read-only, no permission). The folder is tried by making a file in it, which
+    permission bits alone do not tell for root; folders that do not exist yet are made by save()
+    and judged by the nearest one that does."""
+    out = Path(path)
+    for other in inputs:
+        if same_file(out, other):
+            also = "" if str(other) == str(path) else f" ({other})"
+            raise ResultsError(path, f"is also an input{also}; writing it would replace it: give "
+                                     "another output file")
+    if out.is_dir():
+        raise ResultsError(path, "is a directory; give a file name")
+    folder = out.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ResultsError(path, f"cannot make its folder: {folder} is not a directory")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=out.name + ".", suffix=".probe", dir=folder)
+    except OSError as e:
+        raise ResultsError(path, f"cannot write in {folder}: {e.strerror or e}") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def strict(value: Any) -> Any:

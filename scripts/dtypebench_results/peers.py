@@ -1,11 +1,22 @@
 """An outside reference's GEMM rows (NumPy's, PyTorch's) beside the suite's, as Markdown."""
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Optional
 
+from .load import check_output, load_run
 from .rows import parse_name, representative, run_name
 
 MATCH = ("precision", "m", "n", "k", "layout", "threads")  # absent keys match absent keys
+
+
+def suite_and_out(suite: Optional[Path], out: Optional[Path]) -> Optional[dict[str, Any]]:
+    """The --suite run to compare with (None without one), once --out is known to be writable and
+    not that run: ResultsError (one line) before any benchmark, not after it."""
+    doc = load_run(suite) if suite else None
+    if out:
+        check_output(out, [suite] if suite else [])
+    return doc
 
 
 def gemm_side_by_side(peer: dict[str, Any], suite: dict[str, Any], peer_label: str,

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE, command
-from .load import ResultsError, context_of, load
+from .load import ResultsError, context_of, load_run
 from .rows import (Row, counters, disposition, dtype_order, is_derived, name_of, parse_name,
                    rate, representative, run_name, seconds)
 
@@ -806,7 +806,7 @@ def read_runs(paths: Sequence[str]) -> list[Run]:
     """The inputs as runs; ResultsError for a file that is not a result or has no benchmarks."""
     runs = []
     for path in paths:
-        doc = load(path)
+        doc = load_run(path)
         if not doc["benchmarks"]:
             raise ResultsError(path, "the benchmarks list is empty: nothing to report")
         if not all(isinstance(b.get("name", b.get("run_name")), str) for b in doc["benchmarks"]):

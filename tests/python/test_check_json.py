@@ -164,3 +164,17 @@ def test_many_problems_are_capped(tmp_path: Path, capsys: pytest.CaptureFixture)
     assert check_json.main([str(write(tmp_path, doc))]) == 1
     err = capsys.readouterr().err.splitlines()
     assert len(err) == check_json.MAX_PROBLEMS_SHOWN + 1 and "30 more problems" in err[-1]
+
+
+@pytest.mark.parametrize("key", ["real_time", "bytes", "cpu_time", "flops"])
+def test_nan_and_infinity_in_a_time_or_a_rate_fail(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture,
+                                                   key: str) -> None:
+    doc = copy.deepcopy(GOOD)
+    doc["benchmarks"][0][key] = float("nan")  # json.dumps writes NaN and Infinity as Python does
+    doc["benchmarks"][4][key] = float("inf")
+    assert check_json.main([str(write(tmp_path, doc))]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"{tmp_path / 'result.json'}: {NAME}_median: {key} = nan, not a finite number",
+                   f"{tmp_path / 'result.json'}: baseline/triad/dtype:f64/level:DRAM/threads:2: "
+                   f"{key} = inf, not a finite number"]

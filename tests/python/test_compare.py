@@ -348,6 +348,30 @@ def test_bad_usage_exits_2(args: list[str], says: str) -> None:
     assert "Traceback" not in p.stderr and says in p.stderr
 
 
+@pytest.mark.parametrize("alpha", ["2", "1", "0", "100%", "-0.5"])
+def test_alpha_outside_0_1_is_refused(tmp_path: Path, alpha: str) -> None:
+    a = good(tmp_path)
+    p = run("--alpha", alpha, a, "--", a)
+    assert p.returncode == EXIT_UNREADABLE and "Traceback" not in p.stderr
+    assert p.stderr.strip().splitlines()[-1].startswith("compare: error: argument --alpha: must")
+    assert run("--alpha", "0.5", a, "--", a).returncode == EXIT_OK
+
+
+@pytest.mark.parametrize("option", ["--out", "--json"])
+def test_an_output_that_is_an_input_is_refused(tmp_path: Path, option: str) -> None:
+    a, b = good(tmp_path, "a.json"), good(tmp_path, "b.json")
+    link = tmp_path / "link.json"
+    link.symlink_to(b)
+    before = {f: Path(f).read_bytes() for f in (a, b)}
+    for out in (a, b, str(tmp_path / "sub" / ".." / "a.json"), str(link)):
+        if out.endswith("a.json"):
+            (tmp_path / "sub").mkdir(exist_ok=True)
+        p = run(option, out, a, "--", b)
+        assert p.returncode == EXIT_UNREADABLE
+        assert one_line(p).startswith(f"compare: {out}: is also an input")
+    assert {f: Path(f).read_bytes() for f in (a, b)} == before
+
+
 def test_without_scipy_it_says_so(tmp_path: Path) -> None:
     fake = tmp_path / "scipy"
     fake.mkdir()

@@ -42,7 +42,8 @@ def numpy_doc() -> dict[str, Any]:
     b += entries("numpy/byteswap/width:4/path:numpy/n:65536/level:L2/threads:1", 10.0)
     b += entries("numpy/byteswap/width:8/path:numpy/n:8388608/level:DRAM/threads:1", None,
                  time_us=3000.0)
-    return {"context": {"hostname": "vm", "numpy_version": "2.4.6", "cpu_model": "Fake CPU"},
+    return {"context": {"hostname": "vm", "library": "numpy", "numpy_version": "2.4.6",
+                        "cpu_model": "Fake CPU"},
             "benchmarks": b}
 
 
@@ -76,7 +77,8 @@ def suite_doc() -> dict[str, Any]:
               "run_name": "convert/cast/src:u8/dst:f32/path:simd/n:26843545/level:DRAM/threads:2",
               "run_type": "iteration", "error_occurred": True,
               "error_message": "skip: no AVX2"})
-    return {"context": {"hostname": "vm", "cpu_model": "Fake CPU", "cpu_cores": "2"},
+    return {"context": {"hostname": "vm", "cpu_model": "Fake CPU", "cpu_cores": "2",
+                        "git_commit": "abc123"},
             "benchmarks": b}
 
 

@@ -191,7 +191,7 @@ def test_nothing_to_export(tmp_path: Path) -> None:
     p = run_cli(str(bad), str(tmp_path / "missing.json"), "--csv", str(out))
     assert p.returncode == EXIT_UNREADABLE and "Traceback" not in p.stderr
     assert p.stderr.count("\n") == 3 and "nothing written" in p.stderr
-    skipped = write(tmp_path / "skipped.json", {"benchmarks": [
+    skipped = write(tmp_path / "skipped.json", {"context": CTX, "benchmarks": [
         it("transfer/h2d/n:8/real_time", 0.0, label="skipped: no CUDA device")]})
     p = run_cli(str(skipped), "--csv", str(out))
     assert p.returncode == EXIT_UNREADABLE
@@ -200,7 +200,7 @@ def test_nothing_to_export(tmp_path: Path) -> None:
 
 
 def test_no_rate_and_unwritable_outputs(tmp_path: Path) -> None:
-    timed = write(tmp_path / "timed.json", {"benchmarks": [it(TIMED, 1.0)]})
+    timed = write(tmp_path / "timed.json", {"context": CTX, "benchmarks": [it(TIMED, 1.0)]})
     gh = tmp_path / "out.json"
     p = run_cli(str(timed), "--github-benchmark", str(gh))
     assert p.returncode == EXIT_UNREADABLE
@@ -211,6 +211,22 @@ def test_no_rate_and_unwritable_outputs(tmp_path: Path) -> None:
     assert p.returncode == EXIT_UNREADABLE
     assert one_line(p).startswith(f"export: cannot write {tmp_path / 'no' / 'such' / 'dir.csv'}")
     assert list(tmp_path.iterdir()) == [timed]  # no temporary file left
+
+
+def test_csv_to_stdout_and_an_output_that_is_an_input(tmp_path: Path) -> None:
+    run = write(tmp_path / "run.json", fixture_run())
+    before = run.read_bytes()
+    p = subprocess.run([sys.executable, str(ROOT / "scripts" / "export"), str(run), "--csv", "-"],
+                       capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert p.returncode == EXIT_OK, p.stderr
+    header, *rows = p.stdout.splitlines()
+    assert header.startswith("file,machine,commit,date,name") and len(rows) == 3
+    assert not (tmp_path / "-").exists()
+    for option in ("--csv", "--github-benchmark"):
+        p = run_cli(str(run), option, str(run))
+        assert p.returncode == EXIT_UNREADABLE
+        assert one_line(p).startswith(f"export: {run}: is also an input")
+    assert run.read_bytes() == before and sorted(tmp_path.iterdir()) == [run]
 
 
 def test_usage() -> None:

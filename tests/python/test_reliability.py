@@ -144,3 +144,43 @@ def test_non_utf8_input_to_the_results_commands(tmp_path: Path, script: str,
     assert p.returncode == 2, p.stderr
     assert "Traceback" not in p.stderr
     assert "not UTF-8" in p.stderr
+
+
+# another program's Google Benchmark output: a context without the binary's git_commit
+FOREIGN = {"context": {"date": "2026-12-02T10:00:00+00:00", "host_name": "ci", "executable":
+                       "./other_bench", "num_cpus": 2, "library_build_type": "release"},
+           "benchmarks": [dict(OK_ROW, label="")]}
+
+
+@pytest.mark.parametrize("script,args", [
+    ("derive", ["{f}"]),
+    ("report", ["{f}", "-o", "{d}/report", "--no-plots"]),
+    ("claims", ["{f}"]),
+    ("export", ["{f}", "--csv", "{d}/out.csv"]),
+    ("compare_numpy.py", ["{f}", "{f}"]),
+    ("history", ["add", "{f}", "--db", "{d}/history.sqlite"]),
+])
+def test_a_google_benchmark_file_of_another_program_is_refused(tmp_path: Path, script: str,
+                                                               args: list[str]) -> None:
+    f = tmp_path / "other.json"
+    f.write_text(json.dumps(FOREIGN))
+    before = f.read_bytes()
+    p = run(script, *[a.format(f=f, d=tmp_path) for a in args])
+    assert p.returncode == 2, p.stdout + p.stderr
+    name = script.removesuffix(".py")
+    # export names each input it leaves out, then says that nothing was left to write
+    line = p.stderr.splitlines()[0] if script == "export" else one_line(p)
+    assert line.startswith(f"{name}: {f}: not a dtypebench run (no git_commit")
+    assert "Traceback" not in p.stderr
+    assert f.read_bytes() == before
+    assert {x.name for x in tmp_path.iterdir()} <= {f.name, "history.sqlite"}  # nothing written
+
+
+def test_the_suites_own_files_are_runs() -> None:
+    from dtypebench_results import ResultsError, dtypebench_run
+    for context in ({"git_commit": "abc"}, {"library": "numpy"}, {"library": "torch"}):
+        doc = {"context": context, "benchmarks": []}
+        assert dtypebench_run(doc) is doc
+    for context in ({}, {"git_commit": " "}, {"library": "other"}):
+        with pytest.raises(ResultsError, match="not a dtypebench run"):
+            dtypebench_run({"context": context, "benchmarks": []}, "x.json")

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import pytest
-from result_rows import agg, it
+from result_rows import agg, it, one_line
 
 import check_json  # scripts/ is on the path (pytest.ini)
 import run_suite
@@ -262,17 +263,22 @@ def test_missing_binary_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureF
     assert "not found" in capsys.readouterr().err
 
 
-def test_interrupt_keeps_finished_families(fake: dict[str, Any]) -> None:
-    env = dict(os.environ, FAKE_PLAN=json.dumps({"b": "hang"}))
+def start_hanging(fake: dict[str, Any], **env: str) -> tuple[subprocess.Popen, int]:
+    """run_suite as its own process, its family b hanging: (the suite, b's pid) once b runs."""
     proc = subprocess.Popen([sys.executable, str(SCRIPT), "--binary", str(fake["binary"]),
-                             "--out", str(fake["out"])], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                             "--out", str(fake["out"])],
+                            env=dict(os.environ, FAKE_PLAN=json.dumps({"b": "hang"}), **env),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     marker = fake["tmp"] / "marker"
     deadline = time.monotonic() + 30
     while not marker.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert marker.exists(), "the hanging family never started"
-    child = int(marker.read_text())
+    return proc, int(marker.read_text())
+
+
+def test_interrupt_keeps_finished_families(fake: dict[str, Any]) -> None:
+    proc, child = start_hanging(fake)
 
     # while b runs, the file already holds a's results and says what has not run yet
     doc = json.loads(fake["out"].read_text())
@@ -476,3 +482,203 @@ def test_precision_table_from_gemm_derived_rows() -> None:
     assert "base" in lines[1] and "93%" in lines[2]
     assert "8.00x" in lines[2] and "2.9e-03" in lines[2]
     assert run_suite.precision_table([]) == []
+
+
+# ---- outputs that cannot be written, families named twice, a killed suite ----------------------
+
+
+def refused_before_running(fake: dict[str, Any], capsys: pytest.CaptureFixture,
+                           *args: str) -> str:
+    """run_suite's one line for arguments it must refuse before any family runs."""
+    code = run_suite.main(["--binary", str(fake["binary"]), *args])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert not (fake["tmp"] / "log.jsonl").exists(), "a family ran"
+    return err[0]
+
+
+def test_an_output_directory_is_refused_before_anything_runs(fake: dict[str, Any],
+                                                            capsys: pytest.CaptureFixture) -> None:
+    line = refused_before_running(fake, capsys, "--out", str(fake["tmp"]))
+    assert line == f"run_suite: {fake['tmp']}: is a directory; give a file name"
+
+
+def test_an_unwritable_output_is_refused_before_anything_runs(fake: dict[str, Any],
+                                                             capsys: pytest.CaptureFixture) -> None:
+    # root writes through permission bits; /sys takes no new files even from root
+    line = refused_before_running(fake, capsys, "--out", "/sys/dtypebench-test.json")
+    assert line.startswith("run_suite: /sys/dtypebench-test.json: cannot write in /sys: ")
+
+
+def test_a_read_only_filesystem_is_refused_before_anything_runs(
+        fake: dict[str, Any], capsys: pytest.CaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import tempfile
+
+    def read_only(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)  # every new file there fails
+    line = refused_before_running(fake, capsys, "--out", str(fake["out"]))
+    assert line == (f"run_suite: {fake['out']}: cannot write in {fake['tmp']}: "
+                    "Read-only file system")
+
+
+def test_characterize_checks_the_output_before_it_installs_or_builds(tmp_path: Path) -> None:
+    # stand-ins for the first tools setup runs: each leaves a mark, and cmake stops the build
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("dpkg-query", "cmake", "apt-get"):
+        (bin_dir / tool).write_text(f"#!/bin/sh\necho {tool} >> {tmp_path / 'setup-ran'}\n"
+                                    "echo 'install ok installed'\n"
+                                    + ("exit 1\n" if tool == "cmake" else ""))
+        (bin_dir / tool).chmod(0o755)
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}",
+               DTYPEBENCH_BUILD_DIR=str(tmp_path / "build"))
+    for args, why in ((["--out", str(tmp_path)], "is a directory"),
+                      (["--out", "/sys/x.json"], "cannot write in /sys"),
+                      (["--family", "baseline,baseline"], "names 'baseline' twice")):
+        p = subprocess.run([str(ROOT / "scripts" / "characterize"), "--smoke", *args],
+                           capture_output=True, text=True, env=env, timeout=120, check=False)
+        assert p.returncode == 2, p.stdout + p.stderr
+        assert why in one_line(p)
+        assert not (tmp_path / "setup-ran").exists(), "setup ran before the check"
+
+
+def test_a_family_named_twice_is_refused(fake: dict[str, Any],
+                                         capsys: pytest.CaptureFixture) -> None:
+    line = refused_before_running(fake, capsys, "--out", str(fake["out"]), "--family", "a,b,a")
+    assert line == "run_suite: --family names 'a' twice; give each family once"
+
+
+@pytest.mark.parametrize("error,beside", [("ENOSPC", True), ("ENOSPC", False),
+                                          ("EROFS", False)])
+def test_a_write_that_fails_mid_run_keeps_the_good_file_and_says_where_the_rest_is(
+        fake: dict[str, Any], capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch,
+        error: str, beside: bool) -> None:
+    # after family a the disk fills (or goes read-only): for the --out file alone, or for its
+    # whole folder, when the fallback goes to the temp folder
+    import errno
+    import tempfile
+    spare = fake["tmp"] / "spare"
+    spare.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spare))
+    real_save, calls = run_suite.save, []
+
+    def failing_save(path: Path, doc: dict[str, Any]) -> None:
+        calls.append(Path(path))
+        blocked = Path(path) == fake["out"] if beside else Path(path).parent == fake["out"].parent
+        if len(calls) > 2 and blocked:  # the start and family a went through
+            raise OSError(getattr(errno, error), os.strerror(getattr(errno, error)))
+        real_save(path, doc)
+    monkeypatch.setattr(run_suite, "save", failing_save)
+    code = run_suite.main(["--binary", str(fake["binary"]), "--out", str(fake["out"])])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert families_run(json.loads(fake["out"].read_text())) == {"a": "ok"}  # the last good one
+    fallback = (fake["out"].parent if beside else spare) / f"result.fallback-{os.getpid()}.json"
+    assert families_run(json.loads(fallback.read_text())) == {"a": "ok", "b": "ok", "c": "ok"}
+    lines = err.strip().splitlines()
+    assert lines == [f"run_suite: cannot write {fake['out']}: {os.strerror(getattr(errno, error))}"
+                     f"; it keeps the run up to family a; the whole run goes to {fallback}"]
+    assert f"every result: {fallback}" in out and "Traceback" not in out + err
+    assert not list(fake["out"].parent.glob("*.partial.json"))
+
+
+def alive(pid: int) -> bool:
+    """Whether pid runs (a zombie, dead but not yet reaped by its new parent, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_killed_suite_takes_its_family_with_it(fake: dict[str, Any]) -> None:
+    proc, child = start_hanging(fake, TMPDIR=str(fake["tmp"]))  # its temp folder in the test's
+    proc.kill()  # SIGKILL: run_suite cannot stop the child itself
+    proc.communicate(timeout=10)
+    deadline = time.monotonic() + 5
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if alive(child):
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the family's process outlived the suite killed by SIGKILL")
+
+
+def test_temp_dirs_of_dead_suites_are_removed_at_the_next_start(
+        fake: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+    tmp = fake["tmp"] / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = tmp / f"dtypebench-{int(gone.stdout)}-abc123"  # its process has exited
+    live = tmp / f"dtypebench-{os.getpid()}-def456"  # a suite running now (this process)
+    other = tmp / "dtypebench-notes"  # not a suite's
+    for d in (dead, live, other):
+        d.mkdir()
+        (d / "a.json").write_text("{}")
+    code, _ = run(fake, plan={})
+    assert code == 0
+    assert not dead.exists() and live.exists() and other.exists()
+    assert sorted(p.name for p in tmp.iterdir()) == sorted([live.name, other.name])
+
+
+def test_summary_of_a_quick_run_fits_a_screen_with_its_columns_apart() -> None:
+    doc = run_suite.load(ROOT / "reports" / "vm-epyc-2026-12-02-quick.json")
+    text = run_suite.summarize(doc, "r.json")
+    assert len(text.splitlines()) <= 40, text
+    assert_columns_apart(text)
+    assert "layout/derived" in text and "every result: r.json" in text
+    # values of any width stay apart: a share of 15409%, a rate of 123456 GB/s
+    for b in doc["benchmarks"]:
+        if b.get("share_of_fma_peak") is not None:
+            b["share_of_fma_peak"] = 154.09
+            b["share_of_baseline_fma_peak"] = 154.09
+        if b.get("bytes") is not None and run_suite.run_name(b).startswith("baseline/read"):
+            b["bytes"] = 1.23456e14
+    wide = run_suite.summarize(doc, "r.json")
+    assert "15409%" in wide and "1.23e+05" in wide
+    assert_columns_apart(wide)
+
+
+def summary_tables(text: str) -> list[list[str]]:
+    """The tables of a summary, each its header line and rows: the rates (after their title, to
+    "... N more rows"), each derived table (a family/derived line, then its indented rows) and
+    the GEMM precisions (after their title)."""
+    tables: list[list[str]] = []
+    current: Optional[list[str]] = None
+    for line in text.splitlines():
+        starts_table = line.endswith("(GF: GFLOP/s; !: not verified)") or line.startswith(
+            "gemm, largest square shape")
+        if starts_table or line.startswith(("...", "  ...", "results:")):
+            current = None
+        if "/derived" in line.split(" ")[0]:
+            current = [line]
+            tables.append(current)
+        elif current is not None:
+            if current and "/derived" in current[0] and not line.startswith("  "):
+                current = None
+            else:
+                current.append(line)
+        if starts_table:
+            current = []
+            tables.append(current)
+    return tables
+
+
+def assert_columns_apart(text: str) -> None:
+    """Each table's columns are apart: the positions blank in every line of it (header and rows)
+    split it into as many columns as its header names (plus the unnamed one of the rate table's
+    row names), so no two cells run together, whatever their width."""
+    tables = summary_tables(text)
+    assert len(tables) >= 3, text
+    for table in tables:
+        width = max(map(len, table))
+        blank = [all(len(line) <= i or line[i] == " " for line in table) for i in range(width)]
+        columns = sum(1 for i in range(width) if not blank[i] and (i == 0 or blank[i - 1]))
+        named = len(re.findall(r"x f\d+|\S+", table[0]))  # "x f64": one column
+        expected = named + (table[0][0] == " ")  # the rates' header leaves the names' unnamed
+        assert columns == expected, "\n".join(table)
