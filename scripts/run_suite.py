@@ -610,7 +610,10 @@ def family_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
         out.append("--quick")
     if args.smoke:
         out.extend(SMOKE_ARGS)
-    return out + extra  # later flags win, so the user's extra arguments override the smoke ones
+    # the user's extra arguments override --quick's and the smoke ones: the binary refuses an
+    # option given twice, so an option the extras give is dropped from these
+    given = {a.split("=", 1)[0] for a in extra}
+    return [a for a in out if a.split("=", 1)[0] not in given] + extra
 
 
 def run_suite(args: argparse.Namespace, extra: list[str]) -> int:

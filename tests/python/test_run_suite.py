@@ -246,8 +246,18 @@ def test_smoke_and_extra_arguments_reach_every_family(fake: dict[str, Any]) -> N
     assert [c[0] for c in calls] == ["--family=a", "--family=b"]
     for c in calls:
         assert "--quick" in c and "--levels=L1" in c and "--benchmark_repetitions=1" in c
-        assert c.index("--threads=1") > c.index("--levels=L1")  # later flags win
+        assert c.index("--threads=1") > c.index("--levels=L1")
         assert "--benchmark_out_format=json" in c
+
+
+def test_extra_arguments_replace_the_smoke_ones_the_binary_takes_once(fake: dict[str, Any]) -> None:
+    # the binary refuses an option given twice: --smoke's --levels=L1 gives way to the user's
+    code, _ = run(fake, "--smoke", "--family", "a", "--", "--levels=L2", "--quick", plan={})
+    assert code == 0
+    calls = [json.loads(line) for line in (fake["tmp"] / "log.jsonl").read_text().splitlines()]
+    names = [a.split("=", 1)[0] for a in calls[0]]
+    assert len(names) == len(set(names)), calls[0]
+    assert "--levels=L2" in calls[0] and "--levels=L1" not in calls[0]
 
 
 def test_reserved_extra_arguments_are_refused(fake: dict[str, Any]) -> None:
