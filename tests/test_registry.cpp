@@ -337,6 +337,37 @@ TEST(CudaCheck, ThrowsWithFileLineAndTheLibrarysMessage) {
 #endif
 }
 
+// Every declared case can be made at every point of its spec, CPU and GPU (on a stand-in with the
+// H200's L2): a case reads its axes in its members' initializers, so a key its spec does not give
+// (a fixed variant read as p["variant"]) throws there, before any GPU work, on the device alone.
+TEST(Registry, EveryCaseIsMadeAtEveryPoint) {
+  class H200 : public StandIn {
+   public:
+    size_t l2_bytes() const override { return 62914560; }
+  } dev;
+  set_device(&dev);
+  for (bool quick : {true, false}) {
+    Config cfg = small_config();
+    cfg.quick = quick;
+    for (const Family& f : families())
+      for (const Option& o : f.options)
+        cfg.options[o.name] = quick && !o.quick_def.empty() ? o.quick_def : o.def;
+    size_t made = 0;
+    for (const Family& f : families())
+      for (const Spec& s : f.specs)
+        for (const auto& [name, p] : expand(f.name, s, cfg)) {
+          try {
+            EXPECT_TRUE(s.make(p)) << name;
+            ++made;
+          } catch (const std::exception& e) {
+            ADD_FAILURE() << name << ": " << e.what();
+          }
+        }
+    EXPECT_GT(made, 300u);
+  }
+  set_device(nullptr);
+}
+
 // The GPU benchmarks of the committed H200 run (whose names the binary cannot list here): every
 // one is still declared, with the same name, for a device with the H200's L2.
 TEST(Registry, GpuNamesOfTheCommittedH200RunAreStillDeclared) {
