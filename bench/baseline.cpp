@@ -159,16 +159,23 @@ const FamilyRegistrar reg{{"baseline",
                            {}}};
 
 #ifdef DTYPEBENCH_HAVE_CUDA
-int gpu_arrays(const std::string& v) { return v == "gpu_read" ? 1 : v == "gpu_triad" ? 3 : 2; }
+enum class GpuStream { D2d, Copy, Read, Triad };
+int gpu_arrays(GpuStream v) { return v == GpuStream::Read ? 1 : v == GpuStream::Triad ? 3 : 2; }
 
 template <class T>
 struct GpuStreamCase : Case {
   void run() override {
-    const T q = static_cast<T>(3);
-    if (v_ == "gpu_memcpy_d2d") cuda::d2d_copy(b_.data(), a_.data(), a_.bytes());
-    if (v_ == "gpu_copy") cuda::copy(a_.data(), b_.data(), n);
-    if (v_ == "gpu_read") partials_ = cuda::read(a_.data(), n, sum_.data());
-    if (v_ == "gpu_triad") cuda::triad(a_.data(), b_.data(), c_.data(), q, n);
+    switch (v_) {
+      case GpuStream::D2d:
+        return cuda::d2d_copy(b_.data(), a_.data(), a_.bytes());
+      case GpuStream::Copy:
+        return cuda::copy(a_.data(), b_.data(), n);
+      case GpuStream::Read:
+        partials_ = cuda::read(a_.data(), n, sum_.data());
+        return;
+      case GpuStream::Triad:
+        return cuda::triad(a_.data(), b_.data(), c_.data(), static_cast<T>(3), n);
+    }
   }
   std::string setup() override {
     Buffer<T> ha = filled<T>(n, 1), hb = filled<T>(n, 2), hc = filled<T>(n, 3);
@@ -195,10 +202,10 @@ struct GpuStreamCase : Case {
     });
   }
   Work work() const override {
-    return streamed(arrays_ * n * sizeof(T), n, v_ == "gpu_triad" ? 2.0 * n : 0);
+    return streamed(arrays_ * n * sizeof(T), n, v_ == GpuStream::Triad ? 2.0 * n : 0);
   }
 
-  const std::string v_ = p["variant"];
+  const GpuStream v_ = p.get<GpuStream>("variant");
   const int arrays_ = gpu_arrays(v_);
   gpu::DeviceBuffer<T> a_, b_, c_;
   gpu::DeviceBuffer<double> sum_;  // per-block partial sums
@@ -239,10 +246,14 @@ std::vector<Spec> gpu_specs() {
       Spec("", Timing::Gpu)
           .with(dtype_axis<double, float>())
           .with(gpu_levels_axis())
-          .with(axis("variant", {"gpu_memcpy_d2d", "gpu_copy", "gpu_read", "gpu_triad"}))
+          .with(axis_of<GpuStream>("variant", {{"gpu_memcpy_d2d", GpuStream::D2d},
+                                               {"gpu_copy", GpuStream::Copy},
+                                               {"gpu_read", GpuStream::Read},
+                                               {"gpu_triad", GpuStream::Triad}}))
           .key("n",
                [](const Point& p) {
-                 return number(p.size("level") / (gpu_arrays(p["variant"]) * p.size("dtype")));
+                 return number(p.size("level") /
+                               (gpu_arrays(p.get<GpuStream>("variant")) * p.size("dtype")));
                })
           .name({"dtype", "level", "n"})
           .cases(typed<GpuStreamCase, double, float>()),

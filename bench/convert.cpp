@@ -357,11 +357,13 @@ struct F16RangeCase : Case {
 
 // promotion: int32 * float32 + float32
 
+enum class Promote { F64Temporaries, F32Temporaries, Fused };
+
 struct PromoteCase : Case {
   // the expression allocates its result, as NumPy does: f64 (8n) or f32 (4n) bytes
   void run() override {
     double probe = 0;
-    if (m_ == "f64_temporaries") {
+    if (m_ == Promote::F64Temporaries) {
       Buffer<double> out(n);  // allocated in the timed loop, as NumPy does (mem::allocate)
       cpu::axpy_promoted_f64(a_.data(), x_.data(), y_.data(), out.data(), n);
       probe = out[n / 2];
@@ -383,7 +385,7 @@ struct PromoteCase : Case {
     for (size_t i = 0; i < n; ++i) a_[i] = static_cast<int32_t>(uniform_at(51, i, -2e9, 2e9));
     // error of every element against an exact (long double) reference
     std::vector<double> got(n);
-    if (m_ == "f64_temporaries") {
+    if (m_ == Promote::F64Temporaries) {
       Buffer<double> out = poisoned<double>(n);
       cpu::axpy_promoted_f64(a_.data(), x_.data(), y_.data(), out.data(), n);
       for (size_t i = 0; i < n; ++i) got[i] = out[i];
@@ -392,7 +394,7 @@ struct PromoteCase : Case {
       eval_f32(out.data());
       for (size_t i = 0; i < n; ++i) got[i] = out[i];
     }
-    const double u = m_ == "f64_temporaries" ? 0x1p-53 : 0x1p-24;
+    const double u = m_ == Promote::F64Temporaries ? 0x1p-53 : 0x1p-24;
     size_t bad = 0;
     for (size_t i = 0; i < n; ++i) {
       const long double want = static_cast<long double>(a_[i]) * x_[i] + y_[i];
@@ -412,12 +414,12 @@ struct PromoteCase : Case {
   }
 
   void eval_f32(float* out) {
-    if (m_ == "fused")
+    if (m_ == Promote::Fused)
       cpu::axpy_fused_f32(a_.data(), x_.data(), y_.data(), out, n);
     else
       cpu::axpy_f32_temporaries(a_.data(), x_.data(), y_.data(), out, n);
   }
-  const std::string m_ = p["method"];
+  const Promote m_ = p.get<Promote>("method");
   Buffer<int32_t> a_;
   Buffer<float> x_, y_;
   double max_rel_err_ = 0;
@@ -590,7 +592,9 @@ std::vector<Spec> cpu_specs() {
           .name({"method", "src", "dst", "n", "level", "threads"})
           .cases(plain<F16RangeCase>()),
       Spec("promote")
-          .with(axis("method", {"f64_temporaries", "f32_temporaries", "fused"}))
+          .with(axis_of<Promote>("method", {{"f64_temporaries", Promote::F64Temporaries},
+                                            {"f32_temporaries", Promote::F32Temporaries},
+                                            {"fused", Promote::Fused}}))
           .sweep()
           .with(axis("expr", {"i32*f32+f32"}))
           .key("n", per_element(16))  // three 4-byte inputs and a 4-byte result
@@ -741,13 +745,15 @@ struct H2dCase : Case {
 // f64 on the host to f32 on the device, end to end: cast on the host then copy 4n bytes; copy 8n
 // bytes then cast on the device; or one kernel reading pinned host memory (zero-copy). Timed on
 // the wall clock (host work included), closed by a device sync.
+enum class CastAt { HostThenCopy, CopyThenDevice, ZeroCopy };
+
 struct H2dCastCase : Case {
   void run() override {
     const double* src = static_cast<const double*>(src_->p);
-    if (pl_ == "host_cast_then_copy") {
+    if (pl_ == CastAt::HostThenCopy) {
       cpu::convert(src, static_cast<float*>(narrow_->p), n, Path::Simd);
       cuda::h2d(d32_.data(), narrow_->p, n * 4);
-    } else if (pl_ == "copy_then_device_cast") {
+    } else if (pl_ == CastAt::CopyThenDevice) {
       cuda::h2d(d64_.data(), src, n * 8);
       cuda::convert(d64_.data(), d32_.data(), n);
     } else {
@@ -758,8 +764,8 @@ struct H2dCastCase : Case {
     const bool pinned = p["memory"] == "pinned";
     src_ = std::make_unique<HostBuf>(n * 8, pinned);
     fill_uniform(static_cast<double*>(src_->p), n, 81, -1e3, 1e3);
-    if (pl_ == "host_cast_then_copy") narrow_ = std::make_unique<HostBuf>(n * 4, pinned);
-    if (pl_ == "copy_then_device_cast") d64_ = gpu::DeviceBuffer<double>(n);
+    if (pl_ == CastAt::HostThenCopy) narrow_ = std::make_unique<HostBuf>(n * 4, pinned);
+    if (pl_ == CastAt::CopyThenDevice) d64_ = gpu::DeviceBuffer<double>(n);
     d32_ = poisoned_device<float>(n);
     run();
     std::vector<float> got(n);
@@ -772,7 +778,7 @@ struct H2dCastCase : Case {
   // bytes: input bytes, so 1 / rate is the end-to-end time per input byte
   Work work() const override { return {8.0 * n, 0, static_cast<double>(n), 0}; }
 
-  const std::string pl_ = p["placement"];
+  const CastAt pl_ = p.get<CastAt>("placement");
   std::unique_ptr<HostBuf> src_, narrow_;
   gpu::DeviceBuffer<double> d64_;
   gpu::DeviceBuffer<float> d32_;
@@ -800,7 +806,9 @@ std::vector<Spec> gpu_specs() {
           .key("n", transfer_n)
           .cases(typed<H2dCase, double, float, half>()),
       Spec("h2d_cast", Timing::GpuWall)
-          .with(axis("placement", {"host_cast_then_copy", "copy_then_device_cast", "zero_copy"}))
+          .with(axis_of<CastAt>("placement", {{"host_cast_then_copy", CastAt::HostThenCopy},
+                                              {"copy_then_device_cast", CastAt::CopyThenDevice},
+                                              {"zero_copy", CastAt::ZeroCopy}}))
           .with(axis("memory", {"pageable", "pinned"}))
           .with(dtype_axis<double>("src"))
           .with(dtype_axis<float>("dst"))

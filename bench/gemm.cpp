@@ -15,7 +15,12 @@ namespace dtypebench::bench {
 namespace {
 
 // the CPU libraries and the precisions each has (the BLAS libraries: OpenBLAS and BLIS)
-const std::vector<std::string> kCpuLibs = {"openblas", "blis", "onednn"};
+enum class CpuLib { OpenBlas, Blis, OneDnn };
+// the libraries as an axis (the variant of the sweeps, "lib" of the error table)
+Axis cpu_libs(const std::string& key) {
+  return axis_of<CpuLib>(
+      key, {{"openblas", CpuLib::OpenBlas}, {"blis", CpuLib::Blis}, {"onednn", CpuLib::OneDnn}});
+}
 const std::vector<std::string> kBlas = {"f64.f64.f64", "f32.f32.f32"};
 const std::vector<std::string> kDnnl = {"f32.f32.f32", "bf16.f32.bf16", "bf16.f32.f32",
                                         "f16.f32.f16", "i8xu8.i32.i32"};
@@ -113,9 +118,9 @@ struct CpuGemmCase : Case {
     pr_ = std::make_unique<GemmProblem>(prec_, shape_);
     c_ = Buffer<char>(pr_->c_bytes());
     std::memset(c_.data(), 0xff, c_.bytes());  // NaN in every float type, -1 in i32
-    if (lib_ == "openblas")
+    if (lib_ == CpuLib::OpenBlas)
       cpu::blas_threads(threads_);
-    else if (lib_ == "blis")
+    else if (lib_ == CpuLib::Blis)
       cpu::blis_threads(threads_);
     else
       dnnl_ = std::make_unique<cpu::DnnlMatmul>(*pr_, c_.data());
@@ -127,7 +132,7 @@ struct CpuGemmCase : Case {
   void run() override {
     if (dnnl_)
       dnnl_->run();
-    else if (lib_ == "openblas")
+    else if (lib_ == CpuLib::OpenBlas)
       cpu::blas_gemm(*pr_, c_.data());
     else
       cpu::blis_gemm(*pr_, c_.data());
@@ -137,10 +142,10 @@ struct CpuGemmCase : Case {
     report_gemm(state, err_, prec_, shape_, "fma", roof_);
   }
   std::string detail() const override {
-    return dnnl_ ? dnnl_->impl() : lib_ == "blis" ? "blis:" + cpu::blis_arch() : lib_;
+    return dnnl_ ? dnnl_->impl() : lib_ == CpuLib::Blis ? "blis:" + cpu::blis_arch() : p["variant"];
   }
 
-  const std::string lib_ = p["variant"];
+  const CpuLib lib_ = p.get<CpuLib>("variant");
   const Precision prec_ = precision_from_name(p["precision"]);
   const GemmShape shape_ = gemm_shape(p.size("m"), p.size("n"), p.size("k"), p["layout"]);
   const int threads_ = static_cast<int>(p.num("threads"));
@@ -163,7 +168,7 @@ std::string cpu_skip(const Point& p) {
 // library x precision, only the pairs a library has
 Spec cpu_spec(const char* what) {
   return Spec("")
-      .with(axis("variant", kCpuLibs))
+      .with(cpu_libs("variant"))
       .with(axis("precision", union_of(kBlas, kDnnl)))
       .from_option("shapes", "gemm-shapes")
       .skip_if(cpu_skip)
@@ -206,14 +211,11 @@ std::vector<Spec> cpu_specs() {
                    "a precision its library lacks"),
       // the error table: m = n = 128, k swept, every precision (the largest thread count)
       Spec("accuracy")
-          .with(axis("lib", kCpuLibs))
+          .with(cpu_libs("lib"))
           .with(axis("precision", union_of(kBlas, kDnnl)))
           .with(option_axis("k", "gemm-k"))
           .with(all_threads_axis())
-          .key("variant",
-               [](const Point& p) {
-                 return Value{p["lib"], 0};
-               })
+          .key("variant", [](const Point& p) { return p.value("lib"); })
           .key("m", constant(128))
           .key("n", constant(128))
           .key("layout",

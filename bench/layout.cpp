@@ -127,12 +127,30 @@ struct StridedCase : Case {
 };
 
 // C->F conversion, or the plain copy of the same bytes (the ceiling it is judged against)
+enum class ToF { None, Naive, Blocked, Copy, CopyNt };
+// the kernel a name (a variant, a pair's subject or ref) stands for, read once per case
+ToF tof_of(const std::string& v) {
+  if (v == "to_fortran_naive") return ToF::Naive;
+  if (v == "to_fortran_blocked") return ToF::Blocked;
+  if (v == "copy") return ToF::Copy;
+  if (v == "copy_nt") return ToF::CopyNt;
+  if (v.empty()) return ToF::None;
+  throw std::logic_error("no C->F kernel named '" + v + "'");
+}
 template <class T>
-void to_fortran(const std::string& v, const T* a, T* b, size_t n) {
-  if (v == "to_fortran_naive") cpu::to_fortran_naive(a, b, n, n);
-  if (v == "to_fortran_blocked") cpu::to_fortran_blocked(a, b, n, n);
-  if (v == "copy") cpu::stream_copy(a, b, n * n);
-  if (v == "copy_nt") cpu::stream_copy_nt(a, b, n * n);
+void to_fortran(ToF v, const T* a, T* b, size_t n) {
+  switch (v) {
+    case ToF::Naive:
+      return cpu::to_fortran_naive(a, b, n, n);
+    case ToF::Blocked:
+      return cpu::to_fortran_blocked(a, b, n, n);
+    case ToF::Copy:
+      return cpu::stream_copy(a, b, n * n);
+    case ToF::CopyNt:
+      return cpu::stream_copy_nt(a, b, n * n);
+    case ToF::None:
+      return;
+  }
 }
 
 // A C->F conversion or a copy; as a pair's subject, beside its reference copy (plain or
@@ -141,12 +159,12 @@ template <class T>
 struct ToFortranCase : Case {
   void run() override { to_fortran(v_, a_.data(), b_.data(), n); }
   std::string setup() override {
-    a_ = filled<T>(n * n, ref_.empty() ? 13 : 18);
+    a_ = filled<T>(n * n, ref_ == ToF::None ? 13 : 18);
     b_ = poisoned<T>(n * n);
-    c_ = poisoned<T>(ref_.empty() ? 0 : n * n);
+    c_ = poisoned<T>(ref_ == ToF::None ? 0 : n * n);
     run();
-    size_t bad = wrong_elements(a_.data(), b_.data(), n, v_ != "copy");
-    if (!ref_.empty()) {
+    size_t bad = wrong_elements(a_.data(), b_.data(), n, v_ != ToF::Copy);
+    if (ref_ != ToF::None) {
       ref();
       bad += wrong_elements(a_.data(), c_.data(), n, false);
     }
@@ -155,12 +173,12 @@ struct ToFortranCase : Case {
   void ref() override { to_fortran(ref_, a_.data(), c_.data(), n); }
   Work work() const override {
     Work w = copy_work(n, sizeof(T));
-    if (!ref_.empty()) w.ref_bytes = w.bytes;
+    if (ref_ != ToF::None) w.ref_bytes = w.bytes;
     return w;
   }
 
-  const std::string v_ = p.has("subject") ? p["subject"] : p["variant"];
-  const std::string ref_ = p.has("ref") ? p["ref"] : "";
+  const ToF v_ = tof_of(p.has("subject") ? p["subject"] : p["variant"]);
+  const ToF ref_ = tof_of(p.has("ref") ? p["ref"] : "");
   Buffer<T> a_, b_, c_;
 };
 
@@ -359,14 +377,23 @@ struct GpuReduceCase : Case {
   gpu::DeviceBuffer<acc_t<T>> out_;
 };
 
+enum class GpuMove { Naive, Tiled, Vec, Regs, D2d };
+
 template <class T>
 struct GpuTransposeCase : Case {
   void run() override {
-    if (v_ == "gpu_transpose_naive") cuda::transpose_naive(a_.data(), b_.data(), n, n);
-    if (v_ == "gpu_transpose_tiled") cuda::transpose_tiled(a_.data(), b_.data(), n, n, param_);
-    if (v_ == "gpu_transpose_vec") cuda::transpose_vec(a_.data(), b_.data(), n, n);
-    if (v_ == "gpu_transpose_regs") cuda::transpose_regs(a_.data(), b_.data(), n, n, param_);
-    if (v_ == "gpu_memcpy_d2d") cuda::d2d_copy(b_.data(), a_.data(), a_.bytes());
+    switch (v_) {
+      case GpuMove::Naive:
+        return cuda::transpose_naive(a_.data(), b_.data(), n, n);
+      case GpuMove::Tiled:
+        return cuda::transpose_tiled(a_.data(), b_.data(), n, n, param_);
+      case GpuMove::Vec:
+        return cuda::transpose_vec(a_.data(), b_.data(), n, n);
+      case GpuMove::Regs:
+        return cuda::transpose_regs(a_.data(), b_.data(), n, n, param_);
+      case GpuMove::D2d:
+        return cuda::d2d_copy(b_.data(), a_.data(), a_.bytes());
+    }
   }
   std::string setup() override {
     Buffer<T> ha = filled<T>(n * n, 22), hb(n * n);
@@ -374,11 +401,11 @@ struct GpuTransposeCase : Case {
     b_ = poisoned_device<T>(n * n);
     run();
     gpu::copy_to_host(hb.data(), b_.data(), b_.bytes());
-    return count_wrong(wrong_elements(ha.data(), hb.data(), n, v_ != "gpu_memcpy_d2d"), n * n);
+    return count_wrong(wrong_elements(ha.data(), hb.data(), n, v_ != GpuMove::D2d), n * n);
   }
   Work work() const override { return copy_work(n, sizeof(T)); }
 
-  const std::string v_ = p["variant"];
+  const GpuMove v_ = p.get<GpuMove>("variant");
   const int param_ = static_cast<int>(p.has("tile")              ? p.size("tile")
                                       : p.has("rows_per_thread") ? p.size("rows_per_thread")
                                                                  : 0);
@@ -387,8 +414,10 @@ struct GpuTransposeCase : Case {
 
 std::vector<Spec> gpu_specs() {
   const auto fourtypes = dtype_axis<DB_LAYOUT_DTYPES>();
-  auto transpose = [&](const char* variant, const char* param, std::vector<int> values) {
+  auto transpose = [&](const char* variant, GpuMove move, const char* param,
+                       std::vector<int> values) {
     Spec s(variant, Timing::Gpu);
+    s.variant_is(move);
     s.with(fourtypes);
     std::vector<std::string> keys = {"dtype"};
     if (param) s.with(int_axis(param, values)), keys.push_back(param);
@@ -399,11 +428,11 @@ std::vector<Spec> gpu_specs() {
   // the reference (the copy engine) first, then the kernel never measured on a GPU: a run cut at
   // its time limit keeps what the others are read against
   return {
-      transpose("gpu_memcpy_d2d", nullptr, {}),
-      transpose("gpu_transpose_regs", "rows_per_thread", {8, 16}),
-      transpose("gpu_transpose_naive", nullptr, {}),
-      transpose("gpu_transpose_tiled", "tile", {32, 64}),
-      transpose("gpu_transpose_vec", nullptr, {}),
+      transpose("gpu_memcpy_d2d", GpuMove::D2d, nullptr, {}),
+      transpose("gpu_transpose_regs", GpuMove::Regs, "rows_per_thread", {8, 16}),
+      transpose("gpu_transpose_naive", GpuMove::Naive, nullptr, {}),
+      transpose("gpu_transpose_tiled", GpuMove::Tiled, "tile", {32, 64}),
+      transpose("gpu_transpose_vec", GpuMove::Vec, nullptr, {}),
       Spec("", Timing::Gpu)
           .with(fourtypes)
           .with(axis("variant", {"gpu_rowsum_coalesced", "gpu_rowsum_strided",

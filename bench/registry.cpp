@@ -210,7 +210,7 @@ std::vector<std::pair<std::string, Point>> expand(const std::string& family, con
   while (true) {
     Point p;
     // a spec's own variant is a key of its points too, as a variant axis's value is
-    if (!s.variant.empty()) p.set("variant", {s.variant, 0});
+    if (!s.variant.empty()) p.set("variant", {s.variant, 0, s.variant_payload});
     for (size_t i = 0; i < s.axes.size(); ++i) p.set(s.axes[i].key, values[i][idx[i]]);
     for (const auto& [k, o] : s.options) p.set(k, {cfg.option(o), 0});
     for (const auto& [k, f] : s.computed) p.set(k, f(p));

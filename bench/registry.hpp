@@ -9,6 +9,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <any>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -58,11 +59,13 @@ Option sizes_option(const std::string& name, const std::string& help, const std:
 // An existing, writable directory.
 Option dir_option(const std::string& name, const std::string& help, const std::string& def);
 
-// One value of an axis: its text in the name, and a number the case may read (a level's bytes,
-// a dtype's size, an integer axis's value).
+// One value of an axis: its text in the name, a number the case may read (a level's bytes, a
+// dtype's size, an integer axis's value), and a payload of any type (a variant's enum, a library,
+// a layer of a table), which the case reads with Point::get<T> and never by its text.
 struct Value {
   std::string text;
   double num = 0;
+  std::any payload = {};
 };
 
 inline Value number(size_t n) { return {std::to_string(n), static_cast<double>(n)}; }
@@ -74,6 +77,14 @@ class Point {
   double num(const std::string& key) const;
   size_t size(const std::string& key) const { return static_cast<size_t>(num(key)); }
   bool has(const std::string& key) const;
+  // the payload of a key's value; throws std::logic_error when it holds no T
+  template <class T>
+  const T& get(const std::string& key) const {
+    const T* t = std::any_cast<T>(&at(key).payload);
+    if (!t) throw std::logic_error("key '" + key + "' carries no payload of the type asked for");
+    return *t;
+  }
+  const Value& value(const std::string& key) const { return at(key); }
   void set(const std::string& key, Value v);
   const std::vector<std::pair<std::string, Value>>& values() const { return kv_; }
 
@@ -88,6 +99,14 @@ struct Axis {
   std::string list;  // what --list says of the values ("" = list them)
 };
 Axis axis(const std::string& key, const std::vector<std::string>& values);
+// values named in the result and carrying a payload each: axis_of("variant", {{"gpu_copy",
+// Stream::Copy}, ...}); the case reads p.get<Stream>("variant")
+template <class T>
+Axis axis_of(const std::string& key, const std::vector<std::pair<std::string, T>>& values) {
+  std::vector<Value> v;
+  for (const auto& [text, payload] : values) v.push_back({text, 0, payload});
+  return {key, [v](const Config&) { return v; }, ""};
+}
 Axis int_axis(const std::string& key, const std::vector<int>& values);
 Axis levels_axis();        // the run's CPU levels (num: working-set bytes)
 Axis pair_levels_axis();   // the run's levels; DRAM only in a quick run
@@ -177,7 +196,8 @@ enum class Timing {
 using Factory = std::function<std::unique_ptr<Case>(const Point&)>;
 
 struct Spec {
-  std::string variant;  // or "" when the variant is an axis named "variant"
+  std::string variant;       // or "" when the variant is an axis named "variant"
+  std::any variant_payload;  // what p.get<T>("variant") gives for the spec's own variant
   Timing timing = Timing::Cpu;
   std::vector<Axis> axes;  // in registration order (the first varies slowest)
   // keys computed from the axes, in order: each may read the point so far
@@ -191,6 +211,12 @@ struct Spec {
   std::string list;  // one line for --list beyond the axes ("" = none)
 
   Spec(std::string v, Timing t = Timing::Cpu) : variant(std::move(v)), timing(t) {}
+  // the spec's own variant carries a payload, as a variant axis's values may
+  template <class T>
+  Spec& variant_is(T payload) {
+    variant_payload = std::move(payload);
+    return *this;
+  }
   Spec& with(Axis a) {
     axes.push_back(std::move(a));
     return *this;

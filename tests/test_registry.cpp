@@ -53,6 +53,26 @@ TEST(Registry, ProductNamesComputedKeysAndExclusions) {
   EXPECT_EQ(kv.at("n"), "8388608");
 }
 
+// A value's payload reaches the case (p.get<T>), for an axis and for a spec's own variant; the
+// names are the values' text alone
+TEST(Registry, PayloadsReachTheCase) {
+  enum class Op { Add, Mul };
+  struct Layer {
+    int c, k;
+  };
+  Spec s("v");
+  s.variant_is(Op::Mul)
+      .with(axis_of<Layer>("layer", {{"small", {3, 8}}, {"big", {64, 128}}}))
+      .name({"layer"});
+  const auto pts = expand("fam", s, small_config());
+  ASSERT_EQ(pts.size(), 2u);
+  EXPECT_EQ(pts[1].first, "fam/v/layer:big");
+  EXPECT_EQ(pts[1].second.get<Layer>("layer").k, 128);
+  EXPECT_EQ(pts[0].second.get<Op>("variant"), Op::Mul);
+  EXPECT_EQ(pts[0].second["variant"], "v");
+  EXPECT_THROW(pts[0].second.get<int>("layer"), std::logic_error);  // a payload of another type
+}
+
 // only_if and skip_if accumulate (a second one used to replace the first, silently)
 TEST(Registry, OnlyIfAndSkipIfAccumulate) {
   Spec s("v");
