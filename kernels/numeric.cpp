@@ -88,7 +88,7 @@ void store_value(Dtype d, double v, void* p, size_t i) {
       static_cast<int32_t*>(p)[i] = saturate<int32_t>(v);
       return;
     default:
-      throw Unsupported(std::string("no GEMM storage for ") + dtype_name(d));
+      throw Unsupported(std::string("no element storage for ") + dtype_name(d));
   }
 }
 
@@ -113,7 +113,7 @@ double load_value(Dtype d, const void* p, size_t i) {
     case Dtype::i32:
       return static_cast<const int32_t*>(p)[i];
     default:
-      throw Unsupported(std::string("no GEMM storage for ") + dtype_name(d));
+      throw Unsupported(std::string("no element storage for ") + dtype_name(d));
   }
 }
 
