@@ -1,5 +1,8 @@
 // Baseline family: the bandwidth and arithmetic ceilings of this machine, CPU and GPU.
+#include "kernels/cpu/baseline.hpp"
+
 #include "bench/family.hpp"
+#include "kernels/cuda/baseline.hpp"
 
 namespace dtypebench::bench {
 namespace {
@@ -167,7 +170,7 @@ struct GpuStreamCase : Case {
   void run() override {
     switch (v_) {
       case GpuStream::D2d:
-        return cuda::d2d_copy(b_.data(), a_.data(), a_.bytes());
+        return gpu::copy_on_device(b_.data(), a_.data(), a_.bytes());
       case GpuStream::Copy:
         return cuda::copy(a_.data(), b_.data(), n);
       case GpuStream::Read:

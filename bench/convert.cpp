@@ -14,6 +14,7 @@
 #include <cstdlib>
 
 #include "bench/family.hpp"
+#include "kernels/cpu/stream.hpp"
 #include "kernels/cuda/convert.hpp"
 
 namespace dtypebench::bench {
@@ -684,7 +685,7 @@ struct GpuCastCase : Case {
 
 // the copy engine moving the same bytes
 struct GpuCopyCase : Case {
-  void run() override { cuda::d2d_copy(b_.data(), a_.data(), bytes_); }
+  void run() override { gpu::copy_on_device(b_.data(), a_.data(), bytes_); }
   std::string setup() override {
     a_ = gpu::DeviceBuffer<char>(bytes_);
     b_ = gpu::DeviceBuffer<char>(bytes_);

@@ -1,7 +1,8 @@
 // What a family's declaration file includes: the registry, the one check, the seeded fills, and
-// the copy/read kernels every family's references and ceilings are built from; and the few steps
-// every case's setup repeats. The kernels/cuda headers are plain declarations, so they are
-// included in a build without CUDA too; only the code calling them is CUDA-only.
+// the few steps every case's setup repeats. A family includes its own kernels beside it (and the
+// shared streaming kernels, kernels/cpu/stream.hpp, where it measures against a copy or a read);
+// the kernels/cuda headers are plain declarations, so they are included in a build without CUDA
+// too, and only the code calling them is CUDA-only.
 #pragma once
 
 #include <algorithm>
@@ -15,8 +16,6 @@
 #include "bench/registry.hpp"
 #include "dtypebench/check.hpp"
 #include "dtypebench/fill.hpp"
-#include "kernels/cpu/baseline.hpp"
-#include "kernels/cuda/baseline.hpp"
 
 namespace dtypebench::bench {
 

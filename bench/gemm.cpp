@@ -8,6 +8,7 @@
 
 #include "bench/family.hpp"
 #ifdef DTYPEBENCH_HAVE_CUDA
+#include "kernels/cpu/baseline.hpp"  // the FMA roof beside each CPU row
 #include "kernels/cuda/gemm.hpp"
 #endif
 

@@ -3,6 +3,7 @@
 #include "kernels/cpu/layout.hpp"
 
 #include "bench/family.hpp"
+#include "kernels/cpu/stream.hpp"
 #include "kernels/cuda/layout.hpp"
 
 namespace dtypebench::bench {
@@ -392,7 +393,7 @@ struct GpuTransposeCase : Case {
       case GpuMove::Regs:
         return cuda::transpose_regs(a_.data(), b_.data(), n, n, param_);
       case GpuMove::D2d:
-        return cuda::d2d_copy(b_.data(), a_.data(), a_.bytes());
+        return gpu::copy_on_device(b_.data(), a_.data(), a_.bytes());
     }
   }
   std::string setup() override {

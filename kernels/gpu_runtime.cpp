@@ -121,6 +121,9 @@ void copy_to_device(void* dst, const void* src, size_t bytes) {
 void copy_to_host(void* dst, const void* src, size_t bytes) {
   DB_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
 }
+void copy_on_device(void* dst, const void* src, size_t bytes) {
+  DB_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice));
+}
 void memset_device(void* dst, int value, size_t bytes) {
   DB_CUDA_CHECK(cudaMemset(dst, value, bytes));
 }
@@ -164,6 +167,7 @@ void* device_allocate(size_t) { no_cuda(); }
 void device_release(void*, size_t) noexcept {}
 void copy_to_device(void*, const void*, size_t) { no_cuda(); }
 void copy_to_host(void*, const void*, size_t) { no_cuda(); }
+void copy_on_device(void*, const void*, size_t) { no_cuda(); }
 void memset_device(void*, int, size_t) { no_cuda(); }
 void synchronize() { no_cuda(); }
 void check_last_launch(const char*) { no_cuda(); }

@@ -217,7 +217,7 @@ TYPED_TEST(BaselineTest, GpuStreamsMatchReference) {
     for (int v = 0; v < 2; ++v) {  // kernel copy, then the copy engine
       gpu::memset_device(b.data(), 0xff, b.bytes());
       if (v == 0) cuda::copy(a.data(), b.data(), n);
-      if (v == 1) cuda::d2d_copy(b.data(), a.data(), a.bytes());
+      if (v == 1) gpu::copy_on_device(b.data(), a.data(), a.bytes());
       gpu::copy_to_host(got.data(), b.data(), b.bytes());
       for (size_t i = 0; i < n; ++i) want[i] = ha[i];
       EXPECT_TRUE(close_enough(got.data(), want.data(), tol.data(), n, &why)) << v << " " << why;

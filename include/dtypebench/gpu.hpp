@@ -75,6 +75,9 @@ class DeviceBuffer {
 
 void copy_to_device(void* dst, const void* src, size_t bytes);
 void copy_to_host(void* dst, const void* src, size_t bytes);
+// cudaMemcpyAsync device to device on the default stream: the copy engine, the reference every
+// GPU copy, transpose and cast is measured against (no synchronize)
+void copy_on_device(void* dst, const void* src, size_t bytes);
 void memset_device(void* dst, int value, size_t bytes);
 void synchronize();
 void check_last_launch(const char* what);  // cudaGetLastError after a launch, throws CudaError

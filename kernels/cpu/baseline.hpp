@@ -1,9 +1,5 @@
-// Baseline family: the ceilings every other result is measured against.
-//   read   s = sum(a)              (bytes: n*size)
-//   copy   b = a                   (2n*size)
-//   copy_nt  b = a with non-temporal stores: no read-for-ownership of b, so 2n*size bytes of
-//          traffic where the plain copy causes 3n*size (the ceiling for kernels that stream
-//          their writes, like the blocked C->F copy)
+// Baseline family: the ceilings every other result is measured against. The read, copy and
+// copy_nt it times are the shared streaming kernels (stream.hpp); its own:
 //   scale  b = q*a                 (2n*size)
 //   add    c = a + b               (3n*size)
 //   triad  a = b + q*c             (3n*size)
@@ -16,26 +12,11 @@
 #include <cstdint>
 
 #include "dtypebench/dtypes.hpp"
+#include "kernels/cpu/stream.hpp"
 
 namespace dtypebench {
 namespace cpu {
 
-template <class T>
-T stream_read(const T* a, size_t n);
-template <class T>
-void stream_copy(const T* a, T* b, size_t n);
-// 16-bit types are copied as uint16_t (the wrapper structs defeat gcc's vectorizer)
-template <>
-void stream_copy<half>(const half* a, half* b, size_t n);
-template <>
-void stream_copy<bfloat16>(const bfloat16* a, bfloat16* b, size_t n);
-// b[0..bytes) = a[0..bytes): every 64-byte line wholly inside b is written with non-temporal
-// stores (AVX-512 or AVX; a plain copy elsewhere), the ragged ends with ordinary ones.
-void copy_bytes_nt(const void* a, void* b, size_t bytes);
-template <class T>
-void stream_copy_nt(const T* a, T* b, size_t n) {
-  copy_bytes_nt(a, b, n * sizeof(T));
-}
 template <class T>
 void stream_scale(const T* a, T* b, T q, size_t n);
 template <class T>

@@ -4,7 +4,7 @@
 //   copy_kernel   grid-stride b = a, 16-byte packed loads/stores when aligned, scalar tail
 //   triad_kernel  grid-stride a = b + q * c (STREAM triad), packed like copy
 //   fma_kernel    8 independent register chains x = x*m + c per thread: FMA peak per precision
-// d2d_copy is cudaMemcpyAsync, the copy engine's ceiling.
+// The copy engine's ceiling (cudaMemcpyAsync) is gpu::copy_on_device, in the runtime.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -162,10 +162,6 @@ void launch_fma(int blocks, int steps, float m, float c, float* out) {
 }
 
 }  // namespace
-
-void d2d_copy(void* dst, const void* src, size_t bytes) {
-  DB_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice));
-}
 
 size_t read_blocks(int sms) { return stream_blocks(~size_t(0), sms, kBlock); }
 size_t read_blocks() { return read_blocks(gpu::device().sms); }

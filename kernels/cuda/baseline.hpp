@@ -1,4 +1,5 @@
-// Baseline family on the GPU: device-to-device copy, read, triad and FMA peak per precision.
+// Baseline family on the GPU: read, copy, triad and FMA peak per precision (the copy engine's
+// ceiling is gpu::copy_on_device).
 // Launchers are plain C++ (callable from g++ code), take device pointers, run on the default
 // stream, check the launch and throw gpu::CudaError; they do not synchronize.
 #pragma once
@@ -7,9 +8,6 @@
 
 namespace dtypebench {
 namespace cuda {
-
-// cudaMemcpyAsync device-to-device: the copy engine's ceiling, the reference for every kernel.
-void d2d_copy(void* dst, const void* src, size_t bytes);
 
 // Per-block sums of a[0..n) (grid-stride loads, block reduction): out[0..k) for the k returned,
 // k <= read_blocks(). No atomics and no zeroing launch, so timing it times the one kernel;
