@@ -34,6 +34,8 @@ struct UsageError : std::runtime_error {
 const char* kUsage =
     "usage: dtypebench [options] [google-benchmark flags]\n"
     "  --list               families, their variants, axes and options, then exit\n"
+    "  --format=json        with --list: the same as JSON (per spec its target, timing, run\n"
+    "                       policy and the axes' values in this run), for scripts\n"
     "  --list-families      family names, one per line (with --targets=gpu: those with GPU code)\n"
     "  --family=a,b         run only these families (see --list)\n"
     "  --quick              a short run: levels L2,DRAM, all cores, 3 repetitions\n"
@@ -307,7 +309,7 @@ std::string family_options_usage() {
 struct Args {
   bench::Config cfg;
   std::vector<std::string> families, pass;
-  bool list = false, list_families = false;
+  bool list = false, list_families = false, list_json = false;
   size_t dram = 0;
   std::string filter, display_format = "console", out_format = "json";
   bool have_out = false;
@@ -355,6 +357,10 @@ Args parse(int argc, char** argv) {
     }
     if (s == "--list") {
       a.list = true;
+    } else if (key == "--format") {
+      if (value() != "json" && value() != "text")
+        throw UsageError("--format needs json or text, got " + shown(val));
+      a.list_json = val == "json";
     } else if (s == "--list-families") {
       a.list_families = true;
     } else if (s == "--quick") {
@@ -482,6 +488,11 @@ int run(int argc, char** argv) {
       for (const bench::Spec& s : f.specs) any |= s.on_gpu() ? cfg.gpu : cfg.cpu;
       if (any) std::cout << f.name << "\n";
     }
+    return 0;
+  }
+  if (a.list_json && !a.list) throw UsageError("--format=json goes with --list");
+  if (a.list && a.list_json) {
+    std::cout << bench::describe_json(cfg, a.families);
     return 0;
   }
   if (a.list) {

@@ -283,6 +283,7 @@ struct Held {
   std::string failure;
   Peaks peaks;
   bool cold = true;  // no run since setup: the next timed loop gets an untimed run first
+  size_t memo = 0;   // the strategy's, across the calls of this case (Loop::memo)
 };
 Held& held() {
   static Held h;
@@ -320,75 +321,6 @@ Case* build(benchmark::State& state, const Spec& s, const Point& p, const void* 
   return h.c.get();
 }
 
-void time_case(benchmark::State& state, const Spec& s, const Point& p, Case& c, bool flush,
-               Peaks* peaks) {
-  switch (s.timing) {
-    case Timing::Cpu:
-      for (auto _ : state) {
-        if (c.untimed_before_each) {
-          state.PauseTiming();
-          c.before_each();
-          state.ResumeTiming();
-        }
-        c.run();
-        benchmark::ClobberMemory();
-      }
-      break;
-    case Timing::Pair: {
-      const Work w = c.work();
-      pair_loop(
-          state, w.ref_bytes, w.bytes, [&] { c.ref(); }, [&] { c.run(); });
-      break;
-    }
-    case Timing::Gpu: {
-      Device& dev = device();
-      const bool cold = flush && p.has("level");
-      c.run();  // warm-up launch
-      dev.synchronize();
-      // One launch per pair of events times the launch latency as much as a short kernel (L2
-      // copies read below DRAM's rate so), so a pair times back-to-back launches filling 200 us,
-      // sized from one timed launch; a cold run flushes L2 before each launch, so one a pair.
-      size_t batch = 1;
-      if (!cold) {
-        dev.start();
-        c.run();
-        batch = launches_per_timing(dev.stop());
-      }
-      peaks->launches_per_timing = batch;
-      peaks->clock_start = dev.clocks();  // under load: the warm-up has just run
-      // a Google Benchmark iteration is one launch still: the pair's time is given once for the
-      // launches it covers (manual time adds up), the last pair cut short at the iteration count
-      auto left = state.max_iterations;
-      size_t in_pair = 0;
-      for (auto _ : state) {
-        if (in_pair == 0) {
-          if (cold) dev.flush_l2();
-          dev.start();
-        }
-        c.run();
-        --left;
-        if (++in_pair == batch || left == 0) {
-          state.SetIterationTime(dev.stop());
-          in_pair = 0;
-        }
-      }
-      peaks->clock_end = dev.clocks();
-      break;
-    }
-    case Timing::GpuWall:
-      peaks->clock_start = device().clocks();
-      for (auto _ : state) {
-        const auto t0 = std::chrono::steady_clock::now();
-        c.run();
-        device().synchronize();
-        state.SetIterationTime(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-      }
-      peaks->clock_end = device().clocks();
-      break;
-  }
-}
-
 // 1=L1 2=L2 3=L3 4=DRAM: by the detected CPU caches, or the GPU's L2 for a GPU case
 double cache_level(double bytes, bool gpu) {
   if (gpu) return bytes <= static_cast<double>(device().l2_bytes()) ? 2 : 4;
@@ -399,6 +331,150 @@ double cache_level(double bytes, bool gpu) {
   return 0;
 }
 
+// --- the registry's timing strategies ---------------------------------------------------------
+class CpuTiming : public Strategy {
+ public:
+  const char* name() const override { return "cpu"; }
+  bool manual_time() const override { return false; }
+  void time(Loop& l) const override {
+    Case& c = l.c;
+    // A case's setup ends with its check (a reference computed on one thread, buffers compared),
+    // which leaves the caches and a library's threads as no timed run finds them: the first
+    // repetition's first iteration ran 8-26% slow for a 2048^3 sgemm on 2 threads. A CPU case
+    // that works in a cache or does more than a FLOP per byte starts its timed loop after one
+    // untimed run; a pass over DRAM starts no colder than it runs, and the naive walks' passes
+    // take seconds (warming them too, layout's quick run took 1315 s, against 1180 s without).
+    const Work w = c.work();
+    const bool warms = l.policy.warm == RunPolicy::Warm::Always ||
+                       (l.policy.warm == RunPolicy::Warm::Rule &&
+                        (w.bytes == 0 || w.flops > w.bytes || cache_level(w.working_set, false) < 4));
+    if (l.cold && warms) {
+      if (c.untimed_before_each) c.before_each();
+      c.run();
+    }
+    l.cold = false;
+    for (auto _ : l.state) {
+      if (c.untimed_before_each) {
+        l.state.PauseTiming();
+        c.before_each();
+        l.state.ResumeTiming();
+      }
+      c.run();
+      benchmark::ClobberMemory();
+    }
+  }
+};
+
+class PairTiming : public Strategy {
+ public:
+  const char* name() const override { return "pair"; }
+  // 10-20 pairs at DRAM; each timed run follows an untimed run of itself (pair_loop)
+  RunPolicy defaults(const Config& cfg) const override {
+    RunPolicy r;
+    r.min_time = cfg.quick ? 0.1 : 0.2;
+    return r;
+  }
+  void time(Loop& l) const override {
+    const Work w = l.c.work();
+    l.cold = false;
+    pair_loop(
+        l.state, w.ref_bytes, w.bytes, [&] { l.c.ref(); }, [&] { l.c.run(); });
+  }
+};
+
+class GpuTiming : public Strategy {
+ public:
+  const char* name() const override { return "gpu"; }
+  bool on_gpu() const override { return true; }
+  void time(Loop& l) const override {
+    Device& dev = device();
+    Case& c = l.c;
+    const bool cold = l.flush_l2 && l.p.has("level");
+    // One launch per pair of events times the launch latency as much as a short kernel (L2
+    // copies read below DRAM's rate so), so a pair times back-to-back launches filling 200 us,
+    // sized from one timed launch after an untimed one, once a case (Google Benchmark calls a
+    // case several times: its first calls size the iterations); a cold run flushes L2 before
+    // each launch, so one a pair.
+    if (l.cold || l.memo == 0) {
+      if (l.policy.warm != RunPolicy::Warm::Never) {
+        c.run();
+        dev.synchronize();
+      }
+      size_t batch = 1;
+      if (!cold) {
+        dev.start();
+        c.run();
+        batch = launches_per_timing(dev.stop());
+      }
+      l.memo = batch;
+      l.cold = false;
+    }
+    const size_t batch = l.memo;
+    l.peaks.launches_per_timing = batch;
+    l.peaks.clock_start = dev.clocks();  // under load: the case has just run
+    // a Google Benchmark iteration is one launch still: the pair's time is given once for the
+    // launches it covers (manual time adds up), the last pair cut short at the iteration count
+    auto left = l.state.max_iterations;
+    size_t in_pair = 0;
+    for (auto _ : l.state) {
+      if (in_pair == 0) {
+        if (cold) dev.flush_l2();
+        dev.start();
+      }
+      c.run();
+      --left;
+      if (++in_pair == batch || left == 0) {
+        l.state.SetIterationTime(dev.stop());
+        in_pair = 0;
+      }
+    }
+    l.peaks.clock_end = dev.clocks();
+  }
+  void report(Loop& l) const override {
+    l.state.counters["launches_per_timing"] = static_cast<double>(l.peaks.launches_per_timing);
+  }
+};
+
+class GpuWallTiming : public Strategy {
+ public:
+  const char* name() const override { return "gpu_wall"; }
+  bool on_gpu() const override { return true; }
+  void time(Loop& l) const override {
+    l.cold = false;
+    l.peaks.clock_start = device().clocks();
+    for (auto _ : l.state) {
+      const auto t0 = std::chrono::steady_clock::now();
+      l.c.run();
+      device().synchronize();
+      l.state.SetIterationTime(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    l.peaks.clock_end = device().clocks();
+  }
+};
+
+const CpuTiming kCpuTiming;
+const PairTiming kPairTiming;
+const GpuTiming kGpuTiming;
+const GpuWallTiming kGpuWallTiming;
+}  // namespace
+
+const Timing Timing::Cpu{&kCpuTiming};
+const Timing Timing::Pair{&kPairTiming};
+const Timing Timing::Gpu{&kGpuTiming};
+const Timing Timing::GpuWall{&kGpuWallTiming};
+
+RunPolicy RunPolicy::over(const RunPolicy& base) const {
+  RunPolicy r = base;
+  if (repetitions) r.repetitions = repetitions;
+  if (min_time > 0) r.min_time = min_time;
+  if (iterations) r.iterations = iterations;
+  if (warm_up_time > 0) r.warm_up_time = warm_up_time;
+  if (warm != Warm::Rule) r.warm = warm;
+  return r;
+}
+
+namespace {
 void write_counters(benchmark::State& state, const Spec& s, Case& c, const Peaks& peaks) {
   using C = benchmark::Counter;
   const Work w = c.work();
@@ -411,12 +487,14 @@ void write_counters(benchmark::State& state, const Spec& s, Case& c, const Peaks
     state.counters["working_set_bytes"] = w.working_set;
     state.counters["cache_level"] = cache_level(w.working_set, s.on_gpu());
   }
+  // the row's target as data (Google Benchmark writes no counters for a skipped row: its
+  // target is its spec's, in --list --format=json)
+  state.counters["on_gpu"] = s.on_gpu();
   state.counters["peak_bytes"] = static_cast<double>(peaks.setup);
   state.counters["peak_rss_bytes"] = static_cast<double>(peaks.setup_rss);
   if (s.on_gpu()) {
     state.counters["device_peak_bytes"] = static_cast<double>(peaks.device);
-    if (s.timing == Timing::Gpu)
-      state.counters["launches_per_timing"] = static_cast<double>(peaks.launches_per_timing);
+    state.counters["device_loop_peak_bytes"] = static_cast<double>(peaks.device_loop);
     // the clock during the run, and a flag when it fell below 90% of its start (as nvbench's
     // throttle detection); clocks_sampled 0 says there was no NVML to ask
     const bool sampled = peaks.clock_start.ok && peaks.clock_end.ok;
@@ -432,8 +510,8 @@ void write_counters(benchmark::State& state, const Spec& s, Case& c, const Peaks
   c.report(state, peaks);
 }
 
-void run_benchmark(benchmark::State& state, const Spec& s, const Point& p, const void* owner,
-                   bool flush) {
+void run_benchmark(benchmark::State& state, const Spec& s, const RunPolicy& policy, const Point& p,
+                   const void* owner, bool flush, size_t part) {
   try {
     std::string why;
     if (s.on_gpu() && !device().available(&why)) return skip(state, why);
@@ -442,24 +520,16 @@ void run_benchmark(benchmark::State& state, const Spec& s, const Point& p, const
     Peaks peaks;
     Case* c = build(state, s, p, owner, &peaks);
     if (!c) return;
-    // A case's setup ends with its check (a reference computed on one thread, buffers compared),
-    // which leaves the caches and a library's threads as no timed run finds them: the first
-    // repetition's first iteration ran 8-26% slow for a 2048^3 sgemm on 2 threads. A CPU case
-    // that works in a cache or does more than a FLOP per byte starts its timed loop after one
-    // untimed run (GPU and paired loops have their own); a pass over DRAM starts no colder than
-    // it runs, and the naive walks' passes take seconds (warming them too, layout's quick run
-    // took 1315 s, against 1180 s without).
-    const Work w = c->work();
-    const bool warms = w.bytes == 0 || w.flops > w.bytes || cache_level(w.working_set, false) < 4;
-    if (s.timing == Timing::Cpu && held().cold && warms) {
-      if (c->untimed_before_each) c->before_each();
-      c->run();
-      held().cold = false;
-    }
-    std::unique_ptr<PeakScope> loop = c->loop_peak ? std::make_unique<PeakScope>() : nullptr;
-    time_case(state, s, p, *c, flush, &peaks);
-    if (loop) peaks.loop = loop->tracked_peak(), peaks.loop_rss = loop->rss_peak();
+    Loop loop{state, p, *c, policy, flush, held().cold, held().memo, peaks, part};
+    std::unique_ptr<PeakScope> host = c->loop_peak ? std::make_unique<PeakScope>() : nullptr;
+    Device& dev = device();
+    size_t dev0 = 0;
+    if (s.on_gpu()) dev.reset_peak(), dev0 = dev.live_bytes();
+    s.timing->time(loop);
+    if (s.on_gpu()) peaks.device_loop = dev.peak_bytes() - dev0;
+    if (host) peaks.loop = host->tracked_peak(), peaks.loop_rss = host->rss_peak();
     write_counters(state, s, *c, peaks);
+    s.timing->report(loop);
     const std::string detail = c->detail();
     state.SetLabel(detail.empty() ? "verified" : "verified: " + detail);
   } catch (const OutOfMemory& e) {
@@ -471,7 +541,7 @@ void run_benchmark(benchmark::State& state, const Spec& s, const Point& p, const
   }
 }
 
-const char* suffix(Timing t) { return t == Timing::Cpu ? "/real_time" : "/manual_time"; }
+const char* suffix(const Strategy& t) { return t.manual_time() ? "/manual_time" : "/real_time"; }
 }  // namespace
 
 std::vector<Family>& families() {
@@ -504,19 +574,46 @@ void register_family(const Family& f, const Config& cfg) {
       continue;
     }
     auto s = std::make_shared<const Spec>(spec);
+    const RunPolicy policy = spec.resolved(cfg);
     for (auto& [name, point] : expand(f.name, spec, cfg)) {
+      // one owner for a point's rows: a stepped case's epochs and summary share its case
       auto owner = std::make_shared<const char>('c');
-      auto* b = benchmark::RegisterBenchmark(
-          name.c_str(), [s, p = point, owner, flush = cfg.flush_l2](benchmark::State& st) {
-            run_benchmark(st, *s, p, owner.get(), flush);
-          });
-      b->Unit(benchmark::kMicrosecond);
-      if (spec.timing == Timing::Cpu)
-        b->UseRealTime();
-      else
-        b->UseManualTime();
-      if (spec.timing == Timing::Pair) b->MinTime(cfg.quick ? 0.1 : 0.2);  // 10-20 pairs at DRAM
-      registered().push_back({name + suffix(spec.timing)});
+      const std::vector<std::string> parts = spec.timing->parts(point);
+      for (size_t part = 0; part < parts.size(); ++part) {
+        const std::string row = name + parts[part];
+        auto* b = benchmark::RegisterBenchmark(
+            row.c_str(),
+            [s, policy, p = point, owner, flush = cfg.flush_l2, part](benchmark::State& st) {
+              run_benchmark(st, *s, policy, p, owner.get(), flush, part);
+            });
+        b->Unit(benchmark::kMicrosecond);
+        if (spec.timing->manual_time())
+          b->UseManualTime();
+        else
+          b->UseRealTime();
+        std::string tail;  // what Google Benchmark adds to the name, in its order
+        if (policy.min_time > 0) {
+          b->MinTime(policy.min_time);
+          char t[32];
+          std::snprintf(t, sizeof t, "/min_time:%0.3f", policy.min_time);
+          tail += t;
+        }
+        if (policy.warm_up_time > 0) {
+          b->MinWarmUpTime(policy.warm_up_time);
+          char t[40];
+          std::snprintf(t, sizeof t, "/min_warmup_time:%0.3f", policy.warm_up_time);
+          tail += t;
+        }
+        if (policy.iterations > 0) {
+          b->Iterations(policy.iterations);
+          tail += "/iterations:" + std::to_string(policy.iterations);
+        }
+        if (policy.repetitions > 0) {
+          b->Repetitions(policy.repetitions);
+          tail += "/repeats:" + std::to_string(policy.repetitions);
+        }
+        registered().push_back({row + tail + suffix(*spec.timing)});
+      }
     }
   }
 #ifndef DTYPEBENCH_HAVE_CUDA
@@ -525,7 +622,8 @@ void register_family(const Family& f, const Config& cfg) {
   if (gpu_specs) {
     // one row instead of one per GPU benchmark: the reason there is no GPU
     const std::string name = f.name + "/gpu";
-    benchmark::RegisterBenchmark(name.c_str(), [no_gpu](benchmark::State& st) { skip(st, no_gpu); })
+    benchmark::RegisterBenchmark(name.c_str(),
+                                 [no_gpu](benchmark::State& st) { skip(st, no_gpu); })
         ->UseManualTime()
         ->Repetitions(1)
         ->Unit(benchmark::kMicrosecond);
@@ -551,7 +649,10 @@ std::string describe(const Config& cfg) {
     }
     for (const Spec& s : f.specs) {
       o << "    " << (s.variant.empty() ? "" : s.variant) << (s.on_gpu() ? " [gpu]" : "")
-        << (s.timing == Timing::Pair ? " [pair]" : "") << "\n";
+        << (s.timing == Timing::Cpu || s.timing == Timing::Gpu || s.timing == Timing::GpuWall
+                ? std::string()
+                : std::string(" [") + s.timing->name() + "]")
+        << "\n";
       for (const Axis& a : s.axes) {
         o << "        " << a.key << ": ";
         if (!a.list.empty()) {
@@ -568,6 +669,80 @@ std::string describe(const Config& cfg) {
     }
   }
   return o.str();
+}
+
+namespace {
+std::string json_string(const std::string& s) {
+  std::string o = "\"";
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += ch;
+    } else if (c < 0x20) {
+      char u[8];
+      std::snprintf(u, sizeof u, "\\u%04x", c);
+      o += u;
+    } else {
+      o += ch;
+    }
+  }
+  return o + "\"";
+}
+std::string json_list(const std::vector<std::string>& items) {
+  std::string o = "[";
+  for (size_t i = 0; i < items.size(); ++i) o += (i ? ", " : "") + items[i];
+  return o + "]";
+}
+std::string json_number(double x) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.17g", x);
+  return b;
+}
+}  // namespace
+
+std::string family_json(const Family& f, const Config& cfg) {
+  std::vector<std::string> opts, specs;
+  for (const Option& o : f.options)
+    opts.push_back("{\"name\": " + json_string(o.name) + ", \"help\": " + json_string(o.help) +
+                   ", \"default\": " + json_string(o.def) + ", \"quick_default\": " +
+                   json_string(o.quick_def.empty() ? o.def : o.quick_def) + ", \"value\": " +
+                   json_string(cfg.options.count(o.name) ? cfg.option(o.name) : o.def) + "}");
+  for (const Spec& s : f.specs) {
+    if (s.on_gpu() ? !cfg.gpu : !cfg.cpu) continue;
+    std::vector<std::string> axes, computed;
+    for (const Axis& a : s.axes) {
+      std::vector<std::string> values;
+      for (const Value& v : a.values(cfg)) values.push_back(json_string(v.text));
+      axes.push_back("{\"key\": " + json_string(a.key) + ", \"values\": " + json_list(values) +
+                     (a.list.empty() ? "" : ", \"about\": " + json_string(a.list)) + "}");
+    }
+    for (const auto& kv : s.computed) computed.push_back(json_string(kv.first));
+    const RunPolicy r = s.resolved(cfg);
+    const char* warm = r.warm == RunPolicy::Warm::Rule     ? "rule"
+                       : r.warm == RunPolicy::Warm::Always ? "always"
+                                                           : "never";
+    specs.push_back("{\"variant\": " + json_string(s.variant) +
+                    ", \"target\": " + json_string(s.on_gpu() ? "gpu" : "cpu") +
+                    ", \"timing\": " + json_string(s.timing->name()) +
+                    ", \"axes\": " + json_list(axes) + ", \"computed\": " + json_list(computed) +
+                    ", \"policy\": {\"repetitions\": " + std::to_string(r.repetitions) +
+                    ", \"min_time\": " + json_number(r.min_time) +
+                    ", \"iterations\": " + std::to_string(r.iterations) +
+                    ", \"warm_up_time\": " + json_number(r.warm_up_time) + ", \"warm\": \"" +
+                    warm + "\"}" + (s.keep ? ", \"not_run\": " + json_string(s.keep_why) : "") +
+                    "}");
+  }
+  return "{\"name\": " + json_string(f.name) + ", \"description\": " + json_string(f.description) +
+         ", \"options\": " + json_list(opts) + ", \"specs\": " + json_list(specs) + "}";
+}
+
+std::string describe_json(const Config& cfg, const std::vector<std::string>& only) {
+  std::vector<std::string> fams;
+  for (const Family& f : families())
+    if (only.empty() || std::find(only.begin(), only.end(), f.name) != only.end())
+      fams.push_back(family_json(f, cfg));
+  return "{\"families\": " + json_list(fams) + "}\n";
 }
 
 void skip(benchmark::State& state, const std::string& why) {

@@ -1,10 +1,10 @@
 // How a benchmark family is declared. A family lists its specs; a spec names a variant, declares
 // its axes once (values from the run's levels and threads, from the family's own options, or
-// fixed) and says how to make a case at one point of their product. The registry builds the
-// product, the names family/variant/key:value/..., --list, and runs every case the same way: it
-// sets the threads, builds and checks the case once, times it (wall clock, paired or CUDA
-// events), and writes the counters and the row's disposition (the label: verified, skipped: why,
-// failed: why).
+// fixed), its timing strategy and run policy, and says how to make a case at one point of their
+// product. The registry builds the product, the names family/variant/key:value/..., --list, and
+// runs every case the same way: it sets the threads, builds and checks the case once, times it
+// with the spec's strategy (wall clock, pairs, CUDA events, steps), and writes the counters and
+// the row's disposition (the label: verified, skipped: why, failed: why).
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -133,6 +133,7 @@ struct Work {
 // it was timed (tracked and resident), and device memory while it was built.
 struct Peaks {
   size_t setup = 0, setup_rss = 0, loop = 0, loop_rss = 0, device = 0;
+  size_t device_loop = 0;  // GPU: device memory while timed, above what the case held before
   gpu::ClockSample clock_start, clock_end;  // GPU: the SM clock as timing began and ended
   size_t launches_per_timing = 1;           // GPU: launches between one pair of events
 };
@@ -185,12 +186,71 @@ std::unique_ptr<Case> make_case(const Point& p) {
     return std::make_unique<C>();
 }
 
-// How a spec is timed.
-enum class Timing {
-  Cpu,      // wall clock, OpenMP threads beside the main thread
-  Pair,     // each iteration times ref() then run(), back to back (see pair_loop)
-  Gpu,      // CUDA events around run(); L2 flushed first with --gpu-flush-l2 where a level is set
-  GpuWall,  // wall clock closed by a device sync (host work in the timed region)
+// What a spec's rows repeat, and for how long. A field left at 0 (Warm::Rule) is the timing
+// strategy's default, and where that has none the run's: --benchmark_repetitions and
+// --benchmark_min_time. A field set here goes to Google Benchmark for the spec's rows, which adds
+// it to their names (/min_time:0.200, /repeats:1, /iterations:1, /min_warmup_time:0.050), as
+// upstream does for any benchmark that sets its own.
+struct RunPolicy {
+  enum class Warm {
+    Rule,    // the strategy's rule (CPU: one untimed run where a cold start would show)
+    Always,  // one untimed run before the first timed loop of a case
+    Never,   // every run is timed (steps, a first call measured on purpose)
+  };
+  int repetitions = 0;
+  double min_time = 0;      // seconds a repetition runs at least
+  int64_t iterations = 0;   // a fixed count instead of min_time
+  double warm_up_time = 0;  // seconds Google Benchmark runs the case untimed before repetitions
+  Warm warm = Warm::Rule;
+  // this policy's set fields over base's
+  RunPolicy over(const RunPolicy& base) const;
+};
+
+// One Google Benchmark call of a case built and checked: what a timing strategy times.
+struct Loop {
+  benchmark::State& state;
+  const Point& p;
+  Case& c;
+  const RunPolicy& policy;
+  bool flush_l2;   // --gpu-flush-l2
+  bool& cold;      // no timed run since setup: the strategy warms the case and clears it
+  size_t& memo;    // kept across the calls of one case (the GPU's launches per pair of events)
+  Peaks& peaks;
+  size_t part;     // which of the strategy's rows this is (parts())
+};
+
+// How a spec is timed: the registry's strategies are Timing::Cpu, Pair, Gpu, GpuWall and Stepped
+// (bench/stepped.hpp); a family may bring its own, a Strategy with static storage that a Timing
+// points to.
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+  virtual const char* name() const = 0;  // --list's word: cpu, pair, gpu, gpu_wall, stepped
+  virtual bool on_gpu() const { return false; }
+  virtual bool manual_time() const { return true; }  // rows end /manual_time, else /real_time
+  virtual RunPolicy defaults(const Config&) const { return {}; }
+  // the rows one point makes, as suffixes of its name ({""}: one row, the point's name)
+  virtual std::vector<std::string> parts(const Point&) const { return {""}; }
+  virtual void time(Loop& l) const = 0;
+  // after the registry's counters: the strategy's own, or standard ones measured its way
+  virtual void report(Loop&) const {}
+};
+class Timing {
+ public:
+  constexpr explicit Timing(const Strategy* s) : s_(s) {}
+  static const Timing Cpu;      // wall clock, OpenMP threads beside the main thread
+  static const Timing Pair;     // each iteration times ref() then run(), back to back (pair_loop)
+  static const Timing Gpu;      // CUDA events around back-to-back run()s; --gpu-flush-l2
+  static const Timing GpuWall;  // wall clock closed by a device sync (host work in the region)
+  static const Timing Stepped;     // a SteppedCase: every step timed, a row per epoch, a summary
+  static const Timing SteppedGpu;  // the same on the GPU (bench/stepped.hpp)
+  const Strategy* operator->() const { return s_; }
+  const Strategy& operator*() const { return *s_; }
+  bool operator==(const Timing& o) const { return s_ == o.s_; }
+  bool operator!=(const Timing& o) const { return s_ != o.s_; }
+
+ private:
+  const Strategy* s_;
 };
 
 using Factory = std::function<std::unique_ptr<Case>(const Point&)>;
@@ -199,6 +259,7 @@ struct Spec {
   std::string variant;       // or "" when the variant is an axis named "variant"
   std::any variant_payload;  // what p.get<T>("variant") gives for the spec's own variant
   Timing timing = Timing::Cpu;
+  RunPolicy policy;        // over the strategy's defaults (RunPolicy::over)
   std::vector<Axis> axes;  // in registration order (the first varies slowest)
   // keys computed from the axes, in order: each may read the point so far
   std::vector<std::pair<std::string, std::function<Value(const Point&)>>> computed;
@@ -264,7 +325,13 @@ struct Spec {
     make = std::move(f);
     return *this;
   }
-  bool on_gpu() const { return timing == Timing::Gpu || timing == Timing::GpuWall; }
+  Spec& run_policy(RunPolicy r) {
+    policy = r;
+    return *this;
+  }
+  bool on_gpu() const { return timing->on_gpu(); }
+  // the policy its rows run with in cfg: the spec's over the strategy's defaults
+  RunPolicy resolved(const Config& cfg) const { return policy.over(timing->defaults(cfg)); }
 };
 
 // A case class template instantiated for the point's dtype (read from `key`): one factory for a
@@ -360,8 +427,12 @@ std::vector<std::pair<std::string, Point>> expand(const std::string& family, con
 std::string name_of(const std::string& family, const Spec& s, const Point& p);
 std::map<std::string, std::string> parse_name(const std::string& name);
 
-// The --list text of every family.
+// The --list text of every family; as JSON (--list --format=json): families, their options, and
+// per spec its variant, target (cpu or gpu), timing, policy, axes with their values in cfg, and
+// computed keys, so no script copies a list the C++ declares.
 std::string describe(const Config& cfg);
+std::string describe_json(const Config& cfg, const std::vector<std::string>& only = {});
+std::string family_json(const Family& f, const Config& cfg);  // one family of it
 
 // Skips are reported and do not fail the run; failures do. Messages are one line.
 void skip(benchmark::State& state, const std::string& why);

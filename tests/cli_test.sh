@@ -30,6 +30,21 @@ expect 2 "unknown cache level 'L9'" --levels=L9
 expect 2 "unknown option" --bogus
 expect 2 "needs positive integers" --chunk-mib=0
 expect 0 "layout" --list-families
+# --list as JSON: parseable, each spec with its target, and the axes' values as this run has them
+expect 0 '"families"' --list --format=json --family=layout --levels=L1,DRAM
+python3 - "$tmp/out" <<'PY' || fail "--list --format=json: wrong shape"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert [f["name"] for f in doc["families"]] == ["layout"], doc["families"]
+specs = doc["families"][0]["specs"]
+assert all(s["target"] in ("cpu", "gpu") and s["timing"] for s in specs)
+strided = [s for s in specs if s["variant"] == "strided"][0]
+axes = {a["key"]: a["values"] for a in strided["axes"]}
+assert axes["level"] == ["L1", "DRAM"] and axes["stride"][0] == "1", axes
+assert any(s["timing"] == "pair" and s["policy"]["min_time"] == 0.2 for s in specs)
+PY
+expect 2 "goes with --list" --format=json
+expect 2 "needs json or text" --list --format=xml
 # empty values are errors, not "the default" (which would start the full suite)
 for opt in --threads= --family= --levels= --targets= --chunk-mib=; do
   expect 2 "needs a value" "$opt"

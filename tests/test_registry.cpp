@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "bench/registry.hpp"
+#include "bench/stepped.hpp"
 #include "dtypebench/precision.hpp"
 #ifdef DTYPEBENCH_HAVE_CUDA
 #include "dtypebench/cuda_check.hpp"
@@ -126,9 +127,11 @@ class StandIn : public Device {
   void flush_l2() override { ++flushes; }
   void start() override {
     ++starts;
+    open = true;
     t0_ = std::chrono::steady_clock::now();
   }
   double stop() override {
+    open = false;
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
   }
   gpu::ClockSample clocks() override {  // 1980 MHz as timing starts, then throttled to 1700
@@ -142,6 +145,7 @@ class StandIn : public Device {
   void allocate(size_t b) { live_ += b, peak_ = std::max(peak_, live_); }
   void release(size_t b) { live_ -= b; }
   int flushes = 0, starts = 0;
+  bool open = false;  // between start() and stop(): a launch now is timed
 
  private:
   size_t live_ = 0, peak_ = 0;
@@ -172,6 +176,7 @@ class SpinCase : public Case {
   std::string setup() override { return ""; }
   void run() override {
     ++runs;
+    if (!g_standin->open) ++untimed;
     if (g_standin->starts != last_start) ++pairs, last_start = g_standin->starts;
     const auto t0 = std::chrono::steady_clock::now();
     while (std::chrono::steady_clock::now() - t0 < std::chrono::microseconds(20)) {
@@ -179,6 +184,15 @@ class SpinCase : public Case {
   }
   Work work() const override { return {1e6, 0, 0, 1e6}; }
   static inline int runs = 0, pairs = 0, last_start = -1;  // pairs: of events, around runs
+  static inline int untimed = 0;  // launches outside a pair of events
+};
+
+// Holds 1 MiB of "device" memory while it runs: the peak while timed, not while built
+class GrowingGpuCase : public Case {
+ public:
+  std::string setup() override { return ""; }
+  void run() override { g_standin->allocate(1 << 20), g_standin->release(1 << 20); }
+  Work work() const override { return {1e3, 0, 0, 1e3}; }
 };
 
 class BadCase : public Case {
@@ -220,10 +234,7 @@ class Capture : public benchmark::BenchmarkReporter {
   std::vector<Run> runs;
 };
 
-TEST(Registry, GpuCaseCarriesTheCpuCountersAndItsDevicePeak) {
-  StandIn dev;
-  g_standin = &dev;
-  set_device(&dev);
+void init_benchmark() {
   static bool initialized = false;
   if (!initialized) {
     const char* argv[] = {"test", "--benchmark_min_time=0.001", "--benchmark_repetitions=1"};
@@ -231,6 +242,13 @@ TEST(Registry, GpuCaseCarriesTheCpuCountersAndItsDevicePeak) {
     benchmark::Initialize(&argc, const_cast<char**>(argv));
     initialized = true;
   }
+}
+
+TEST(Registry, GpuCaseCarriesTheCpuCountersAndItsDevicePeak) {
+  StandIn dev;
+  g_standin = &dev;
+  set_device(&dev);
+  init_benchmark();
   Config cfg = small_config();
   cfg.flush_l2 = true;
   Family f{"regtest", "registry test", {}, {}};
@@ -244,6 +262,7 @@ TEST(Registry, GpuCaseCarriesTheCpuCountersAndItsDevicePeak) {
                         .name({"n", "level"})
                         .cases(plain<FakeGpuCase>()));
   f.specs.push_back(Spec("gpu_spin", Timing::Gpu).cases(plain<SpinCase>()));
+  f.specs.push_back(Spec("gpu_grow", Timing::Gpu).cases(plain<GrowingGpuCase>()));
   f.specs.push_back(Spec("cpu_bad").with(threads_axis()).cases(plain<BadCase>()));
   f.specs.push_back(Spec("cpu_cold").cases(plain<ColdFirstCase>()));
   f.specs.push_back(Spec("cpu_cold_dram").cases(plain<ColdFirstDramCase>()));
@@ -288,6 +307,13 @@ TEST(Registry, GpuCaseCarriesTheCpuCountersAndItsDevicePeak) {
   EXPECT_LT(spin->GetAdjustedRealTime(), 60) << "a pair's time given as one launch's (us)";
   EXPECT_GE(spin->GetAdjustedRealTime(), 19);
   EXPECT_LE(2 * SpinCase::pairs, SpinCase::runs) << "one launch per pair of events";
+  // the untimed launch and the sizing one once a case, not before every Google Benchmark call
+  EXPECT_EQ(SpinCase::untimed, 1);
+  EXPECT_EQ(spin->counters.at("on_gpu").value, 1);
+  EXPECT_EQ(spin->counters.at("device_loop_peak_bytes").value, 0);
+  const auto* grow = by.at("regtest/gpu_grow/manual_time");
+  EXPECT_EQ(grow->counters.at("device_loop_peak_bytes").value, 1 << 20);
+  EXPECT_EQ(grow->counters.at("device_peak_bytes").value, 0);
 
   const auto* bad = by.at("regtest/cpu_bad/threads:2/real_time");
   EXPECT_TRUE(bad->error_occurred);
@@ -300,6 +326,181 @@ TEST(Registry, GpuCaseCarriesTheCpuCountersAndItsDevicePeak) {
   const auto* skipped = by.at("regtest/cpu_skip/real_time");
   EXPECT_EQ(skipped->report_label, "skipped: not on this machine");
   EXPECT_TRUE(is_skip_message(skipped->error_message));
+}
+
+// A trainer on the host whose steps take known times and report known losses: 5 steps an epoch,
+// at least 10 ms each in the first epoch (a lazy start) and 1 ms after (sleeps: more under load); the loss of the k-th step of the
+// run is 1 / (k + 1). Step 2 of the second epoch holds 4 MiB of host memory, step 0 of the third
+// 1 MiB of "device" memory.
+class FakeTrainer : public SteppedCase {
+ public:
+  size_t steps() const override { return 5; }
+  double step(size_t epoch, size_t i) override {
+    ++calls;
+    std::this_thread::sleep_for(std::chrono::milliseconds(epoch == 0 ? 10 : 1));
+    if (epoch == 1 && i == 2) Buffer<char> scratch(4 << 20);
+    if (epoch == 2 && i == 0 && g_standin) g_standin->allocate(1 << 20), g_standin->release(1 << 20);
+    return 1.0 / static_cast<double>(epoch * steps() + i + 1);
+  }
+  std::string setup() override { return ""; }
+  Work work() const override { return {0, 1e6, 5, 0}; }  // per epoch: 1 MFLOP, 5 samples
+  static inline int calls = 0;
+};
+
+TEST(Registry, SteppedCaseTimesEveryStepWithTheFirstEpochApart) {
+  StandIn dev;
+  g_standin = &dev;
+  set_device(&dev);
+  init_benchmark();
+  Family f{"regstep", "stepped test", {}, {}};
+  f.specs.push_back(
+      Spec("train", Timing::Stepped).with(int_axis("epochs", {3})).cases(plain<FakeTrainer>()));
+  f.specs.push_back(Spec("train_gpu", Timing::SteppedGpu)
+                        .with(int_axis("epochs", {3}))
+                        .cases(plain<FakeTrainer>()));
+  register_family(f, small_config());
+  Capture cap;
+  FakeTrainer::calls = 0;
+  benchmark::RunSpecifiedBenchmarks(&cap, "^regstep/");
+  std::map<std::string, const benchmark::BenchmarkReporter::Run*> by;
+  for (const auto& r : cap.runs) by[r.benchmark_name()] = &r;
+  EXPECT_EQ(FakeTrainer::calls, 2 * 15) << "every step once: no warm-up, no repetition";
+  for (const std::string v : {"train", "train_gpu"}) {
+    const std::string base = "regstep/" + v + "/epochs:3";
+    const std::string tail = "/iterations:1/repeats:1/manual_time";
+    std::vector<const benchmark::BenchmarkReporter::Run*> e;
+    for (int k = 1; k <= 3; ++k) {
+      const auto it = by.find(base + "/epoch:" + std::to_string(k) + tail);
+      ASSERT_NE(it, by.end()) << base << "/epoch:" << k;
+      ASSERT_FALSE(it->second->error_occurred) << it->second->error_message;
+      e.push_back(it->second);
+    }
+    const auto* sum = by.at(base + tail);
+    ASSERT_FALSE(sum->error_occurred) << sum->error_message;
+    auto at = [](const benchmark::BenchmarkReporter::Run* r, const std::string& k) {
+      const auto it = r->counters.find(k);
+      return it == r->counters.end() ? NAN : it->second.value;
+    };
+    // the first epoch apart: its own row, 5 steps of at least 10 ms; the others at least 1 ms a
+    // step, and far below 50 ms (the first epoch's steps are not theirs)
+    EXPECT_EQ(at(e[0], "epoch"), 1);
+    EXPECT_EQ(at(e[0], "steps"), 5);
+    EXPECT_GE(e[0]->GetAdjustedRealTime(), 50000) << "us";
+    EXPECT_GE(at(e[0], "seconds[0]"), 0.010);
+    EXPECT_GE(at(e[0], "seconds[4]"), 0.010);
+    EXPECT_TRUE(std::isnan(at(e[0], "seconds[5]")));
+    for (int k = 1; k < 3; ++k) {
+      EXPECT_GE(e[k]->GetAdjustedRealTime(), 5000);
+      EXPECT_LT(e[k]->GetAdjustedRealTime(), 45000) << "epoch " << k + 1 << " (us)";
+      EXPECT_GE(at(e[k], "step_seconds_median"), 0.001);
+    }
+    // the losses, per step and per epoch, in the run's order
+    EXPECT_DOUBLE_EQ(at(e[0], "loss[0]"), 1.0);
+    EXPECT_DOUBLE_EQ(at(e[1], "loss_first"), 1.0 / 6);
+    EXPECT_DOUBLE_EQ(at(e[2], "loss[4]"), 1.0 / 15);
+    EXPECT_DOUBLE_EQ(at(sum, "loss_last"), 1.0 / 15);
+    // memory during the loop: the 4 MiB of epoch 2 alone; the summary has the highest
+    EXPECT_EQ(at(e[0], "loop_peak_bytes"), 0);
+    EXPECT_EQ(at(e[1], "loop_peak_bytes"), 4 << 20);
+    EXPECT_EQ(at(e[2], "loop_peak_bytes"), 0);
+    EXPECT_EQ(at(sum, "loop_peak_bytes"), 4 << 20);
+    if (v == "train_gpu") {
+      EXPECT_EQ(at(e[1], "device_loop_peak_bytes"), 0);
+      EXPECT_EQ(at(e[2], "device_loop_peak_bytes"), 1 << 20);
+      EXPECT_EQ(at(sum, "device_loop_peak_bytes"), 1 << 20);
+      EXPECT_EQ(at(sum, "on_gpu"), 1);
+    } else {
+      EXPECT_TRUE(std::isnan(at(sum, "device_loop_peak_bytes")));
+      EXPECT_EQ(at(sum, "on_gpu"), 0);
+    }
+    // the summary: the three epochs' time, the first against the rest, rates over all epochs
+    EXPECT_EQ(at(sum, "epochs"), 3);
+    EXPECT_NEAR(sum->GetAdjustedRealTime(),
+                e[0]->GetAdjustedRealTime() + e[1]->GetAdjustedRealTime() +
+                    e[2]->GetAdjustedRealTime(),
+                1.0);
+    EXPECT_GT(at(sum, "first_over_rest"), 1.1);
+    EXPECT_DOUBLE_EQ(at(sum, "first_over_rest"),
+                     at(sum, "first_epoch_seconds") / at(sum, "rest_epoch_seconds_median"));
+    EXPECT_NEAR(at(sum, "first_epoch_seconds"), e[0]->GetAdjustedRealTime() * 1e-6, 1e-9);
+    EXPECT_NEAR(at(sum, "flops"), 3e6 / (sum->GetAdjustedRealTime() * 1e-6), 1e-3 * at(sum, "flops"));
+  }
+  set_device(nullptr);
+  g_standin = nullptr;
+}
+
+// A family's own timing strategy: each iteration "takes" 1 ms, and the row says it was timed so
+class FixedMsTiming : public Strategy {
+ public:
+  const char* name() const override { return "fixed_ms"; }
+  void time(Loop& l) const override {
+    for (auto _ : l.state) l.state.SetIterationTime(1e-3);
+  }
+  void report(Loop& l) const override { l.state.counters["fixed"] = 1; }
+};
+const FixedMsTiming kFixedMs;
+
+// A spec's own policy reaches Google Benchmark (and so its names, as upstream writes them), over
+// the strategy's defaults; a strategy a family brings runs as the registry's own do.
+TEST(Registry, SpecPolicyAndOwnStrategy) {
+  init_benchmark();
+  RunPolicy three, seven;
+  three.repetitions = 3;
+  seven.iterations = 7;
+  seven.warm = RunPolicy::Warm::Never;
+  Family f{"regpolicy", "policy test", {}, {}};
+  f.specs.push_back(Spec("reps").run_policy(three).cases(plain<ColdFirstCase>()));
+  f.specs.push_back(Spec("fixed").run_policy(seven).cases(plain<ColdFirstCase>()));
+  f.specs.push_back(Spec("own", Timing(&kFixedMs)).cases(plain<ColdFirstCase>()));
+  f.specs.push_back(Spec("pair_pinned", Timing::Pair).run_policy(three));
+  EXPECT_EQ(f.specs[3].resolved(small_config()).min_time, 0.2) << "the pair's default stays";
+  EXPECT_EQ(f.specs[3].resolved(small_config()).repetitions, 3);
+  f.specs.pop_back();
+  register_family(f, small_config());
+  Capture cap;
+  benchmark::RunSpecifiedBenchmarks(&cap, "^regpolicy/");
+  int reps = 0;
+  const benchmark::BenchmarkReporter::Run *fixed = nullptr, *own = nullptr;
+  for (const auto& r : cap.runs) {
+    if (r.benchmark_name() == "regpolicy/reps/repeats:3/real_time" &&
+        r.run_type == benchmark::BenchmarkReporter::Run::RT_Iteration)
+      ++reps;
+    if (r.benchmark_name() == "regpolicy/fixed/iterations:7/real_time") fixed = &r;
+    if (r.benchmark_name() == "regpolicy/own/manual_time") own = &r;
+  }
+  EXPECT_EQ(reps, 3);
+  ASSERT_TRUE(fixed && own);
+  EXPECT_EQ(fixed->iterations, 7);
+  // never warmed: the first, 50 ms run is among the 7 timed
+  EXPECT_GE(fixed->GetAdjustedRealTime(), 50000.0 / 7);
+  ASSERT_FALSE(own->error_occurred) << own->error_message;
+  EXPECT_NEAR(own->GetAdjustedRealTime(), 1000, 1e-6);
+  EXPECT_EQ(own->counters.at("fixed").value, 1);
+  EXPECT_EQ(own->counters.at("on_gpu").value, 0);
+  const std::string json = family_json(f, small_config());
+  EXPECT_NE(json.find("\"variant\": \"own\", \"target\": \"cpu\", \"timing\": \"fixed_ms\""),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"repetitions\": 3"), std::string::npos) << json;
+}
+
+// A row whose earlier epochs were filtered out still is its epoch: the case runs them first.
+TEST(Registry, SteppedRowRunsTheEpochsBeforeIt) {
+  init_benchmark();
+  Family f{"regstep2", "stepped test", {}, {}};
+  f.specs.push_back(
+      Spec("train", Timing::Stepped).with(int_axis("epochs", {3})).cases(plain<FakeTrainer>()));
+  register_family(f, small_config());
+  Capture cap;
+  FakeTrainer::calls = 0;
+  benchmark::RunSpecifiedBenchmarks(&cap, "^regstep2/.*/epoch:2/");
+  ASSERT_EQ(cap.runs.size(), 1u);
+  const auto& r = cap.runs[0];
+  ASSERT_FALSE(r.error_occurred) << r.error_message;
+  EXPECT_EQ(r.counters.at("epoch").value, 2);
+  EXPECT_DOUBLE_EQ(r.counters.at("loss_first").value, 1.0 / 6);
+  EXPECT_EQ(FakeTrainer::calls, 10);
+  EXPECT_LT(r.GetAdjustedRealTime(), 45000) << "epoch 1's slow steps counted in epoch 2 (us)";
 }
 
 TEST(Registry, ClockSampleReadsOrSaysWhy) {
