@@ -19,8 +19,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from dtypebench_results import (EXIT_UNREADABLE, ResultsError, context_of, load_run, name_of,
-                                rate, representative, run_name, seconds)
+from dtypebench_results import EXIT_UNREADABLE, ResultsError, context_of, load_run, representative
 
 LEVELS = ["L1", "L2", "L3", "DRAM"]
 # keys that say how or how big, not what is converted: they do not have to match
@@ -68,9 +67,8 @@ class Row:
 def entries(doc: dict[str, Any]) -> list[Entry]:
     out = []
     for b in representative(doc["benchmarks"]):
-        family, variant, keys = name_of(b)
-        t = seconds(b)
-        out.append(Entry(run_name(b), family, variant, keys, rate(b, "bytes"),
+        t = b.seconds
+        out.append(Entry(b.name, b.family, b.variant, b.keys, b.rate("bytes"),
                          t * 1e6 if t is not None and t > 0 else None))
     return out
 

@@ -15,8 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from dtypebench_results import (ResultsError, counters, disposition, is_derived, is_error,
-                                is_skip, load, name_of, rate, representative, run_name)
+from dtypebench_results import Bench, ResultsError, benches, load, representative
 
 # a family's rows worth a line first; the rest follow in the file's order
 FIRST = {"gemm": ("cublaslt_peak", "cublaslt_fast_accum", "cublaslt"),
@@ -25,12 +24,11 @@ FIRST = {"gemm": ("cublaslt_peak", "cublaslt_fast_accum", "cublaslt"),
          "convert": ("gpu_memcpy_d2d", "gpu_cast", "h2d")}
 
 
-def figure(b: dict) -> str:
+def figure(b: Bench) -> str:
     """The row's rate as a person reads it: FLOP/s for GEMM and the FMA peaks, else bytes."""
-    c = counters(b)
-    name = name_of(b)
-    flops = rate(b, "flops")
-    if flops is not None and (name.family == "gemm" or "peak" in name.variant):
+    c = b.counters
+    flops = b.rate("flops")
+    if flops is not None and (b.family == "gemm" or "peak" in b.variant):
         text = f"{flops / 1e12:8.1f} TFLOP/s"
         if "rel_error" in c:
             text += f"  err {c['rel_error']:.1e}"
@@ -38,16 +36,15 @@ def figure(b: dict) -> str:
         if share:
             text += f"  {100 * share:3.0f}% of datasheet"
         return text
-    moved = rate(b, "bytes")
+    moved = b.rate("bytes")
     return f"{moved / 1e9:8.1f} GB/s" if moved is not None else "(no rate)"
 
 
-def short(b: dict) -> str:
+def short(b: Bench) -> str:
     """The name without family, level and sizes that follow from the rest."""
-    name = name_of(b)
-    keys = "/".join(f"{k}:{v}" for k, v in name.keys.items()
-                    if k not in ("level", "bytes", "m", "n", "k") or name.variant == "cublaslt_peak")
-    return f"{name.variant}/{keys}" if keys else name.variant
+    keys = "/".join(f"{k}:{v}" for k, v in b.keys.items()
+                    if k not in ("level", "bytes", "m", "n", "k") or b.variant == "cublaslt_peak")
+    return f"{b.variant}/{keys}" if keys else b.variant
 
 
 def summarize(path: Path) -> list[str]:
@@ -55,27 +52,27 @@ def summarize(path: Path) -> list[str]:
         doc = load(path)
     except ResultsError as e:
         return [f"{path.name}: {e}"]
-    rows = [b for b in doc.get("benchmarks", []) if not is_derived(b)]
-    runs = {run_name(b) for b in rows}
-    failed = [b for b in rows if is_error(b) and not is_skip(b)]
-    skipped = {run_name(b) for b in rows if is_skip(b)}
-    head = f"{path.name}: {len(runs) - len(skipped) - len({run_name(b) for b in failed})} ran, " \
-           f"{len(skipped)} skipped, {len({run_name(b) for b in failed})} failed"
+    rows = [b for b in benches(doc.get("benchmarks", [])) if not b.is_derived]
+    runs = {b.name for b in rows}
+    failed = [b for b in rows if b.kind == "failed"]
+    skipped = {b.name for b in rows if b.kind == "skipped"}
+    head = f"{path.name}: {len(runs) - len(skipped) - len({b.name for b in failed})} ran, " \
+           f"{len(skipped)} skipped, {len({b.name for b in failed})} failed"
     if failed:
-        head += f" (first: {short(failed[0])}: {disposition(failed[0])[1][:80]})"
+        head += f" (first: {short(failed[0])}: {failed[0].why[:80]})"
     lines = [head]
     reps = representative(rows)
-    family = name_of(reps[0]).family if reps else ""
+    family = reps[0].family if reps else ""
     order = FIRST.get(family, ())
 
-    def rank(b: dict) -> int:
-        v = name_of(b).variant
+    def rank(b: Bench) -> int:
+        v = b.variant
         return next((i for i, p in enumerate(order) if v.startswith(p)), len(order))
 
     # one line a run, its levels side by side (L2 then DRAM)
     by_name: dict[str, list[str]] = {}
     for b in sorted(reps, key=rank):
-        level = name_of(b).keys.get("level")
+        level = b.keys.get("level")
         by_name.setdefault(short(b), []).append((f"{level} " if level else "") + figure(b).strip())
     for label, figures in by_name.items():
         lines.append(f"  {label[:58]:58s} {'  '.join(figures)}")

@@ -32,15 +32,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from dtypebench_results import (DEFAULT_DTYPE_ORDER, ResultsError, check_output, counters,
-                                disposition, dtype_order, is_derived, load, not_verified,
-                                parse_name, rate, representative, run_name, save, validate,
-                                with_derived)
+from dtypebench_results import (DEFAULT_DTYPE_ORDER, Bench, ResultsError, benches, check_output,
+                                dtype_order, interruptible, load, machine, representative, save,
+                                validate, with_derived)
+from dtypebench_results.families import hook, smoke_args
+from dtypebench_results.tables import aligned
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BINARY = ROOT / "build" / "dtypebench"
+# a few seconds a family: the generic options, then each family plug-in's own (gemm: one shape)
 SMOKE_ARGS = ["--levels=L1", "--benchmark_min_time=0.001", "--benchmark_repetitions=1",
-              "--gemm-sizes=256", "--gemm-shapes=square", "--gemm-k=256"]
+              *smoke_args()]
 SUMMARY_LINES = 40  # the end-of-run summary fits a screen
 SUMMARY_ROWS = 24  # at most this many rows of rates, fewer when the rest needs the lines
 DTYPE_ORDER = DEFAULT_DTYPE_ORDER  # summary columns when the file has no dtype_names
@@ -193,38 +195,31 @@ def merge(outcomes: list[FamilyOutcome], pending: list[tuple[str, str]],
 # ---- the summary table ---------------------------------------------------------------------------
 
 
-def format_rate(b: dict[str, Any]) -> str:
+def format_rate(b: Bench) -> str:
     """A result's headline rate: GB/s from the bytes counter, else GFLOP/s ("GF") from flops;
     "!" marks a result whose verified counter is not 1."""
-    gbs, gflops = rate(b, "bytes"), rate(b, "flops")
-    ratio = counters(b).get("subject_over_ref_bw")  # a pair: the subject's bandwidth over the ref's
+    gbs, gflops = b.rate("bytes"), b.rate("flops")
+    ratio = b.counters.get("subject_over_ref_bw")  # a pair: the subject's bandwidth over the ref's
     text = (f"{gbs / 1e9:.3g}" if gbs else f"{gflops / 1e9:.3g}GF" if gflops
             else f"{ratio:.3g}x" if ratio else "?")
-    return text + ("!" if not_verified(b) else "")
+    return text + ("!" if b.not_verified else "")
 
 
-def derived_values(b: dict[str, Any]) -> dict[str, float]:
-    """The values of a derived entry (ratios, break-evens): its counters."""
-    return counters(b)
-
-
-def headline_slice(reps: list[dict[str, Any]]) -> tuple[Optional[str], Optional[str]]:
+def headline_slice(reps: list[Bench]) -> tuple[Optional[str], Optional[str]]:
     """The cache level and thread count the summary shows: the largest of each in the results
     (DRAM and all cores in a normal run)."""
     order = ["L1", "L2", "L3", "DRAM"]
     levels, threads = set(), set()
     for b in reps:
-        keys = parse_name(run_name(b))[2]
-        levels.add(keys.get("level"))
-        if keys.get("threads", "").isdigit():
-            threads.add(int(keys["threads"]))
+        levels.add(b.keys.get("level"))
+        if b.threads is not None:
+            threads.add(b.threads)
     present = [lv for lv in order if lv in levels]
     return (present[-1] if present else None), (str(max(threads)) if threads else None)
 
 
-def in_slice(b: dict[str, Any], level: Optional[str], threads: Optional[str]) -> bool:
-    keys = parse_name(run_name(b))[2]
-    return keys.get("level", level) == level and keys.get("threads", threads) == threads
+def in_slice(b: Bench, level: Optional[str], threads: Optional[str]) -> bool:
+    return b.keys.get("level", level) == level and b.keys.get("threads", threads) == threads
 
 
 def sort_dtypes(dtypes: list[str], order: Optional[list[str]] = None) -> list[str]:
@@ -234,16 +229,16 @@ def sort_dtypes(dtypes: list[str], order: Optional[list[str]] = None) -> list[st
                                          else len(order) + dtypes.index(d)))
 
 
-def rate_table(rows_in: list[dict[str, Any]], order: Optional[list[str]] = None
+def rate_table(rows_in: list[Bench], order: Optional[list[str]] = None
                ) -> tuple[list[str], list[tuple[str, dict[str, str]]]]:
     """Groups results into rows (family/variant plus the keys that are not dtype, level or threads)
     with one column per dtype. The size key n is dropped when it only follows the dtype (each dtype
     sized to the same working set) and kept when it is a real axis of the row."""
     dropped = {"dtype", "level", "threads"}
     dtypes: list[str] = []
-    groups: dict[str, list[tuple[str, dict[str, str], dict[str, Any]]]] = {}
+    groups: dict[str, list[tuple[str, dict[str, str], Bench]]] = {}
     for b in rows_in:
-        family, variant, keys = parse_name(run_name(b))
+        family, variant, keys = b.family, b.variant, b.keys
         dtype = keys.get("dtype", "-")
         if dtype not in dtypes:
             dtypes.append(dtype)
@@ -262,28 +257,19 @@ def rate_table(rows_in: list[dict[str, Any]], order: Optional[list[str]] = None
     return sort_dtypes(dtypes, order), table
 
 
-def aligned(rows: list[list[str]], left: int = 1) -> list[str]:
-    """rows as lines whose columns line up: each column as wide as its widest cell, one space
-    between columns, the first `left` aligned left (names) and the rest right (numbers)."""
-    widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(max(map(len, rows)))]
-    return [" ".join(c.ljust(w) if i < left else c.rjust(w)
-                     for i, (c, w) in enumerate(zip(r, widths))).rstrip() for r in rows]
-
-
-def derived_table(derived: list[dict[str, Any]], max_rows: int,
+def derived_table(derived: list[Bench], max_rows: int,
                   order: Optional[list[str]] = None) -> list[list[str]]:
     """Derived entries as small tables (each a list of lines): one per family/variant, a row per
     value, a column per dtype."""
     groups: dict[str, dict[str, dict[str, float]]] = {}
     dtypes: list[str] = []
     for b in derived:
-        family, variant, keys = parse_name(run_name(b))
-        label = "/".join([family, variant] + [f"{k}:{v}" for k, v in keys.items()
-                                              if k not in ("dtype", "level", "threads")])
-        dtype = keys.get("dtype", "-")
+        label = "/".join([b.family, b.variant] + [f"{k}:{v}" for k, v in b.keys.items()
+                                                  if k not in ("dtype", "level", "threads")])
+        dtype = b.keys.get("dtype", "-")
         if dtype not in dtypes:
             dtypes.append(dtype)
-        groups.setdefault(label, {})[dtype] = derived_values(b)
+        groups.setdefault(label, {})[dtype] = b.counters
     tables: list[list[str]] = []
     for label, per_dtype in groups.items():
         names: list[str] = []
@@ -307,48 +293,10 @@ def describe_machine(context: dict[str, Any]) -> str:
         except (KeyError, ValueError):
             return "?"
         return f"{v >> 20} MiB" if v >= 1 << 20 else f"{v >> 10} KiB"
-    gpu = context.get("gpu_name") or f"none ({context.get('gpu_status', 'unknown')})"
-    return (f"machine: {context.get('cpu_model', '?')}, {context.get('cpu_cores', '?')} cores, "
+    m = machine(context)
+    gpu = m.gpu or f"none ({context.get('gpu_status', 'unknown')})"
+    return (f"machine: {m.cpu or '?'}, {m.cores or '?'} cores, "
             f"L1d {mib('l1d_bytes')}, L2 {mib('l2_bytes')}, L3 {mib('l3_bytes')}; GPU: {gpu}")
-
-
-def precision_table(reps: list[dict[str, Any]], max_rows: int = 8) -> list[str]:
-    """What each precision gives and costs, from the gemm/derived rows: per library, precision
-    and threads, TFLOP/s at the largest square shape, the share of the roof (FMA chains on the
-    CPU: measured beside the row, and the baseline family's row; the datasheet and the peak search
-    on the GPU), the speedup over f64 and over f32 strict,
-    and the median error against the unrounded inputs; at most max_rows rows. Nothing when the
-    run has no GEMM."""
-    rows = []
-    for b in reps:
-        fam, variant, keys = parse_name(run_name(b))
-        if fam == "gemm" and variant == "derived" and "flops" in b:
-            rows.append((keys, b))
-    if not rows:
-        return []
-
-    def pct(b: dict[str, Any], key: str) -> str:
-        return f"{100 * b[key]:.0f}%" if isinstance(b.get(key), (int, float)) else "-"
-
-    def times(b: dict[str, Any], key: str) -> str:
-        return f"{b[key]:.2f}x" if isinstance(b.get(key), (int, float)) else "-"
-
-    table = [["library", "precision", "threads", "TFLOP/s", "roof", "base", "sheet", "peak",
-              "x f64", "x f32", "error"]]
-    for keys, b in sorted(rows, key=lambda r: (r[0].get("lib", ""), r[0].get("threads", ""),
-                                                -float(r[1]["flops"]))):
-        err = b.get("rel_error_unrounded_median")
-        table.append([keys.get("lib", ""), keys.get("precision", ""), keys.get("threads", ""),
-                      f"{b['flops'] / 1e12:.3f}", pct(b, "share_of_fma_peak"),
-                      pct(b, "share_of_baseline_fma_peak"), pct(b, "share_of_datasheet_peak"),
-                      pct(b, "share_of_achievable_peak"), times(b, "speedup_over_f64"),
-                      times(b, "speedup_over_f32"),
-                      f"{err:.1e}" if isinstance(err, (int, float)) else "-"])
-    out = ["gemm, largest square shape: what each precision gives and costs"]
-    out += aligned(table[:max_rows + 1], left=2)
-    if len(table) > max_rows + 1:
-        out.append(f"... {len(table) - max_rows - 1} more rows")
-    return out
 
 
 def shown(lines: list[str], limit: int, what: str) -> list[str]:
@@ -363,28 +311,29 @@ def summarize(doc: dict[str, Any], out_path: str = "", max_rows: int = SUMMARY_R
     at the largest cache level and thread count (rows: variants, columns: dtypes), the derived
     entries there (those of gemm are its precision table), the GEMM precisions, then counts.
     The rates get the lines the rest leaves, at most max_rows; scripts/report shows everything."""
-    benchmarks: list[dict[str, Any]] = doc.get("benchmarks", [])
+    benchmarks = benches(doc.get("benchmarks", []))
     context: dict[str, Any] = doc.get("context", {})
     order = dtype_order(context)
     reps = representative(benchmarks)
     level, threads = headline_slice(reps)
-    measured = [b for b in reps if not is_derived(b) and in_slice(b, level, threads)]
-    derived = [b for b in reps if is_derived(b) and in_slice(b, level, threads)
-               and not (parse_name(run_name(b))[0] == "gemm" and "flops" in b)]
+    measured = [b for b in reps if not b.is_derived and in_slice(b, level, threads)]
+    # a family with a summary table of its own shows its derived rows there (gemm: precisions)
+    own = [f for f in dict.fromkeys(b.family for b in reps) if callable(hook(f, "summary"))]
+    derived = [b for b in reps if b.is_derived and in_slice(b, level, threads)
+               and b.family not in own]
     head = [describe_machine(context)]
-    precision = precision_table(reps)
+    precision = [line for f in own for line in hook(f, "summary")(reps)]  # type: ignore[misc]
 
-    errors: dict[str, tuple[str, str, dict[str, Any]]] = {}  # run -> (disposition, why, row)
+    errors: dict[str, tuple[str, str, Bench]] = {}  # run -> (disposition, why, row)
     for b in benchmarks:
-        kind, why = disposition(b)
-        if kind in ("skipped", "failed"):
-            errors.setdefault(run_name(b), (kind, why, b))
+        if b.kind in ("skipped", "failed"):
+            errors.setdefault(b.name, (b.kind, b.why, b))
     skips = [why for kind, why, _ in errors.values() if kind == "skipped"]
     # the binary's own message line ("error: ...") where it wrote one
-    fails = [(run_name(b), str(b.get("error_message") or why))
+    fails = [(b.name, str(b.get("error_message") or why))
              for kind, why, b in errors.values() if kind == "failed"]
-    n_derived = sum(1 for b in reps if is_derived(b))
-    n_unverified = sum(1 for b in reps if not_verified(b))
+    n_derived = sum(1 for b in reps if b.is_derived)
+    n_unverified = sum(1 for b in reps if b.not_verified)
     tail = [f"results: {len(reps) - n_derived} ran, {n_derived} derived, "
             f"{len(skips)} skipped, {len(fails)} failed"
             + (f", {n_unverified} NOT verified" if n_unverified else "")]
@@ -752,6 +701,12 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"run_suite: '{a.split('=')[0]}' is set by run_suite itself (it runs one family "
                   "per process); choose families with --family (see --help)", file=sys.stderr)
             return 2
+    # Ctrl-C before the families started: nothing to keep (run_suite handles it after)
+    return interruptible("run_suite", lambda: checked(args, extra))
+
+
+def checked(args: argparse.Namespace, extra: list[str]) -> int:
+    """--check, or the run; a UsageError is one line and exit 2."""
     try:
         if args.check:
             check_out(args.out)
@@ -761,9 +716,6 @@ def main(argv: Optional[list[str]] = None) -> int:
     except UsageError as e:
         print(f"run_suite: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # before the families started: nothing to keep
-        print("run_suite: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -24,8 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
-from dtypebench_results import (ResultsError, context_of, load, name_of, representative, run_name,
-                                select)
+from dtypebench_results import ResultsError, context_of, load, representative, run_name, select
 
 HERE = Path(__file__).resolve().parent
 COMPILE = ["gcc", "-O3", "-march=native", "-fopenmp"]
@@ -43,7 +42,7 @@ def suite_entries(doc: dict[str, Any], threads: Optional[int]) -> dict[str, dict
     found: dict[str, dict[int, dict[str, Any]]] = {}
     for b in select(representative(doc.get("benchmarks", [])), "baseline", dtype="f64",
                     level="DRAM"):
-        _, variant, keys = name_of(b)
+        variant, keys = b.variant, b.keys
         if variant in BYTES_PER_ELEMENT and keys.get("threads", "").isdigit():
             found.setdefault(variant, {})[int(keys["threads"])] = b
     if set(found) != set(BYTES_PER_ELEMENT):
@@ -178,7 +177,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         doc = load(args.result)
         context = context_of(doc)
         entries = suite_entries(doc, args.threads)
-        threads = int(name_of(entries["copy"]).keys["threads"])
+        threads = entries["copy"].threads
         host = socket.gethostname()
         if context.get("hostname") and context["hostname"] != host:
             print(f"stream-check: warning: the result is from {context['hostname']}, "

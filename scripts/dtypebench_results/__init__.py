@@ -8,8 +8,14 @@ without the virtualenv.
 
 - load.py: path -> document, with ResultsError (one line) for anything that is not a result
   (load_run: or not this suite's), the check of an output path, and the atomic write back;
-- rows.py: names, dispositions, the representative row of a run, picking rows, rates;
-- derive.py: the derived entries (ratios, break-evens, plateaus) over a whole merged run;
+- rows.py: names, dispositions, the row model (Bench: a row parsed once), the representative
+  row of a run, picking rows, rates;
+- machine.py: which machine a context names; markdown.py: the one Markdown table renderer;
+- derive.py: the derived entries (ratios, break-evens, plateaus) over a whole merged run, each
+  family's from its plug-in;
+- families/<family>.py: what is particular to a family (its derivations, its report section,
+  its run_suite summary table, smoke arguments and GPU-check budget), found by name
+  (families.plugin); a family without one gets the generic section and no derivations;
 - compare.py, report.py: the commands scripts/compare and scripts/report (report imports
   matplotlib only when it draws).
 A command that needs a module the system python lacks hands itself over to .venv (use_venv_for).
@@ -36,9 +42,19 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def command(main: "Callable[[], int]") -> int:
     """Runs a command's main() with SIGTERM stopping it as Ctrl-C does (its KeyboardInterrupt
-    handler answers with EXIT_INTERRUPTED)."""
+    handler, interruptible, answers with EXIT_INTERRUPTED)."""
     signal.signal(signal.SIGTERM, _interrupt)
     return main()
+
+
+def interruptible(prog: str, body: "Callable[[], int]") -> int:
+    """body()'s exit status, or EXIT_INTERRUPTED with the one line '<prog>: interrupted' when
+    Ctrl-C (or SIGTERM, under command) stops it: the one interrupt handler of every command."""
+    try:
+        return body()
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 VENV_PYTHON = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "python"
@@ -55,18 +71,20 @@ def use_venv_for(module: str, script: str) -> None:
     os.environ["DTYPEBENCH_IN_VENV"] = "1"
     os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), script, *sys.argv[1:]])
 
-from .derive import DERIVATIONS, Derived, derive, with_derived
+from .derive import Derived, derive, with_derived
 from .load import (ResultsError, check_output, context_of, dtypebench_run, load, load_run,
-                   read_json, same_file, save, validate)
-from .rows import (DEFAULT_DTYPE_ORDER, RATE_COUNTERS, BenchName, counters, disposition,
-                   dtype_order, is_derived, is_error, is_skip, name_of, not_verified, parse_name,
+                   read_json, same_file, save, validate, write_atomic)
+from .machine import Machine, machine
+from .rows import (DEFAULT_DTYPE_ORDER, RATE_COUNTERS, Bench, BenchName, benches, counters,
+                   disposition, dtype_order, is_derived, is_error, is_skip, not_verified,
                    rate, rates, representative, run_name, seconds, select)
 
 __all__ = [
-    "command", "EXIT_OK", "EXIT_FAILED", "EXIT_UNREADABLE", "EXIT_INTERRUPTED", "BenchName",
-    "DEFAULT_DTYPE_ORDER", "DERIVATIONS", "Derived", "RATE_COUNTERS", "ResultsError",
+    "command", "EXIT_OK", "EXIT_FAILED", "EXIT_UNREADABLE", "EXIT_INTERRUPTED", "Bench",
+    "BenchName", "Machine", "benches", "interruptible", "machine", "write_atomic",
+    "DEFAULT_DTYPE_ORDER", "Derived", "RATE_COUNTERS", "ResultsError",
     "check_output", "context_of", "counters", "derive", "disposition", "dtype_order",
-    "dtypebench_run", "is_derived", "is_error", "is_skip", "load", "load_run", "name_of",
-    "not_verified", "parse_name", "rate", "rates", "read_json", "representative", "run_name",
+    "dtypebench_run", "is_derived", "is_error", "is_skip", "load", "load_run",
+    "not_verified", "rate", "rates", "read_json", "representative", "run_name",
     "same_file", "save", "seconds", "select", "use_venv_for", "validate", "with_derived",
 ]

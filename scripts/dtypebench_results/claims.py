@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional, Sequence
 
-from .rows import Row, counters, is_derived, parse_name, representative, run_name, seconds
+from .rows import Bench, Row, representative
+from .tables import markdown as table
 
 
 @dataclass(frozen=True)
@@ -58,18 +59,16 @@ class Index:
     """The representative rows of all runs, by family and variant."""
 
     def __init__(self, rows: Iterable[Row]) -> None:
-        self.rows = [r for r in representative(list(rows)) if not is_derived(r)]
-        self.derived = [r for r in representative(list(rows)) if is_derived(r)]
+        reps = representative(rows)
+        self.rows = [r for r in reps if not r.is_derived]
+        self.derived = [r for r in reps if r.is_derived]
 
-    def find(self, family: str, variant: str, **keys: str) -> list[tuple[dict[str, str], Row]]:
-        out = []
-        for r in self.rows + self.derived:
-            f, v, k = parse_name(run_name(r))
-            if f == family and v == variant and all(k.get(a) == b for a, b in keys.items()):
-                out.append((k, r))
-        return out
+    def find(self, family: str, variant: str, **keys: str) -> list[tuple[dict[str, str], Bench]]:
+        return [(r.keys, r) for r in self.rows + self.derived
+                if r.family == family and r.variant == variant
+                and all(r.keys.get(a) == b for a, b in keys.items())]
 
-    def one(self, family: str, variant: str, **keys: str) -> Optional[Row]:
+    def one(self, family: str, variant: str, **keys: str) -> Optional[Bench]:
         """The row at the largest thread count among the matches (None without a match)."""
         found = self.find(family, variant, **keys)
         if not found:
@@ -78,18 +77,16 @@ class Index:
                    if kr[0].get("threads", "0").isdigit() else 0)[1]
 
     def has_family(self, family: str) -> bool:
-        return any(parse_name(run_name(r))[0] == family for r in self.rows)
+        return any(r.family == family for r in self.rows)
 
 
-def rate(r: Optional[Row], counter: str) -> Optional[float]:
-    if r is None:
-        return None
-    v = counters(r).get(counter)
-    return v if v else None
+def rate(r: Optional[Bench], counter: str) -> Optional[float]:
+    """The row's usable counter (Bench.rate: finite, above 0); None without a row."""
+    return r.rate(counter) if r is not None else None
 
 
-def secs(r: Optional[Row]) -> Optional[float]:
-    return seconds(r) if r is not None else None
+def secs(r: Optional[Bench]) -> Optional[float]:
+    return r.seconds if r is not None else None
 
 
 def ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
@@ -98,7 +95,7 @@ def ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
 
 def level_of(idx: Index) -> str:
     """DRAM when the runs have it, else the largest level they have."""
-    levels = {parse_name(run_name(r))[2].get("level") for r in idx.rows}
+    levels = {r.keys.get("level") for r in idx.rows}
     for lv in ("DRAM", "L3", "L2", "L1"):
         if lv in levels:
             return lv
@@ -126,7 +123,7 @@ def l1(idx: Index) -> tuple[str, str]:
     a = idx.one("baseline", "copy", dtype="f64", level=lv)
     b = idx.one("baseline", "copy", dtype="f32", level=lv)
     if a and b:
-        na, nb = parse_name(run_name(a))[2].get("n"), parse_name(run_name(b))[2].get("n")
+        na, nb = a.keys.get("n"), b.keys.get("n")
         if na and nb:
             parts.append(f"CPU: the {lv} working set holds {int(nb) / int(na):.2f}x as many f32 "
                          "elements as f64")
@@ -213,7 +210,7 @@ def l4(idx: Index) -> tuple[str, str]:
 def l5(idx: Index) -> tuple[str, str]:
     found = []
     for k, r in idx.find("layout", "derived", dtype="f64"):
-        b = counters(r).get("breakeven_passes")
+        b = r.counters.get("breakeven_passes")
         if b is not None:
             found.append((k.get("level", ""), b))
     if not found:
@@ -232,8 +229,8 @@ def l6(idx: Index) -> tuple[str, str]:
     r = idx.one("convert", "astype_alloc", src="f64", dst="f32", level=level_of(idx))
     if r is None:
         return not_measured("convert")
-    n = parse_name(run_name(r))[2].get("n")
-    peak = counters(r).get("peak_bytes")
+    n = r.keys.get("n")
+    peak = r.counters.get("peak_bytes")
     if not (n and peak):
         return not_measured("convert")
     x = peak / (8 * int(n))
@@ -245,8 +242,8 @@ def l7(idx: Index) -> tuple[str, str]:
     r = idx.one("convert", "view", src="f64", dst="f32", level=level_of(idx))
     if r is None:
         return not_measured("convert")
-    n = int(parse_name(run_name(r))[2].get("n", "0"))
-    c = counters(r)
+    n = int(r.keys.get("n", "0"))
+    c = r.counters
     per = c.get("view_elements", 0) / n if n else 0
     extra = c.get("peak_bytes", 0) - 8 * n  # the peak holds the f64 source itself
     return (f"{per:.0f} f32 values per f64; memory beyond the source: {extra:.0f} B",
@@ -270,13 +267,13 @@ def l9(idx: Index) -> tuple[str, str]:
     a = idx.one("convert", "astype_alloc", src="f64", dst="f32", level=lv)
     if a is None:
         return not_measured("convert")
-    n = int(parse_name(run_name(a))[2].get("n", "0"))
+    n = int(a.keys.get("n", "0"))
     if not n:
         return not_measured("convert")
     src = 8.0 * n
     over: dict[str, float] = {}
     for v in ("astype_alloc", "astype_prealloc", "astype_inplace", "astype_chunked"):
-        peaks = [counters(r).get("peak_bytes") for _, r in
+        peaks = [r.counters.get("peak_bytes") for _, r in
                  idx.find("convert", v, src="f64", dst="f32", level=lv)]
         peaks = [x for x in peaks if x is not None]
         if peaks:
@@ -295,10 +292,10 @@ def l10(idx: Index) -> tuple[str, str]:
     r = idx.one("convert", "f16_range", method="check_then_cast")
     if r is None:
         return not_measured("convert")
-    c = counters(r)
+    c = r.counters
     cost = None
     for k, d in idx.find("convert", "derived"):
-        cost = counters(d).get("f16_range_check_then_cast_f32_f16_over_copy_bw", cost)
+        cost = d.counters.get("f16_range_check_then_cast_f32_f16_over_copy_bw", cost)
     measured = (f"overflow fraction {c.get('overflow_fraction', 0):.3g} of the inputs (above "
                 "65504 -> inf without the check)")
     if cost:
@@ -310,7 +307,7 @@ def l11(idx: Index) -> tuple[str, str]:
     cost = {}
     for k, d in idx.find("convert", "derived"):
         for w in ("2", "4", "8"):
-            v = counters(d).get(f"byteswap_w{w}_simd_over_copy_bw")
+            v = d.counters.get(f"byteswap_w{w}_simd_over_copy_bw")
             if v:
                 cost[w] = v
     if not cost:
@@ -328,7 +325,7 @@ def t7(idx: Index) -> tuple[str, str]:
     r = idx.one("convert", "f16_range", method="check_then_cast")
     if r is None:
         return not_measured("convert (the range) or train (loss scaling)")
-    c = counters(r)
+    c = r.counters
     return (f"f16 range: overflow {c.get('overflow_fraction', 0):.3g}, underflow "
             f"{c.get('underflow_fraction', 0):.3g}, subnormal {c.get('subnormal_fraction', 0):.3g}"
             " of the inputs; loss scaling not measured (no train family)",
@@ -342,7 +339,7 @@ def t8(idx: Index) -> tuple[str, str]:
         p = k.get("precision", "")
         rates[p] = max(rates.get(p, 0.0), rate(r, "flops") or 0.0)
     for k, r in idx.find("gemm", "accuracy", lib="cublaslt"):
-        errs[k.get("precision", "")] = counters(r).get("rel_error_unrounded", 0.0)
+        errs[k.get("precision", "")] = r.counters.get("rel_error_unrounded", 0.0)
     x = ratio(rates.get("f32.tf32.f32"), rates.get("f32.f32.f32"))
     if x is None:
         return not_measured("gemm on a GPU")
@@ -373,10 +370,6 @@ def verdicts(rows: Sequence[Row]) -> list[Verdict]:
 
 
 def markdown(vs: Sequence[Verdict], machine: str) -> list[str]:
-    lines = [f"# The seed claims on {machine}", "",
-             "| id | claim (paraphrased) | their figure | measured here | verdict |",
-             "|---|---|---|---|---|"]
-    for v in vs:
-        lines.append(f"| {v.claim.id} | {v.claim.text} | {v.claim.figure} | {v.measured} | "
-                     f"{v.verdict} |")
-    return lines
+    return [f"# The seed claims on {machine}", ""] + table(
+        ["id", "claim (paraphrased)", "their figure", "measured here", "verdict"],
+        [[v.claim.id, v.claim.text, v.claim.figure, v.measured, v.verdict] for v in vs])

@@ -53,13 +53,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from . import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE, command
-from .load import ResultsError, check_output, context_of, load, save
-from .rows import Row, disposition, number, parse_name, rate, run_name, seconds
+from . import EXIT_FAILED, EXIT_OK, EXIT_UNREADABLE, command, interruptible
+from .load import ResultsError, check_output, context_of, load, save, write_atomic
+from .machine import machine
+from .rows import Bench, benches, number
+from .tables import markdown as table
 
 MIN_SAMPLES = 3  # per side; below it a U test means nothing
-# context keys that say which machine ran a file (the first present of each tuple is read)
-MACHINE_KEYS = (("cpu_model",), ("hostname", "host_name"), ("gpu_name",))
 # the order of the table: regressions first, then what may hide one
 VERDICT_ORDER = ("slower", "noisy", "faster", "same", "no reference", "reference")
 RATE_UNITS = {"bytes": (1e9, "GB/s"), "flops": (1e9, "GFLOP/s"), "elements": (1e9, "G/s")}
@@ -142,27 +142,25 @@ class Report:
 # ---- samples ----------------------------------------------------------------------------------
 
 
-def sample_value(b: Row, counter: Optional[str]) -> Optional[float]:
+def sample_value(b: Bench, counter: Optional[str]) -> Optional[float]:
     """The row's sample: real time in seconds, or the counter; None when it has no usable one."""
     if counter is None:
-        t = seconds(b)
+        t = b.seconds
         return t if t is not None and math.isfinite(t) and t > 0 else None
-    return rate(b, counter)
+    return b.rate(counter)
 
 
 def file_samples(doc: dict[str, Any], counter: Optional[str]) -> FileSamples:
     """The samples of one result file, by run name and (repetition_index, occurrence)."""
     out: FileSamples = {}
     ordinal: dict[str, int] = {}
-    for b in doc["benchmarks"]:
-        if b.get("run_type", "iteration") != "iteration":
-            continue
-        if disposition(b)[0] in ("skipped", "failed", "derived"):
+    for b in benches(doc["benchmarks"]):
+        if not b.is_iteration or b.is_error or b.is_derived:
             continue
         value = sample_value(b, counter)
         if value is None:
             continue
-        name = run_name(b)
+        name = b.name
         index = number(b.get("repetition_index"))
         rep = int(index) if index is not None else ordinal.get(name, 0)
         ordinal[name] = ordinal.get(name, 0) + 1
@@ -176,14 +174,14 @@ def file_samples(doc: dict[str, Any], counter: Optional[str]) -> FileSamples:
 
 def missing_keys(template: str, name: str) -> list[str]:
     """The {key}s of template that the name does not have."""
-    keys = parse_name(name).keys
+    keys = Bench({"name": name}).keys
     return [k for k in PLACEHOLDER.findall(template) if k not in keys]
 
 
 def reference_pattern(template: str, name: str) -> re.Pattern[str]:
     """template with each {key} replaced by the name's value of that key, regex-escaped (the
     name must have every key: missing_keys)."""
-    keys = parse_name(name).keys
+    keys = Bench({"name": name}).keys
     filled = PLACEHOLDER.sub(lambda m: re.escape(keys[m.group(1)]), template)
     try:
         return re.compile(filled)
@@ -305,23 +303,11 @@ def judge(name: str, base: Sequence[float], contender: Sequence[float], s: Setti
 # ---- inputs -----------------------------------------------------------------------------------
 
 
-def machine(context: dict[str, Any]) -> dict[str, str]:
-    """What the context says about the machine: {key: value} for the keys present."""
-    out = {}
-    for keys in MACHINE_KEYS:
-        for k in keys:
-            v = context.get(k)
-            if isinstance(v, (str, int, float)) and not isinstance(v, bool) and str(v).strip():
-                out[keys[0]] = str(v).strip()
-                break
-    return out
-
-
 def check_machines(docs: dict[str, dict[str, Any]]) -> None:
     """InputError when two files name different machines under the same key."""
     first: dict[str, tuple[str, str]] = {}  # key -> (value, path)
     for path, doc in docs.items():
-        for k, v in machine(context_of(doc)).items():
+        for k, v in machine(context_of(doc)).identity_keys().items():
             if k not in first:
                 first[k] = (v, path)
             elif first[k][0] != v:
@@ -362,8 +348,7 @@ def compare(base: Sequence[FileSamples], contender: Sequence[FileSamples],
 
 def why_no_samples(doc: dict[str, Any], counter: Optional[str]) -> str:
     """Why a file gave no samples, in words a user can act on."""
-    rows = [b for b in doc["benchmarks"] if disposition(b)[0] not in ("skipped", "failed",
-                                                                       "derived")]
+    rows = [b for b in benches(doc["benchmarks"]) if not (b.is_error or b.is_derived)]
     if not rows:
         return "has no benchmark that ran"
     if all(b.get("run_type") == "aggregate" for b in rows):
@@ -439,18 +424,18 @@ def markdown(r: Report) -> str:
         f"{pct(s.max_cv)} or below {MIN_SAMPLES} samples a side"
         + (" (a sample is one file's median)." if s.per_run else "."),
         "",
-        "| benchmark | base | contender | change | p | verdict | note |",
-        "|---|---:|---:|---:|---:|---|---|",
     ]
+    cells = []
     for c in r.comparisons:
         change = "—" if c.change is None else f"{c.change:+.1%}"
         verdict = f"**{c.verdict}**" if c.verdict == "slower" else c.verdict
         note = c.reason + (f"; reference `{c.reference}`"
                            if c.reference and c.verdict != "reference" else "")
-        cells = [f"`{c.name}`", format_value(c.base and c.base.median, s),
-                 format_value(c.contender and c.contender.median, s), change, format_p(c.p),
-                 verdict, note]
-        lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
+        cells.append([f"`{c.name}`", format_value(c.base and c.base.median, s),
+                      format_value(c.contender and c.contender.median, s), change,
+                      format_p(c.p), verdict, note])
+    lines += table(["benchmark", "base", "contender", "change", "p", "verdict", "note"], cells,
+                   "lrrrrll")
     lines += ["", summary(r)]
     return "\n".join(lines) + "\n"
 
@@ -502,6 +487,14 @@ def level(text: str) -> float:
     return x
 
 
+# what makes a verdict: (option, its type, its help)
+BAR_OPTIONS: tuple[tuple[str, Callable[[str], float], str], ...] = (
+    ("--alpha", level, "significance level of the U test, in (0, 1) (default 0.05)"),
+    ("--threshold", fraction, "the smallest change that counts: 0.05 or 5%% (the default)"),
+    ("--k", fraction, "the bar is at least k x the pooled cv of the two sides (default 2)"),
+    ("--max-cv", fraction, "a side whose cv is above this is noisy: 0.1 or 10%% (the default)"))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="compare", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -515,14 +508,9 @@ def parser() -> argparse.ArgumentParser:
                    help="divide each sample by the reference's from the same file and repetition; "
                         "REF is a regex for the reference's whole run_name, {key} filled from "
                         "the benchmark's own name keys")
-    p.add_argument("--alpha", type=level, default=0.05,
-                   help="significance level of the U test, in (0, 1) (default 0.05)")
-    p.add_argument("--threshold", type=fraction, default=0.05,
-                   help="the smallest change that counts: 0.05 or 5%% (the default)")
-    p.add_argument("--k", type=fraction, default=2.0,
-                   help="the bar is at least k x the pooled cv of the two sides (default 2)")
-    p.add_argument("--max-cv", type=fraction, default=0.10,
-                   help="a side whose cv is above this is noisy: 0.1 or 10%% (the default)")
+    for flag, kind, text in BAR_OPTIONS:  # each defaults to its Settings field
+        p.add_argument(flag, type=kind, default=getattr(Settings, flag[2:].replace("-", "_")),
+                       help=text)
     p.add_argument("--per-run", action="store_true",
                    help="one sample per file and benchmark, the median of its repetitions: "
                         "judges run-to-run changes (give 5 files a side)")
@@ -556,17 +544,14 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
 
 def write(path: str, text: str) -> None:
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        write_atomic(path, text)
     except OSError as e:
         raise InputError(f"cannot write {path}: {e.strerror or e}") from None
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    try:
-        return compare_files(*parse(sys.argv[1:] if argv is None else argv))
-    except KeyboardInterrupt:
-        print("compare: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    return interruptible("compare",
+                         lambda: compare_files(*parse(sys.argv[1:] if argv is None else argv)))
 
 
 def compare_files(args: argparse.Namespace, contender: list[str]) -> int:

@@ -55,11 +55,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
-from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE, command
-from .load import ResultsError, check_output, context_of, load_run
-from .report import fmt, headline, machine, write_atomic
-from .rows import (RATE_COUNTERS, Row, counters, disposition, is_derived, name_of, number, rate,
-                   representative, run_name, seconds)
+from . import EXIT_OK, EXIT_UNREADABLE, command, interruptible
+from .load import ResultsError, check_output, context_of, load_run, write_atomic
+from .machine import machine
+from .report import fmt, headline
+from .rows import RATE_COUNTERS, Bench, benches, number, representative
 
 HEAD = ["file", "machine", "commit", "date", "name", "family", "variant"]
 MEASURES = (["disposition", "value", "unit", "time_s", "cv", "repetitions"]
@@ -74,7 +74,7 @@ class Entry:
 
     file: str
     context: dict[str, Any]
-    row: Row
+    row: Bench
     cv: Optional[float]  # of the run's real times, from its cv aggregate
 
     @property
@@ -85,16 +85,14 @@ class Entry:
 def read(path: str) -> list[Entry]:
     """The rows of one input that ran and are not derived; ResultsError when it is no result."""
     doc = load_run(path)
-    rows = doc["benchmarks"]
+    rows = benches(doc["benchmarks"])
     try:
         reps = representative(rows)  # sorts by real_time
     except (TypeError, ValueError):
         raise ResultsError(path, "a benchmark's real_time is not a number") from None
-    cvs = {run_name(b): number(b.get("real_time")) for b in rows
-           if b.get("run_type") == "aggregate" and b.get("aggregate_name") == "cv"}
+    cvs = {b.name: number(b.get("real_time")) for b in rows if b.aggregate == "cv"}
     ctx = context_of(doc)
-    return [Entry(Path(path).name, ctx, r, cvs.get(run_name(r))) for r in reps
-            if not is_derived(r)]
+    return [Entry(Path(path).name, ctx, r, cvs.get(r.name)) for r in reps if not r.is_derived]
 
 
 def ordered(items: Iterable[str]) -> list[str]:
@@ -109,26 +107,26 @@ def cell(x: Optional[float]) -> str:
 
 
 def csv_text(entries: Sequence[Entry]) -> str:
-    keys = ordered(k for e in entries for k in name_of(e.row).keys)
+    keys = ordered(k for e in entries for k in e.row.keys)
     key_col = {k: f"key_{k}" if k in HEAD + MEASURES else k for k in keys}
     taken = set(HEAD + MEASURES) | set(key_col.values())
-    others = ordered(c for e in entries for c in counters(e.row) if c not in RATE_COUNTERS)
+    others = ordered(c for e in entries for c in e.row.counters if c not in RATE_COUNTERS)
     counter_col = {c: f"counter_{c}" if c in taken else c for c in others}
     out = io.StringIO()
     w = csv.DictWriter(out, HEAD + list(key_col.values()) + MEASURES + list(counter_col.values()),
                        restval="", lineterminator="\n")
     w.writeheader()
     for e in entries:
-        r, n = e.row, name_of(e.row)
+        r = e.row
         unit, value = headline(r)
-        line = {"file": e.file, "machine": machine(e.context), "commit": e.commit,
-                "date": str(e.context.get("date") or ""), "name": run_name(r),
-                "family": n.family, "variant": n.variant, "disposition": disposition(r)[0],
-                "value": cell(value), "unit": unit, "time_s": cell(seconds(r)), "cv": cell(e.cv),
+        line = {"file": e.file, "machine": machine(e.context).label(), "commit": e.commit,
+                "date": str(e.context.get("date") or ""), "name": r.name,
+                "family": r.family, "variant": r.variant, "disposition": r.kind,
+                "value": cell(value), "unit": unit, "time_s": cell(r.seconds), "cv": cell(e.cv),
                 "repetitions": cell(number(r.get("repetitions")))}
-        line.update({key_col[k]: v for k, v in n.keys.items()})
-        line.update({f"{c}_per_s": cell(rate(r, c)) for c in RATE_COUNTERS})
-        line.update({counter_col[c]: cell(v) for c, v in counters(r).items() if c in counter_col})
+        line.update({key_col[k]: v for k, v in r.keys.items()})
+        line.update({f"{c}_per_s": cell(r.rate(c)) for c in RATE_COUNTERS})
+        line.update({counter_col[c]: cell(v) for c, v in r.counters.items() if c in counter_col})
         w.writerow(line)
     return out.getvalue()
 
@@ -141,7 +139,7 @@ def github_benchmarks(entries: Sequence[Entry], metric: str) -> tuple[list[dict[
     seen: set[str] = set()
     no_value = again = 0
     for e in entries:
-        r, name = e.row, run_name(e.row)
+        r, name = e.row, e.row.name
         if metric == "time":
             value, unit = number(r.get("real_time")), str(r.get("time_unit") or "ns")
         else:
@@ -153,14 +151,14 @@ def github_benchmarks(entries: Sequence[Entry], metric: str) -> tuple[list[dict[
             again += 1
             continue
         seen.add(name)
-        extra = [f"machine: {machine(e.context)}", f"commit: {e.commit or 'unknown'}"]
+        extra = [f"machine: {machine(e.context).label()}", f"commit: {e.commit or 'unknown'}"]
         bench: dict[str, Any] = {"name": name, "unit": unit, "value": value}
         if e.cv is not None and math.isfinite(e.cv):
             bench["range"] = f"± {fmt(abs(value * e.cv))}"
             reps = number(r.get("repetitions"))
             extra.append(f"cv: {100 * e.cv:.1f}%" + (f" of {int(reps)} repetitions" if reps
                                                      else ""))
-        extra.append(disposition(r)[0])
+        extra.append(r.kind)
         bench["extra"] = "\n".join(extra)
         out.append(bench)
     return out, no_value, again
@@ -208,14 +206,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.csv == "-":
             sys.stdout.write(csv_text(entries))
         elif args.csv:
-            write_atomic(Path(args.csv), csv_text(entries).encode("utf-8"))
+            write_atomic(args.csv, csv_text(entries))
             done.append(f"{args.csv} ({len(entries)} rows)")
         if args.github_benchmark:
             out = args.github_benchmark
             benches, no_value, again = github_benchmarks(entries, args.metric)
             if benches:
                 text = json.dumps(benches, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-                write_atomic(Path(out), text.encode("utf-8"))
+                write_atomic(out, text)
                 notes = [f"{len(benches)} benchmarks for {TOOLS[args.metric]}"]
                 if no_value:
                     notes.append(f"{no_value} without a {args.metric} left out")
@@ -235,14 +233,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return status
 
 
-def guarded() -> int:
-    try:
-        return main()
-    except KeyboardInterrupt:
-        print("export: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-
-
 def entry() -> int:
     """The command: SIGTERM stops it as Ctrl-C does (exit 130)."""
-    return command(guarded)
+    return command(lambda: interruptible("export", main))

@@ -57,11 +57,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE, command
+from . import EXIT_OK, EXIT_UNREADABLE, command, interruptible
 from .compare import RATE_UNITS, Settings, format_value, fraction
 from .load import ResultsError, context_of, load_run
-from .rows import (RATE_COUNTERS, Row, counters, is_error, number, parse_name, representative,
-                   run_name, seconds)
+from .machine import machine
+from .rows import RATE_COUNTERS, Bench, benches, number, representative
+from .tables import markdown as table
 
 TABLE = "dtypebench_history"
 SCHEMA = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -106,23 +107,11 @@ class Value:
     spread: Optional[float]
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def cpu_class(context: dict[str, Any]) -> str:
-    """The machine class of CPU rows, the name ci/regression files baselines under
-    (scripts/machine_class.py): CPU model and core count, lower case, dashes."""
-    return slug(f"{context.get('cpu_model', 'unknown')} {context.get('cpu_cores', '?')}c")
-
-
-def machine_of(context: dict[str, Any], b: Row) -> str:
-    """cpu_class, or the GPU's name for a GPU row (no threads:N key)."""
-    gpu = context.get("gpu_name")
-    if isinstance(gpu, str) and gpu.strip() and not parse_name(run_name(b)).keys.get(
-            "threads", "").isdigit():
-        return slug(gpu)
-    return cpu_class(context)
+def machine_of(context: dict[str, Any], b: Bench) -> str:
+    """The machine class of CPU rows (Machine.cpu_class, the name ci/regression files baselines
+    under), or the GPU's name for a GPU row (no threads:N key)."""
+    m = machine(context)
+    return m.gpu_class() if m.gpu and b.threads is None else m.cpu_class()
 
 
 def utc(text: Any) -> Optional[str]:
@@ -147,20 +136,20 @@ def git_date(commit: str) -> Optional[str]:
     return utc(p.stdout.strip()) if p.returncode == 0 else None
 
 
-def metrics_of(b: Row) -> dict[str, float]:
+def metrics_of(b: Bench) -> dict[str, float]:
     """The row's stored metrics: real time in seconds, the rates and the *_over_* ratios (each
     finite and above 0, so its log exists)."""
     out = {}
-    t = seconds(b)
+    t = b.seconds
     if t is not None and math.isfinite(t) and t > 0:
         out[TIME] = t
-    for k, x in counters(b).items():
+    for k, x in b.counters.items():
         if (k in RATE_COUNTERS or "_over_" in k) and math.isfinite(x) and x > 0:
             out[k] = x
     return out
 
 
-def spread_of(run: Sequence[Row], metric: str) -> Optional[float]:
+def spread_of(run: Sequence[Bench], metric: str) -> Optional[float]:
     """The run's relative spread of metric: its cv aggregate (real_time there is already a
     fraction), else the cv of its repetitions; None for one repetition."""
     for b in run:
@@ -175,7 +164,7 @@ def spread_of(run: Sequence[Row], metric: str) -> Optional[float]:
     return statistics.stdev(values) / statistics.fmean(values)
 
 
-def verified_or_unchecked(b: Row) -> bool:
+def verified_or_unchecked(b: Bench) -> bool:
     v = number(b.get("verified"))
     return "verified" not in b or (v is not None and abs(v - 1.0) <= 1e-9)
 
@@ -194,15 +183,16 @@ def run_values(doc: dict[str, Any], path: str,
         raise HistoryError(f"{path}: no ISO 8601 date in its context")
     commit = commit.strip()
     when = commit_date(commit) or run_date
-    runs: dict[str, list[Row]] = {}
-    for b in doc["benchmarks"]:
-        if not is_error(b):
-            runs.setdefault(run_name(b), []).append(b)
+    rows = benches(doc["benchmarks"])
+    runs: dict[str, list[Bench]] = {}
+    for b in rows:
+        if not b.is_error:
+            runs.setdefault(b.name, []).append(b)
     out = []
-    for b in representative(doc["benchmarks"]):
+    for b in representative(rows):
         if not verified_or_unchecked(b):
             continue
-        name = run_name(b)
+        name = b.name
         machine = machine_of(context, b)
         for metric, x in metrics_of(b).items():
             out.append(Value(machine, commit, when, run_date, name, metric, x,
@@ -507,10 +497,6 @@ def day(date: str) -> str:
     return date[:16].replace("T", " ")
 
 
-def cell(x: str) -> str:
-    return x.replace("|", "\\|")
-
-
 def metric_words(metric: str) -> str:
     return Settings(None if metric == TIME else metric).metric()
 
@@ -536,14 +522,12 @@ def show_markdown(series: Sequence[Series], metric: str, d: Detection) -> str:
     lines = [f"History of {metric_words(metric)}; {rule(d)}."]
     for s in series:
         at = {st.index: st for st in s.steps}
-        lines += ["", f"## `{s.benchmark}` on {s.machine}", "",
-                  "| # | commit | date | value | spread | runs | step |",
-                  "|---:|---|---|---:|---:|---:|---:|"]
-        for i, p in enumerate(s.points):
-            spread = "—" if p.spread is None else f"{p.spread:.1%}"
-            step = f"**{at[i].change:+.1%}**" if i in at else ""
-            lines.append(f"| {i + 1} | `{short(p.commit)}` | {day(p.date)} | {fmt(p.value)} | "
-                         f"{spread} | {p.runs} | {step} |")
+        lines += ["", f"## `{s.benchmark}` on {s.machine}", ""]
+        lines += table(["#", "commit", "date", "value", "spread", "runs", "step"], [
+            [str(i + 1), f"`{short(p.commit)}`", day(p.date), fmt(p.value),
+             "—" if p.spread is None else f"{p.spread:.1%}", str(p.runs),
+             f"**{at[i].change:+.1%}**" if i in at else ""] for i, p in enumerate(s.points)],
+            "rllrrrr")
         lines.append("")
         if s.note:
             lines.append(s.note.capitalize() + ".")
@@ -561,13 +545,10 @@ def steps_markdown(series: Sequence[Series], metric: str, d: Detection) -> str:
                    key=lambda x: (-abs(x[1].change), x[0].benchmark, x[0].machine))
     lines = [f"Steps in {metric_words(metric)}; {rule(d)}.", ""]
     if found:
-        lines += ["| benchmark | machine | commit | before | after | change |",
-                  "|---|---|---|---:|---:|---:|"]
-        for s, st in found:
-            p = s.points[st.index]
-            lines.append(f"| `{cell(s.benchmark)}` | {s.machine} | `{short(p.commit)}` "
-                         f"({day(p.date)}) | {fmt(st.before)} | {fmt(st.after)} | "
-                         f"{st.change:+.1%} |")
+        lines += table(["benchmark", "machine", "commit", "before", "after", "change"], [
+            [f"`{s.benchmark}`", s.machine,
+             f"`{short(s.points[st.index].commit)}` ({day(s.points[st.index].date)})",
+             fmt(st.before), fmt(st.after), f"{st.change:+.1%}"] for s, st in found], "lllrrr")
         lines.append("")
     short_ones = sum(1 for s in series if s.note)
     stepped = sum(1 for s in series if s.steps)
@@ -591,14 +572,14 @@ def list_markdown(store: Store, pattern: Optional[re.Pattern[str]]) -> str:
     benchmarks = [b for b in store.benchmarks() if pattern is None or pattern.search(b[0])]
     lines = [f"{store.name}: {len(runs)} run(s) of {len(commits)} commit(s) on "
              f"{len({m for m, _ in commits})} machine(s); metrics: {metric_list(store.metrics())}.",
-             "", "| machine | commit | commit date | runs | benchmarks |",
-             "|---|---|---|---:|---:|"]
-    for (machine, commit), rs in sorted(commits.items(), key=lambda c: (c[0][0], min(c[1]))):
-        lines.append(f"| {machine} | `{short(commit)}` | {day(min(rs)[0])} | {len(rs)} | "
-                     f"{max(r[2] for r in rs)} |")
-    lines += ["", f"{len(benchmarks)} benchmark series:", "",
-              "| benchmark | machine | commits |", "|---|---|---:|"]
-    lines += [f"| `{cell(b)}` | {m} | {n} |" for b, m, n in sorted(benchmarks)]
+             ""]
+    lines += table(["machine", "commit", "commit date", "runs", "benchmarks"], [
+        [m, f"`{short(commit)}`", day(min(rs)[0]), str(len(rs)), str(max(r[2] for r in rs))]
+        for (m, commit), rs in sorted(commits.items(), key=lambda c: (c[0][0], min(c[1])))],
+        "lllrr")
+    lines += ["", f"{len(benchmarks)} benchmark series:", ""]
+    lines += table(["benchmark", "machine", "commits"],
+                   [[f"`{b}`", m, str(n)] for b, m, n in sorted(benchmarks)], "llr")
     return "\n".join(lines) + "\n"
 
 
@@ -771,14 +752,15 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser().parse_args(sys.argv[1:] if argv is None else argv)
+    return interruptible("history", lambda: run_command(args))
+
+
+def run_command(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
     except HistoryError as e:
         print(f"history: {e}", file=sys.stderr)
         return EXIT_UNREADABLE
-    except KeyboardInterrupt:
-        print("history: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
 
 
 def entry() -> int:

@@ -133,26 +133,35 @@ def strict(value: Any) -> Any:
     return value
 
 
-def save(path: PathLike, doc: dict[str, Any]) -> None:
-    """Writes doc as strict JSON through a temporary file of its own (<stem>.<random>.partial.json,
-    so two writers never share one) and a rename, so path always holds either the old or the new
-    complete file (a run in progress is readable at any moment)."""
+def write_atomic(path: PathLike, data: Union[str, bytes]) -> None:
+    """Writes data (text as UTF-8) to path through a temporary file of its own beside it
+    (<stem>.<random>.partial<suffix>, so two writers never share one) and a rename, so path
+    always holds either the old or the new complete file: a run in progress is readable at any
+    moment, and a report interrupted or refused by a full disk leaves the last one whole. The
+    file gets the mode open() would give it; its folder must exist (save makes a result's)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".partial.json", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".partial" + path.suffix,
+                               dir=path.parent)
     umask = os.umask(0)
     os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)  # a result file, as open() would make it (mkstemp makes 0600)
+    os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(strict(doc), f, indent=2, allow_nan=False)
-            f.write("\n")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
         raise
+
+
+def save(path: PathLike, doc: Any) -> None:
+    """Writes doc as strict JSON (indented, NaN and infinities left out: strict()) through
+    write_atomic, its folder made when missing."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(strict(doc), indent=2, allow_nan=False) + "\n")
 
 
 def context_of(doc: dict[str, Any]) -> dict[str, Any]:

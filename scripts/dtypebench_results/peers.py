@@ -5,7 +5,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .load import check_output, load_run
-from .rows import parse_name, representative, run_name
+from .rows import benches, representative
+from .tables import markdown as table
 
 MATCH = ("precision", "m", "n", "k", "layout", "threads")  # absent keys match absent keys
 
@@ -26,19 +27,18 @@ def gemm_side_by_side(peer: dict[str, Any], suite: dict[str, Any], peer_label: s
     ours / theirs in FLOP/s."""
     ours: dict[tuple, float] = {}
     for b in representative(suite["benchmarks"]):
-        family, v, keys = parse_name(run_name(b))
-        if family == "gemm" and v == variant and keys.get("shape") == "square" and "flops" in b:
-            k = tuple(keys.get(x) for x in MATCH)
+        if (b.family, b.variant) == ("gemm", variant) and b.keys.get("shape") == "square" \
+                and "flops" in b:
+            k = tuple(b.keys.get(x) for x in MATCH)
             ours[k] = max(ours.get(k, 0.0), float(b["flops"]))
-    lines = [f"| precision | n | threads | {peer_label} {unit_name} | dtypebench {unit_name} | "
-             f"ours / {peer_label} |", "|---|---|---|---|---|---|"]
-    for b in peer["benchmarks"]:
+    rows = []
+    for b in benches(peer["benchmarks"]):
         if b.get("aggregate_name") != "median":
             continue
-        keys = parse_name(b["run_name"]).keys
-        mine = ours.get(tuple(keys.get(x) for x in MATCH))
+        mine = ours.get(tuple(b.keys.get(x) for x in MATCH))
         ratio = f"{mine / b['flops']:.3f}" if mine else "not in the suite's run"
-        lines.append(f"| {keys.get('precision')} | {keys.get('m')} | {keys.get('threads', '-')} | "
-                     f"{b['flops'] / unit:.1f} | "
-                     f"{(mine or 0) / unit:.1f} | {ratio} |")
-    return lines
+        rows.append([str(b.keys.get("precision")), str(b.keys.get("m")),
+                     b.keys.get("threads", "-"), f"{b['flops'] / unit:.1f}",
+                     f"{(mine or 0) / unit:.1f}", ratio])
+    return table(["precision", "n", "threads", f"{peer_label} {unit_name}",
+                  f"dtypebench {unit_name}", f"ours / {peer_label}"], rows)

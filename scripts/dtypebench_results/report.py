@@ -37,25 +37,21 @@ import base64
 import html
 import io
 import math
-import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
-from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE, command
-from .load import ResultsError, context_of, load_run
-from .rows import (Row, counters, disposition, dtype_order, is_derived, name_of, parse_name,
-                   rate, representative, run_name, seconds)
+from . import EXIT_OK, EXIT_UNREADABLE, command, interruptible
+from .families import hook
+from .load import ResultsError, context_of, load_run, write_atomic
+from .machine import machine, positive
+from .rows import Bench, benches, dtype_order, representative
+from .tables import cell, markdown as table
 
-CACHE_LINE = 64  # bytes; the strided sweep's knee
 LEVELS = ("L1", "L2", "L3", "DRAM")
 FAMILY_ORDER = ("baseline", "layout", "convert", "gemm")
-BANDWIDTH_KERNELS = ("read", "copy", "copy_nt", "triad")
-GPU_BANDWIDTH_KERNELS = ("gpu_read", "gpu_copy", "gpu_memcpy_d2d", "gpu_triad")
-LAYOUT_SWEEP_VALUE = re.compile(r"^stride\d+_over_stride1$")  # the sweep plot shows these
 # (target, roof variant, bandwidth variants): the run's own measured ceilings
 CEILINGS = {"cpu": ("fma_peak", ("copy", "triad")),
             "gpu": ("gpu_fma_peak", ("gpu_memcpy_d2d", "gpu_copy", "gpu_triad"))}
@@ -103,13 +99,13 @@ class Run:
     path: str
     label: str  # unique among the inputs: the machine and the file's stem
     context: dict[str, Any]
-    rows: list[Row]  # every row of the file
-    reps: list[Row]  # one row per run that did not fail (rows.representative)
+    rows: list[Bench]  # every row of the file
+    reps: list[Bench]  # one row per run that did not fail (rows.representative)
     prefix: str = ""  # of its figure files, so several runs do not share a name
 
     @property
     def machine(self) -> str:
-        return machine(self.context)
+        return machine(self.context).label()
 
     @property
     def commit(self) -> str:
@@ -152,33 +148,8 @@ def size(nbytes: Optional[float]) -> str:
 
 
 def ctx_number(context: dict[str, Any], key: str) -> Optional[float]:
-    """A context value that is a number or a numeric string (the binary writes strings)."""
-    v = context.get(key)
-    if isinstance(v, bool):
-        return None
-    try:
-        x = float(v)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) and x > 0 else None
-
-
-def machine(context: dict[str, Any]) -> str:
-    """'<cpu>, <gpu>, N cores, host <name>' from what the context has."""
-    parts = []
-    for key in ("cpu_model", "gpu_name"):
-        v = context.get(key)
-        if isinstance(v, str) and v.strip():
-            parts.append(v.strip())
-    cores = ctx_number(context, "cpu_cores") or ctx_number(context, "num_cpus")
-    if cores:
-        parts.append(f"{int(cores)} cores")
-    for key in ("hostname", "host_name"):
-        v = context.get(key)
-        if isinstance(v, str) and v.strip():
-            parts.append(f"host {v.strip()}")
-            break
-    return ", ".join(parts) or "unknown machine"
+    """A context value that is a number or a numeric string above 0 (the binary writes strings)."""
+    return positive(context.get(key))
 
 
 def commit(context: dict[str, Any]) -> str:
@@ -190,17 +161,8 @@ def commit(context: dict[str, Any]) -> str:
     return m.group(1) + m.group(2) if m else v
 
 
-def md_cell(s: str) -> str:
-    return s.replace("|", "\\|").replace("\n", " ")
-
-
 def level_rank(level: str) -> int:
     return LEVELS.index(level) if level in LEVELS else len(LEVELS)
-
-
-def threads_of(keys: dict[str, str]) -> Optional[int]:
-    t = keys.get("threads", "")
-    return int(t) if t.isdigit() else None
 
 
 def dtype_rank(order: list[str]) -> Callable[[str], tuple[int, str]]:
@@ -260,11 +222,11 @@ class Sections:
 
     def family(self, family: str) -> list[Block]:
         b: list[Block] = [Heading(self.level, family)]
-        rows = [r for r in self.run.rows if name_of(r).family == family]
-        reps = [r for r in self.run.reps if name_of(r).family == family]
+        rows = [r for r in self.run.rows if r.family == family]
+        reps = [r for r in self.run.reps if r.family == family]
         kinds: dict[str, tuple[str, str]] = {}  # run name -> its disposition (first row)
         for r in rows:
-            kinds.setdefault(short_name(run_name(r)), disposition(r))
+            kinds.setdefault(short_name(r.name), (r.kind, r.why))
         counts: dict[str, int] = {}
         reasons: dict[str, int] = {}
         for kind, why in kinds.values():
@@ -279,319 +241,28 @@ class Sections:
         if not reps:
             return b + [Para("Nothing in this family ran (every row was skipped or failed), "
                              "so there is nothing to show.")]
-        failed = sorted({short_name(run_name(r)) for r in rows if disposition(r)[0] == "failed"})
+        failed = sorted({short_name(r.name) for r in rows if r.kind == "failed"})
         if failed:
             b.append(Para("Failed: " + ", ".join(f"`{n}`" for n in failed) + "."))
-        body = {"baseline": self.baseline, "layout": self.layout, "convert": self.convert,
-                "gemm": self.gemm}.get(family, self.generic)(reps)
+        own = hook(family, "section")
+        body = own(self, reps) if callable(own) else self.generic(reps)
         return b + (body or [Para("Nothing here to tabulate or plot.")])
 
-    # baseline ----------------------------------------------------------------------------
-    def baseline(self, reps: list[Row]) -> list[Block]:
-        out: list[Block] = []
-        for target, kernels, marks in (
-                ("cpu", BANDWIDTH_KERNELS, (("L1d", "l1d_bytes"), ("L2", "l2_bytes"),
-                                            ("L3", "l3_bytes"))),
-                ("gpu", GPU_BANDWIDTH_KERNELS, (("GPU L2", "gpu_l2_bytes"),))):
-            out += self.bandwidth(reps, target, kernels, marks)
-        peaks = []
-        for r in reps:
-            n = name_of(r)
-            f = rate(r, "flops")
-            if n.variant.endswith("_peak") and f is not None:
-                peaks.append((n.variant, self.dorder(n.keys.get("dtype", "")),
-                              threads_of(n.keys) or 0, n.keys.get("threads", "gpu"), f))
-        if peaks:
-            out.append(Table(self.caption("FLOP peaks"), ["kernel", "dtype", "threads", "GFLOP/s"],
-                             [[v, d[1], t, fmt(f / 1e9)] for v, d, _, t, f in sorted(peaks)]))
-        return out
-
-    def bandwidth(self, reps: list[Row], target: str, kernels: Sequence[str],
-                  marks: Sequence[tuple[str, str]]) -> list[Block]:
-        ctx = self.run.context
-        table: dict[tuple[str, str], dict[str, float]] = {}  # (kernel, dtype) -> level -> B/s
-        lines: dict[tuple[str, str], list[tuple[float, float]]] = {}
-        mine = []
-        for r in reps:
-            n = name_of(r)
-            on_gpu = n.variant.startswith("gpu_")
-            if (target == "gpu") != on_gpu or rate(r, "bytes") is None:
-                continue
-            mine.append((r, n))
-        if not mine:
-            return []
-        top = max((threads_of(n.keys) or 0 for _, n in mine), default=0)
-        for r, n in mine:
-            if (threads_of(n.keys) or 0) != top:
-                continue
-            key = (n.variant, n.keys.get("dtype", ""))
-            level = n.keys.get("level", "")
-            table.setdefault(key, {})[level] = rate(r, "bytes") or 0.0
-            ws = counters(r).get("working_set_bytes")
-            if n.variant in kernels and ws:
-                lines.setdefault(key, []).append((ws, (rate(r, "bytes") or 0.0) / 1e9))
-        levels = sorted({lv for t in table.values() for lv in t}, key=level_rank)
-        where = f"{'threads:' + str(top) if top else 'GPU'}"
-        header = ["kernel", "dtype"] + [
-            f"{lv} ({size(ctx_number(ctx, 'working_set_' + lv))})"
-            if target == "cpu" and ctx_number(ctx, "working_set_" + lv) else lv for lv in levels]
-        rows = [[k, d] + [fmt(table[(k, d)][lv] / 1e9) if lv in table[(k, d)] else "-"
-                          for lv in levels]
-                for k, d in sorted(table, key=lambda kd: (kd[0], self.dorder(kd[1])))]
-        out: list[Block] = [Table(self.caption(f"bandwidth in GB/s by level, {where}"), header,
-                                  rows)]
-        if not lines:
-            return out + [Para(f"No {', '.join(kernels)} rows with a working set: no "
-                               "bandwidth plot.")]
-
-        def draw() -> Any:
-            fig, ax = new_figure(f"{target.upper()} bandwidth against working set, {where}",
-                                 self.run.where)
-            for (k, d), pts in sorted(lines.items(), key=lambda x: (x[0][0], self.dorder(x[0][1]))):
-                pts.sort()
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"{k} {d}")
-            for label, key in marks:
-                x = ctx_number(ctx, key)
-                if x:
-                    ax.axvline(x, color="grey", linestyle="--", linewidth=1)
-                    ax.annotate(f"{label} {size(x)}", (x, 1), xycoords=("data", "axes fraction"),
-                                rotation=90, va="top", ha="right", fontsize=8)
-            ax.set_xscale("log", base=2)
-            ax.set_xlabel("working set (bytes)")
-            ax.set_ylabel("GB/s")
-            ax.set_ylim(bottom=0)
-            ax.legend(fontsize=8)
-            return fig
-
-        return out + self.fig(f"baseline-{target}-bandwidth",
-                              f"{target.upper()} bandwidth against working set ({self.run.where})",
-                              draw)
-
-    # layout ------------------------------------------------------------------------------
-    def layout(self, reps: list[Row]) -> list[Block]:
-        out: list[Block] = []
-        cols: dict[tuple[Any, ...], dict[str, float]] = {}
-        for r in reps:
-            n = name_of(r)
-            if n.variant != "derived" or not is_derived(r):
-                continue
-            d, lv, t = n.keys.get("dtype", ""), n.keys.get("level", ""), n.keys.get("threads", "")
-            vals = {k: v for k, v in counters(r).items() if not LAYOUT_SWEEP_VALUE.match(k)}
-            cols[(self.dorder(d), level_rank(lv), lv, t)] = vals
-        if cols:
-            order = sorted(cols)
-            threads = {c[3] for c in order}
-            header = ["derived value"] + [
-                f"{c[0][1]} {c[2]}" + (f" t{c[3]}" if len(threads) > 1 else "") for c in order]
-            names = sorted({k for v in cols.values() for k in v})
-            rows = [[k] + [fmt(cols[c].get(k)) for c in order] for k in names]
-            out.append(Table(self.caption("layout/derived: strided over contiguous, C->F copy "
-                                          "over a plain copy, break-even passes (-1: never), "
-                                          "the stride plateau in bytes"), header, rows))
-        else:
-            out.append(Para("No layout/derived rows (scripts/derive adds them)."))
-        sweep: dict[tuple[str, int], dict[str, list[tuple[float, float]]]] = {}
-        for r in reps:
-            n = name_of(r)
-            c = counters(r)
-            t = seconds(r)
-            if n.variant != "strided" or not n.keys.get("stride", "").isdigit() or t is None:
-                continue
-            try:
-                elems = float(n.keys.get("n", ""))
-            except ValueError:
-                continue
-            epl = c.get("elements_per_line")
-            if not elems or not epl:
-                continue
-            key = (n.keys.get("level", ""), threads_of(n.keys) or 0)
-            x = int(n.keys["stride"]) * CACHE_LINE / epl
-            sweep.setdefault(key, {}).setdefault(n.keys.get("dtype", ""), []).append(
-                (x, t / elems * 1e9))
-        if not sweep:
-            return out + [Para("No strided sweep in this run: no stride plot.")]
-        level, top = max(sweep, key=lambda k: (level_rank(k[0]) if k[0] in LEVELS else -1, k[1]))
-        lines = sweep[(level, top)]
-        what = f"strided sweep at {level or 'its level'}, threads:{top}"
-
-        def draw() -> Any:
-            fig, ax = new_figure(what, self.run.where)
-            for d in sorted(lines, key=self.dorder):
-                pts = sorted(lines[d])
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=d)
-            ax.axvline(CACHE_LINE, color="grey", linestyle="--", linewidth=1)
-            ax.annotate(f"{CACHE_LINE}-byte cache line", (CACHE_LINE, 1),
-                        xycoords=("data", "axes fraction"), rotation=90, va="top", ha="right",
-                        fontsize=8)
-            ax.set_xscale("log", base=2)
-            ax.set_yscale("log")
-            ax.set_xlabel("stride (bytes)")
-            ax.set_ylabel("ns per element")
-            ax.legend(fontsize=8)
-            return fig
-
-        return out + self.fig("layout-stride", f"{what} ({self.run.where})", draw)
-
-    # convert -----------------------------------------------------------------------------
-    def convert(self, reps: list[Row]) -> list[Block]:
-        out: list[Block] = []
-        shares: dict[tuple[int, str, str], dict[str, float]] = {}
-        for r in reps:
-            n = name_of(r)
-            if n.variant == "derived" and is_derived(r):
-                lv, t = n.keys.get("level", ""), n.keys.get("threads", "")
-                shares[(level_rank(lv), lv, t)] = {
-                    k[:-len("_over_copy_bw")] if k.endswith("_over_copy_bw") else k: v
-                    for k, v in counters(r).items()}
-        if shares:
-            order = sorted(shares)
-            threads = {c[2] for c in order}
-            header = ["conversion"] + [c[1] + (f" t{c[2]}" if len(threads) > 1 else "")
-                                       for c in order]
-            names = sorted({k for v in shares.values() for k in v})
-            out.append(Table(self.caption("conversion bandwidth as a share of the plain copy "
-                                          "(convert/derived; 1 = the copy's)"), header,
-                             [[k] + [fmt(shares[c].get(k)) for c in order] for k in names]))
-        else:
-            out.append(Para("No convert/derived rows (scripts/derive adds them)."))
-        mem = []
-        for r in reps:
-            n = name_of(r)
-            c = counters(r)
-            if is_derived(r) or "peak_over_theory" not in c:
-                continue
-            what = n.variant + "".join(f" {k}:{v}" for k, v in n.keys.items()
-                                       if k not in ("n", "level", "threads", "min_time"))
-            lv = n.keys.get("level", "")
-            mem.append((what, level_rank(lv), lv, threads_of(n.keys) or 0, c.get("peak_bytes"),
-                        c.get("theory_bytes"), c["peak_over_theory"]))
-        if not mem:
-            return out + [Para("No rows with peak_over_theory: no peak-memory table or plot.")]
-        mem.sort()
-        out.append(Table(self.caption("peak memory against theory"),
-                         ["strategy", "level", "threads", "peak", "theory", "peak / theory"],
-                         [[w, lv, str(t), size(p), size(th), fmt(x)]
-                          for w, _, lv, t, p, th, x in mem]))
-        bars: dict[str, tuple[Any, ...]] = {}  # strategy -> its row at the largest level, threads
-        for m in mem:
-            if m[0] not in bars or m[1:4] > bars[m[0]][1:4]:
-                bars[m[0]] = m
-
-        def draw() -> Any:
-            fig, ax = new_figure("peak memory against theory (largest level per strategy)",
-                                 self.run.where)
-            names = sorted(bars)
-            xs = range(len(names))
-            peak = [(bars[k][4] or 0) / MIB for k in names]
-            theory = [(bars[k][5] or 0) / MIB for k in names]
-            ax.bar([x - 0.2 for x in xs], peak, 0.4, label="peak (measured)")
-            ax.bar([x + 0.2 for x in xs], theory, 0.4, label="theory")
-            for x, k in zip(xs, names):
-                ax.annotate(f"{fmt(bars[k][6])}x", (x, max(peak[x], theory[x])), ha="center",
-                            va="bottom", fontsize=8)
-            ax.set_xticks(list(xs))
-            ax.set_xticklabels([f"{k}\n{bars[k][2]} t{bars[k][3]}" for k in names], fontsize=7,
-                               rotation=20, ha="right")
-            ax.set_ylabel("MiB")
-            ax.legend(fontsize=8)
-            return fig
-
-        return out + self.fig("convert-peak-memory",
-                              f"peak memory against theory ({self.run.where})", draw)
-
-    # gemm --------------------------------------------------------------------------------
-    def gemm(self, reps: list[Row]) -> list[Block]:
-        derived = []
-        for r in reps:
-            n = name_of(r)
-            if n.variant == "derived" and is_derived(r):
-                derived.append((n.keys.get("precision", ""), n.keys.get("lib", ""),
-                                n.keys.get("threads", ""), counters(r)))
-        if not derived:
-            return [Para("No gemm/derived rows (scripts/derive adds them): "
-                         "no precision table or speed-error plot.")] + self.generic(reps)
-        derived.sort(key=lambda d: (d[0], d[1], threads_of({"threads": d[2]}) or 0, d[2]))
-
-        def share(c: dict[str, float]) -> str:
-            for k, label in (("share_of_fma_peak", "fma"), ("share_of_datasheet_peak", "datasheet"),
-                             ("share_of_achievable_peak", "achievable")):
-                if k in c:
-                    return f"{fmt(c[k])} ({label})"
-            return "-"
-
-        out: list[Block] = [Table(
-            self.caption("GEMM per precision at the largest square NN shape "
-                         "(share: of the FMA peak measured beside the row on the CPU, the "
-                         "datasheet on the GPU; of baseline: of the run's baseline/fma_peak at "
-                         "the same threads; error: relative, median over k, against the unrounded "
-                         "inputs and the rounded)"),
-            ["precision", "lib", "threads", "m", "TFLOP/s", "share of roof", "share of baseline",
-             "speedup over f64", "rel error unrounded", "rel error rounded"],
-            [[p, lib, t, fmt(c.get("m")), fmt(c.get("flops", 0) / 1e12), share(c),
-              fmt(c.get("share_of_baseline_fma_peak")),
-              fmt(c.get("speedup_over_f64", 1.0 if p == "f64.f64.f64" else None)),
-              fmt(c.get("rel_error_unrounded_median")), fmt(c.get("rel_error_median"))]
-             for p, lib, t, c in derived])]
-        groups: dict[str, list[tuple[str, str, str, dict[str, float]]]] = {}
-        for d in derived:
-            groups.setdefault("gpu" if d[2] == "gpu" else "cpu", []).append(d)
-        for target, ds in sorted(groups.items()):
-            top = max(ds, key=lambda d: threads_of({"threads": d[2]}) or 0)[2]
-            best: dict[str, tuple[str, dict[str, float]]] = {}
-            for p, lib, t, c in ds:
-                if t == top and (p not in best or c.get("flops", 0) > best[p][1].get("flops", 0)):
-                    best[p] = (lib, c)
-            pts = []
-            for p, (lib, c) in sorted(best.items()):
-                speed = c.get("speedup_over_f64", 1.0 if p == "f64.f64.f64" else None)
-                err = c.get("rel_error_unrounded_median")
-                if speed and speed > 0 and err is not None:
-                    pts.append((p, lib, err, speed))
-            if not pts:
-                out.append(Para(f"No {target.upper()} precision has both an error and a "
-                                "speedup over f64: no speed-error plot."))
-                continue
-            out += self.speed_error(target, top, pts)
-        return out
-
-    def speed_error(self, target: str, top: str,
-                    pts: list[tuple[str, str, float, float]]) -> list[Block]:
-        nonzero = [e for _, _, e, _ in pts if e > 0]
-        floor = min(nonzero) / 10 if nonzero else 1e-16
-        what = f"{target.upper()} GEMM speed against error, threads:{top}"
-        notes = [Para(f"In the speed-error plot ({target.upper()}) an error of 0 (exact to the "
-                      f"reference) is drawn at {fmt(floor)}.")] if len(nonzero) < len(pts) else []
-
-        def draw() -> Any:
-            fig, ax = new_figure(what, self.run.where)
-            for i, (p, lib, e, s) in enumerate(sorted(pts, key=lambda q: q[3])):
-                x = e if e > 0 else floor
-                ax.scatter([x], [s], marker="o" if e > 0 else "v")
-                # neighbours in speed alternate above and below, so close points stay readable
-                ax.annotate(f"{p} ({lib})" + ("" if e > 0 else " err 0"), (x, s),
-                            textcoords="offset points", xytext=(6, 5 if i % 2 else -11),
-                            fontsize=8)
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-            ax.set_xlabel("relative error (unrounded inputs, median over k)")
-            ax.set_ylabel("speedup over f64")
-            return fig
-
-        return notes + self.fig(f"gemm-{target}-speed-error", f"{what} ({self.run.where})", draw)
-
     # any other family ---------------------------------------------------------------------
-    def generic(self, reps: list[Row]) -> list[Block]:
+    def generic(self, reps: list[Bench]) -> list[Block]:
+        """Any family without a section of its own: its representative rows (time, rates) and
+        its derived values."""
         rows, derived = [], []
         for r in reps:
-            if is_derived(r):
-                for k, v in sorted(counters(r).items()):
-                    derived.append([short_name(run_name(r)), k, fmt(v)])
+            if r.is_derived:
+                for k, v in sorted(r.counters.items()):
+                    derived.append([short_name(r.name), k, fmt(v)])
                 continue
-            t = seconds(r)
-            rows.append([short_name(run_name(r)), fmt(t * 1e6 if t is not None else None)]
-                        + [fmt((rate(r, c) or math.nan) / 1e9) for c in ("bytes", "flops",
-                                                                         "elements")]
-                        + [fmt(counters(r).get("subject_over_ref_bw"))])
+            t = r.seconds
+            rows.append([short_name(r.name), fmt(t * 1e6 if t is not None else None)]
+                        + [fmt((r.rate(c) or math.nan) / 1e9) for c in ("bytes", "flops",
+                                                                        "elements")]
+                        + [fmt(r.counters.get("subject_over_ref_bw"))])
         out: list[Block] = []
         if rows:
             keep = [i for i in range(2, 6) if any(row[i] != "-" for row in rows)]
@@ -607,22 +278,22 @@ class Sections:
     # roofline ----------------------------------------------------------------------------
     def roofline(self) -> list[Block]:
         out: list[Block] = [Heading(self.level, "roofline")]
-        base = [r for r in self.run.reps if name_of(r).family == "baseline"]
+        base = [r for r in self.run.reps if r.family == "baseline"]
         if not base:
             return out + [Para("No baseline rows in this run, so no measured ceilings: "
                                "no roofline.")]
         drawn = False
         for target, (roof_variant, bw_variants) in sorted(CEILINGS.items()):
-            def on(r: Row) -> bool:
-                return (threads_of(name_of(r).keys) is None) == (target == "gpu")
+            def on(r: Bench) -> bool:
+                return (r.threads is None) == (target == "gpu")
 
-            pts_rows = [r for r in self.run.reps if on(r) and not is_derived(r)
-                        and rate(r, "flops") and rate(r, "bytes")]
-            roofs = [rate(r, "flops") or 0.0 for r in base
-                     if on(r) and name_of(r).variant == roof_variant and rate(r, "flops")]
-            bws = [rate(r, "bytes") or 0.0 for r in base
-                   if on(r) and name_of(r).variant in bw_variants and rate(r, "bytes")
-                   and name_of(r).keys.get("level") == "DRAM"]
+            pts_rows = [r for r in self.run.reps if on(r) and not r.is_derived
+                        and r.rate("flops") and r.rate("bytes")]
+            roofs = [r.rate("flops") or 0.0 for r in base
+                     if on(r) and r.variant == roof_variant and r.rate("flops")]
+            bws = [r.rate("bytes") or 0.0 for r in base
+                   if on(r) and r.variant in bw_variants and r.rate("bytes")
+                   and r.keys.get("level") == "DRAM"]
             if not pts_rows:
                 continue
             if not roofs:
@@ -631,13 +302,13 @@ class Sections:
                 continue
             roof = max(roofs)
             bw = max(bws) if bws else None
-            top = max((threads_of(name_of(r).keys) or 0 for r in pts_rows), default=0)
+            top = max((r.threads or 0 for r in pts_rows), default=0)
             pts: dict[str, list[tuple[float, float]]] = {}
             for r in pts_rows:
-                if (threads_of(name_of(r).keys) or 0) != top:
+                if (r.threads or 0) != top:
                     continue
-                f, b = rate(r, "flops") or 0.0, rate(r, "bytes") or 1.0
-                pts.setdefault(name_of(r).family, []).append((f / b, f))
+                f, b = r.rate("flops") or 0.0, r.rate("bytes") or 1.0
+                pts.setdefault(r.family, []).append((f / b, f))
             summary = (f"{target.upper()} ceilings: {fmt(roof / 1e9)} GFLOP/s "
                        f"(the largest {roof_variant})")
             summary += (f", {fmt(bw / 1e9)} GB/s (the largest DRAM {'/'.join(bw_variants)}), "
@@ -677,9 +348,9 @@ class Sections:
         return out
 
 
-def families(rows: Iterable[Row]) -> list[str]:
+def families(rows: Iterable[Bench]) -> list[str]:
     """The families present, the known ones first in a fixed order, then the others sorted."""
-    found = {parse_name(run_name(r)).family for r in rows if run_name(r)}
+    found = {r.family for r in rows if r.name}
     return [f for f in FAMILY_ORDER if f in found] + sorted(found - set(FAMILY_ORDER))
 
 
@@ -688,8 +359,8 @@ def families(rows: Iterable[Row]) -> list[str]:
 def line_up(name: str, top: Optional[int]) -> str:
     """A name as it lines up across machines: n dropped where a level says the size (the size
     follows each machine's caches) and the run's largest thread count written threads:max."""
-    fam, variant, keys = parse_name(short_name(name))
-    parts = [fam, variant]
+    b = Bench({"name": short_name(name)})
+    parts, keys = [b.family, b.variant], b.keys
     for p in short_name(name).split("/")[2:]:
         k, _, v = p.partition(":")
         if k == "n" and "level" in keys:
@@ -700,21 +371,21 @@ def line_up(name: str, top: Optional[int]) -> str:
     return "/".join(parts)
 
 
-def headline(r: Row) -> tuple[str, Optional[float]]:
+def headline(r: Bench) -> tuple[str, Optional[float]]:
     """(unit, value) of the number a row is read by: FLOP/s when it does more than a FLOP per
     byte (a GEMM), else bandwidth, else FLOP/s, else a pair's ratio, else elements/s, else its
     time."""
-    flops, nbytes = rate(r, "flops"), rate(r, "bytes")
+    flops, nbytes = r.rate("flops"), r.rate("bytes")
     if flops and (not nbytes or flops > nbytes):
         return "GFLOP/s", flops / 1e9
     if nbytes:
         return "GB/s", nbytes / 1e9
-    ratio = counters(r).get("subject_over_ref_bw")
+    ratio = r.counters.get("subject_over_ref_bw")
     if ratio is not None:
         return "subject / ref", ratio
-    if rate(r, "elements"):
-        return "G elements/s", (rate(r, "elements") or 0.0) / 1e9
-    t = seconds(r)
+    if r.rate("elements"):
+        return "G elements/s", (r.rate("elements") or 0.0) / 1e9
+    t = r.seconds
     return "us", t * 1e6 if t is not None else None
 
 
@@ -728,12 +399,12 @@ def across(runs: list[Run], level: int) -> list[Block]:
     for fam in all_fams:
         table: dict[tuple[str, str], dict[int, str]] = {}
         for i, run in enumerate(runs):
-            mine = [r for r in run.reps if name_of(r).family == fam]
-            top = max((threads_of(name_of(r).keys) or 0 for r in mine), default=0) or None
+            mine = [r for r in run.reps if r.family == fam]
+            top = max((r.threads or 0 for r in mine), default=0) or None
             for r in mine:
-                key = line_up(run_name(r), top)
-                if is_derived(r):
-                    for k, v in counters(r).items():
+                key = line_up(r.name, top)
+                if r.is_derived:
+                    for k, v in r.counters.items():
                         table.setdefault((f"{key} {k}", ""), {})[i] = fmt(v)
                 else:
                     unit, v = headline(r)
@@ -758,13 +429,9 @@ def markdown(blocks: Sequence[Block]) -> str:
         elif isinstance(b, Para):
             out += [b.text, ""]
         elif isinstance(b, Table):
-            out += [f"*{md_cell(b.caption)}*", "",
-                    "| " + " | ".join(md_cell(h) for h in b.header) + " |",
-                    "|" + "|".join("---" for _ in b.header) + "|"]
-            out += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in b.rows]
-            out.append("")
+            out += [f"*{cell(b.caption)}*", "", *table(b.header, b.rows), ""]
         elif isinstance(b, Figure):
-            out += [f"![{md_cell(b.caption)}]({b.file})", ""]
+            out += [f"![{cell(b.caption)}]({b.file})", ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -812,11 +479,11 @@ def read_runs(paths: Sequence[str]) -> list[Run]:
         if not all(isinstance(b.get("name", b.get("run_name")), str) for b in doc["benchmarks"]):
             raise ResultsError(path, "a benchmark has no name")
         ctx = context_of(doc)
-        runs.append(Run(str(path), "", ctx, doc["benchmarks"], representative(doc["benchmarks"])))
+        rows = benches(doc["benchmarks"])
+        runs.append(Run(str(path), "", ctx, rows, representative(rows)))
     stems = [Path(r.path).stem for r in runs]
     for i, r in enumerate(runs):
-        cpu = r.context.get("cpu_model") if isinstance(r.context.get("cpu_model"), str) else ""
-        gpu = r.context.get("gpu_name") if isinstance(r.context.get("gpu_name"), str) else ""
+        cpu, gpu = machine(r.context).cpu, machine(r.context).gpu
         stem = stems[i] if stems.count(stems[i]) == 1 else f"{stems[i]}#{i + 1}"
         r.label = ", ".join(x for x in (cpu, gpu) if x) + f" ({stem})" if cpu or gpu else stem
         r.prefix = f"run{i + 1}-" if len(runs) > 1 else ""
@@ -843,21 +510,6 @@ def build(runs: list[Run], plots: bool = True) -> list[Block]:
     if multi:
         blocks += across(runs, 2)
     return blocks
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def report(paths: Sequence[str], out_dir: Union[str, Path], plots: bool = True) -> list[Path]:
@@ -895,6 +547,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser().parse_args(argv)
+    return interruptible("report", lambda: write_report(args))
+
+
+def write_report(args: argparse.Namespace) -> int:
     try:
         written = report(args.runs, args.out, plots=not args.no_plots)
     except (ResultsError, ToolMissing) as e:
@@ -903,9 +559,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except OSError as e:
         print(f"report: cannot write {args.out}: {e.strerror or e}", file=sys.stderr)
         return EXIT_UNREADABLE
-    except KeyboardInterrupt:
-        print("report: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
     pngs = sum(1 for w in written if w.suffix == ".png")
     print(f"report: {Path(args.out) / 'report.md'}, report.html and {pngs} PNGs")
     return EXIT_OK

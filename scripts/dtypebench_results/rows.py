@@ -7,7 +7,8 @@ older files only say it through Google Benchmark's error fields, so both are rea
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, NamedTuple, Optional
+from collections.abc import Iterator, Mapping
+from typing import Any, Iterable, NamedTuple, Optional, Union
 
 Row = dict[str, Any]
 
@@ -50,10 +51,6 @@ def parse_name(name: str) -> BenchName:
 def run_name(b: Row) -> str:
     """The run a row belongs to: its aggregates share it, without the _median-style suffix."""
     return str(b.get("run_name") or b.get("name", ""))
-
-
-def name_of(b: Row) -> BenchName:
-    return parse_name(run_name(b))
 
 
 def number(value: Any) -> Optional[float]:
@@ -111,49 +108,137 @@ def not_verified(b: Row) -> bool:
     return "verified" in b and abs(float(b["verified"]) - 1.0) > 1e-9
 
 
-def representative(benchmarks: Iterable[Row]) -> list[Row]:
+class Bench(Mapping[str, Any]):
+    """One row of a result, parsed once: what its name says (family, variant, keys), what
+    happened to it (kind, why), its counters, seconds and rates. It reads as the raw row too
+    (b["flops"], b.get("label"), == the dict it wraps), so code that wants a field the binary
+    writes takes it from here without parsing again; `raw` is the dict itself, for writing."""
+
+    __slots__ = ("raw", "name", "family", "variant", "keys", "kind", "why", "counters",
+                 "seconds")
+
+    def __init__(self, raw: Row) -> None:
+        self.raw = raw
+        self.name = run_name(raw)
+        self.family, self.variant, self.keys = parse_name(self.name)
+        self.kind, self.why = disposition(raw)
+        self.counters = counters(raw)
+        self.seconds = seconds(raw)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.raw[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __repr__(self) -> str:
+        return f"Bench({self.raw!r})"
+
+    @property
+    def is_error(self) -> bool:
+        return self.kind in ("skipped", "failed")
+
+    @property
+    def is_derived(self) -> bool:
+        return self.kind == "derived"
+
+    @property
+    def not_verified(self) -> bool:
+        return not_verified(self.raw)
+
+    @property
+    def is_iteration(self) -> bool:
+        """A repetition's own row (rows without run_type, hand-made ones, count as such)."""
+        return self.raw.get("run_type", "iteration") == "iteration"
+
+    @property
+    def aggregate(self) -> Optional[str]:
+        """mean, median, stddev, cv for an aggregate row; None for an iteration row."""
+        if self.raw.get("run_type") != "aggregate":
+            return None
+        return str(self.raw.get("aggregate_name") or "")
+
+    @property
+    def threads(self) -> Optional[int]:
+        """threads:N of the name; None without one (GPU rows have none)."""
+        t = self.keys.get("threads", "")
+        return int(t) if t.isdigit() else None
+
+    def rate(self, counter: str = "bytes") -> Optional[float]:
+        return rate(self.raw, counter)
+
+    @property
+    def rates(self) -> dict[str, float]:
+        return rates(self.raw)
+
+
+# the parsed rows of each document's benchmarks list, so a list is parsed once however many
+# commands and sections read it: id(list) -> (the list, its rows)
+_PARSED: dict[int, tuple[list[Any], list[Bench]]] = {}
+
+
+def benches(rows: Iterable[Union[Row, Bench]]) -> list[Bench]:
+    """The rows as Bench, each parsed once: a list already seen (the same object, the same
+    rows) gives its earlier parse, and a Bench stays itself."""
+    if isinstance(rows, list):
+        seen = _PARSED.get(id(rows))
+        if seen and seen[0] is rows and len(seen[1]) == len(rows) and all(
+                a is (b.raw if isinstance(a, dict) else b) for a, b in zip(rows, seen[1])):
+            return seen[1]
+    items = list(rows)
+    out = [b if isinstance(b, Bench) else Bench(b) for b in items]
+    if isinstance(rows, list):
+        _PARSED[id(rows)] = (rows, out)
+    return out
+
+
+def representative(rows: Iterable[Union[Row, Bench]]) -> list[Bench]:
     """One row per run that did not fail: its median aggregate, or when the run has no aggregates
-    (one repetition) the iteration row with the median time. Order follows the file."""
-    medians: dict[str, Row] = {}
-    iterations: dict[str, list[Row]] = {}
+    (one repetition) the iteration row with the median time (the lower middle of an even count).
+    Order follows the file.
+
+    This is the one rule for which row stands for a run: the report, the summary, the history,
+    the export and the derivations all read it. The derivations used to take the last
+    iteration row, as the binary's DerivingReporter kept overwriting; every committed run has
+    a median or a single repetition per run, where both rules pick the same row (the derived
+    values of all of them are identical under this one), and where they differ the median
+    repetition is the one a drifting machine moves least. A real_time that is not a number
+    among the rows to sort is a ValueError or TypeError."""
+    medians: dict[str, Bench] = {}
+    iterations: dict[str, list[Bench]] = {}
     order: list[str] = []
     seen: set[str] = set()
-    for b in benchmarks:
-        if is_error(b):
+    for b in benches(rows):
+        if b.is_error:
             continue
-        key = run_name(b)
-        if key not in seen:
-            seen.add(key)
-            order.append(key)
-        if b.get("run_type") == "aggregate":
-            if b.get("aggregate_name") == "median":
-                medians[key] = b
+        if b.name not in seen:
+            seen.add(b.name)
+            order.append(b.name)
+        if b.raw.get("run_type") == "aggregate":
+            if b.aggregate == "median":
+                medians[b.name] = b
         else:
-            iterations.setdefault(key, []).append(b)
+            iterations.setdefault(b.name, []).append(b)
     out = []
     for key in order:
         if key in medians:
             out.append(medians[key])
         elif key in iterations:
-            runs = sorted(iterations[key], key=lambda b: float(b.get("real_time", 0.0)))
+            runs = sorted(iterations[key], key=lambda b: float(b.raw.get("real_time", 0.0)))
             out.append(runs[(len(runs) - 1) // 2])
     return out
 
 
-def select(rows: Iterable[Row], family: Optional[str] = None, variant: Optional[str] = None,
-           **keys: str) -> list[Row]:
+def select(rows: Iterable[Union[Row, Bench]], family: Optional[str] = None,
+           variant: Optional[str] = None, **keys: str) -> list[Bench]:
     """The rows whose name has this family, variant and key values (a key given must be present
     with that value), e.g. select(reps, "baseline", "triad", dtype="f64", level="DRAM")."""
-    out = []
-    for b in rows:
-        name = name_of(b)
-        if family is not None and name.family != family:
-            continue
-        if variant is not None and name.variant != variant:
-            continue
-        if all(name.keys.get(k) == v for k, v in keys.items()):
-            out.append(b)
-    return out
+    return [b for b in benches(rows)
+            if (family is None or b.family == family) and (variant is None or b.variant == variant)
+            and all(b.keys.get(k) == v for k, v in keys.items())]
 
 
 def counters(b: Row) -> dict[str, float]:
@@ -168,7 +253,8 @@ def counters(b: Row) -> dict[str, float]:
 
 
 def rate(b: Row, counter: str = "bytes") -> Optional[float]:
-    """A rate counter (per second) when the row has a usable one: finite and above 0."""
+    """A counter when the row has a usable one: finite and above 0 (the one rule every reader
+    of a rate, a peak or a byte count follows; 0, a negative or NaN is no figure)."""
     x = number(b.get(counter))
     return x if x is not None and math.isfinite(x) and x > 0 else None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -389,10 +390,9 @@ def test_a_python_without_scipy_hands_over_to_the_venv(tmp_path: Path) -> None:
     # (no site-packages, so no scipy) runs the copy, which must re-run itself under the venv
     (tmp_path / "scripts").mkdir()
     (tmp_path / "scripts" / "compare").write_text(SCRIPT.read_text())
-    pkg = tmp_path / "scripts" / "dtypebench_results"
-    pkg.mkdir()
-    for f in (ROOT / "scripts" / "dtypebench_results").glob("*.py"):
-        (pkg / f.name).write_text(f.read_text())
+    shutil.copytree(ROOT / "scripts" / "dtypebench_results",
+                    tmp_path / "scripts" / "dtypebench_results",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     a = good(tmp_path)
     command = [sys.executable, "-S", str(tmp_path / "scripts" / "compare"), a, "--", a]
     p = subprocess.run(command, capture_output=True, text=True, check=False)

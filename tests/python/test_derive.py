@@ -13,7 +13,9 @@ from typing import Any, Optional
 import pytest
 
 from dtypebench_results import derive, is_derived, load, with_derived
-from dtypebench_results.derive import Derived, breakeven_passes, derive_gemm, stride_plateau
+from dtypebench_results.derive import Derived
+from dtypebench_results.families.gemm import derive as derive_gemm
+from dtypebench_results.families.layout import breakeven_passes, stride_plateau
 from dtypebench_results.load import strict
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,10 +133,30 @@ def test_breakeven_passes_arithmetic() -> None:
 
 
 def test_partial_sweep_has_ratios_but_no_plateau() -> None:
-    rows = [r for r in layout_rows() if "stride:128/" not in r["name"]]
+    # stride 128 was attempted and did not finish: the sweep the run has is not whole
+    rows = [dict(r, label="failed: 3 values wrong") if "stride:128/" in r["name"] else r
+            for r in layout_rows()]
     v = values(rows)["layout/derived/dtype:f64/level:L2/threads:2"]
     assert v["stride64_over_stride1"] == pytest.approx(8.0)
     assert "stride_plateau_bytes" not in v and "stride128_over_stride1" not in v
+    skipped = [dict(r, label="skipped: no time") if "stride:128/" in r["name"] else r
+               for r in layout_rows()]
+    assert "stride_plateau_bytes" not in values(skipped)["layout/derived/dtype:f64/level:L2/threads:2"]
+
+
+def test_the_sweep_is_the_runs_own() -> None:
+    # a run of strides 1-64 only (no stride 128 row at all) is a whole sweep: its plateau is
+    # found, from the strides the run has, not from a list copied from the binary
+    rows = [r for r in layout_rows() if "stride:128/" not in r["name"]]
+    v = values(rows)["layout/derived/dtype:f64/level:L2/threads:2"]
+    assert "stride128_over_stride1" not in v
+    assert v["stride_plateau_bytes"] == pytest.approx(values(layout_rows())[
+        "layout/derived/dtype:f64/level:L2/threads:2"]["stride_plateau_bytes"])
+    # a stride the binary may add later counts as the others do
+    wider = layout_rows() + [it("layout/strided/dtype:f64/stride:256/n:1000/level:L2/threads:2/"
+                                "real_time", 7.9e3, elements_per_line=8.0)]
+    assert values(wider)["layout/derived/dtype:f64/level:L2/threads:2"][
+        "stride256_over_stride1"] == pytest.approx(7.9)
 
 
 def test_missing_or_failed_partners_give_no_value() -> None:
@@ -230,7 +252,7 @@ def test_convert_over_copy() -> None:
 
 
 def test_convert_op_names_of_transfers() -> None:
-    from dtypebench_results.derive import convert_op
+    from dtypebench_results.families.convert import convert_op
     assert convert_op("h2d", {"dtype": "f64", "memory": "pinned"}) == "h2d_f64_pinned"
     assert convert_op("h2d_cast", {"placement": "zero_copy", "memory": "pinned", "src": "f64",
                                    "dst": "f32"}) == "h2d_cast_zero_copy_pinned_f64_f32"

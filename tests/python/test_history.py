@@ -18,7 +18,7 @@ from typing import Any, Iterator, Optional, Sequence
 import pytest
 from result_rows import agg
 
-from dtypebench_results import EXIT_OK, EXIT_UNREADABLE
+from dtypebench_results import EXIT_OK, EXIT_UNREADABLE, Bench
 from dtypebench_results import history as hist
 
 pytest.importorskip("ruptures")  # step detection (scripts/setup.sh puts it in .venv)
@@ -364,9 +364,9 @@ def test_machine_class_is_ci_regressions_or_the_gpus() -> None:
     context = {**CONTEXT, "gpu_name": "NVIDIA H200"}
     cpu_row = {"run_name": FLAT}
     gpu_row = {"run_name": "baseline/gpu_copy/dtype:f32/level:DRAM/n:134217728/manual_time"}
-    assert hist.machine_of(context, cpu_row) == MACHINE
-    assert hist.machine_of(context, gpu_row) == "nvidia-h200"
-    assert hist.machine_of(CONTEXT, gpu_row) == MACHINE  # no GPU in the run
+    assert hist.machine_of(context, Bench(cpu_row)) == MACHINE
+    assert hist.machine_of(context, Bench(gpu_row)) == "nvidia-h200"
+    assert hist.machine_of(CONTEXT, Bench(gpu_row)) == MACHINE  # no GPU in the run
 
 
 # ---- the committed runs -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import run_suite
+from dtypebench_results import Bench
 from result_rows import one_line
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,7 +107,7 @@ def test_summary_shows_a_pair_s_ratio() -> None:
                         "n:8/level:DRAM/threads:2/min_time:0.200/manual_time",
             "run_type": "aggregate", "aggregate_name": "median", "real_time": 1.0,
             "time_unit": "us", "subject_over_ref_bw": 0.93, "verified": 1, "label": "verified"}
-    assert run_suite.format_rate(pair) == "0.93x"
+    assert run_suite.format_rate(Bench(pair)) == "0.93x"
 
 
 COMPARE = Path("/usr/share/benchmark/compare.py")  # Debian libbenchmark-tools

@@ -3,6 +3,7 @@ report.html and PNGs that decode; the Markdown is the same bytes every time; sev
 line up in columns; bad input is one line and exit 2, and leaves no half-written report."""
 from __future__ import annotations
 
+import os
 import json
 import re
 import subprocess
@@ -226,14 +227,14 @@ def test_a_failure_leaves_the_old_report_whole(tmp_path: Path,
     report.report([str(QUICK)], tmp_path, plots=False)
     before = (tmp_path / "report.md").read_bytes()
 
-    real_replace = report.os.replace
+    real_replace = os.replace
 
     def full_disk(src: str, dst: Any) -> None:
         if Path(dst).name == "report.html":  # written before report.md
             raise OSError(28, "No space left on device")
         real_replace(src, dst)
 
-    monkeypatch.setattr(report.os, "replace", full_disk)
+    monkeypatch.setattr(os, "replace", full_disk)
     with pytest.raises(OSError):
         report.report([str(GEMM)], tmp_path, plots=False)
     assert (tmp_path / "report.md").read_bytes() == before

@@ -12,7 +12,8 @@ import pytest
 from result_rows import agg, it
 
 import dtypebench_results as results
-from dtypebench_results import ResultsError, disposition, parse_name, representative
+from dtypebench_results import ResultsError, disposition, representative
+from dtypebench_results.rows import parse_name
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ROOT / "reports"
@@ -41,7 +42,7 @@ def test_parse_name_keeps_google_benchmark_suffixes_as_today() -> None:
 def test_run_name_prefers_run_name() -> None:
     assert results.run_name(agg("f/a/n:1", "median", 1.0)) == "f/a/n:1"
     assert results.run_name({"name": "f/b"}) == "f/b"
-    assert results.name_of(agg("f/a/n:1", "median", 1.0)).keys == {"n": "1"}
+    assert results.Bench(agg("f/a/n:1", "median", 1.0)).keys == {"n": "1"}
 
 
 # ---- which row stands for a run ----------------------------------------------------------------

@@ -22,6 +22,8 @@ from result_rows import agg, it, one_line
 
 import check_json  # scripts/ is on the path (pytest.ini)
 import run_suite
+from dtypebench_results import representative
+from dtypebench_results.families import gemm
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "run_suite.py"
@@ -486,12 +488,16 @@ def test_precision_table_from_gemm_derived_rows() -> None:
              "share_of_fma_peak": 6.0, "share_of_baseline_fma_peak": 0.93,
              "speedup_over_f64": 8.0, "speedup_over_f32": 4.0,
              "rel_error_unrounded_median": 2.9e-3}]
-    lines = run_suite.precision_table(rows)
+    lines = gemm.summary(representative(rows))
     assert lines[0].startswith("gemm")
     assert "bf16.f32.bf16" in lines[2] and "1.200" in lines[2] and "600%" in lines[2]
     assert "base" in lines[1] and "93%" in lines[2]
     assert "8.00x" in lines[2] and "2.9e-03" in lines[2]
-    assert run_suite.precision_table([]) == []
+    assert gemm.summary([]) == []
+    # the summary reads the table from the gemm plug-in, and its derived rows stay out of the
+    # derived tables
+    text = run_suite.summarize({"benchmarks": rows})
+    assert "gemm, largest square shape" in text and "gemm/derived/lib:onednn" not in text
 
 
 # ---- outputs that cannot be written, families named twice, a killed suite ----------------------
@@ -647,7 +653,7 @@ def test_summary_of_a_quick_run_fits_a_screen_with_its_columns_apart() -> None:
         if b.get("share_of_fma_peak") is not None:
             b["share_of_fma_peak"] = 154.09
             b["share_of_baseline_fma_peak"] = 154.09
-        if b.get("bytes") is not None and run_suite.run_name(b).startswith("baseline/read"):
+        if b.get("bytes") is not None and b.get("run_name", "").startswith("baseline/read"):
             b["bytes"] = 1.23456e14
     wide = run_suite.summarize(doc, "r.json")
     assert "15409%" in wide and "1.23e+05" in wide
