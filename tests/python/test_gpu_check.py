@@ -15,6 +15,8 @@ import tarfile
 import time
 from pathlib import Path
 
+from dtypebench_results import families
+
 ROOT = Path(__file__).resolve().parents[2]
 # the rows the real binary lists for gpu-check's filters on an H200 (its L2: 60 MiB), in its order
 ROWS = {"baseline": 20, "layout": 28, "convert": 22, "gemm": 56}
@@ -28,6 +30,8 @@ if "--list-families" in args:
     sys.exit(0)
 family = next(a.split("=", 1)[1] for a in args if a.startswith("--family="))
 if "--benchmark_list_tests" in args:
+    with open(os.environ["STANDIN_LOG"], "a") as log:
+        log.write(json.dumps(args) + "\n")
     print("\n".join(f"{{family}}/gpu_x/n:{{i}}/manual_time" for i in range(rows[family])))
     sys.exit(0)
 out = next(a.split("=", 1)[1] for a in args if a.startswith("--benchmark_out="))
@@ -59,7 +63,8 @@ def run_check(tmp_path: Path, budget: int, ctest_seconds: int = 0, *args: str,
     (build / "dtypebench").chmod(0o755)
     env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", OUT=str(tmp_path / "out"),
                DTYPEBENCH_GPU_BUILD_DIR=str(build), DTYPEBENCH_GPU_SECONDS=str(budget),
-               STANDIN_ROWS=json.dumps(ROWS), TMPDIR=str(tmp_path))
+               STANDIN_ROWS=json.dumps(ROWS), TMPDIR=str(tmp_path),
+               STANDIN_LOG=str(tmp_path / "listed.jsonl"))
     t0 = time.monotonic()
     done = subprocess.run([str(ROOT / "scripts" / "gpu-check"), *args], env=env,
                           capture_output=True, text=True, timeout=170)
@@ -80,6 +85,23 @@ def test_the_plan_fits_the_default_budget_with_every_familys_rows(tmp_path: Path
     total = int(re.search(r"plan: (\d+)s left of 360s", out)[1])
     need = int(re.search(r"\((\d+)s in all\)", out)[1])
     assert need <= total, out
+
+
+def test_each_familys_budget_is_its_plug_ins(tmp_path: Path) -> None:
+    # the per-row seconds and the filter of each family come from its plug-in's GPU_CHECK
+    # (scripts/dtypebench_results/families), not from a table in the script
+    done, _ = run_check(tmp_path, 360, 0, "--plan")
+    assert done.returncode == 0, done.stdout + done.stderr
+    cost = {m[1]: float(m[2]) for m in re.finditer(r"plan: (\w+) +\d+ rows x ([\d.]+)s",
+                                                    done.stdout)}
+    listed = {next(a.split("=", 1)[1] for a in args if a.startswith("--family=")): args
+              for args in map(json.loads, (tmp_path / "listed.jsonl").read_text().splitlines())}
+    for fam in ROWS:
+        budget = families.hook(fam, "GPU_CHECK")
+        assert isinstance(budget, dict), fam
+        assert cost[fam] == budget["per_row"], (fam, done.stdout)
+        assert listed[fam][-len(budget["args"].split()) - 1:-1] == budget["args"].split(), fam
+    assert families.gpu_check_lines()[0].startswith("gemm\t")  # the family run first
 
 
 def test_a_full_run_returns_at_most_8_files_and_ends_with_the_status(tmp_path: Path) -> None:
