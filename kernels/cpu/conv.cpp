@@ -249,7 +249,7 @@ struct DnnlConv::State {
   std::unordered_map<int, dnnl::memory> args;
   std::vector<std::pair<dnnl::reorder, std::pair<dnnl::memory, dnnl::memory>>> in, out;
   Buffer<char> scratch;
-  std::vector<Buffer<char>> blocked;  // Blocked: the tensors in the primitive's layout
+  std::vector<Buffer<char>> blocked;  // the tensors in the primitive's layout (reordered)
   std::string impl, tags;
 };
 
@@ -260,6 +260,10 @@ DnnlConv::DnnlConv(ConvProblem& pr, bool reference) : st_(std::make_unique<State
   const Precision& prec = pr.prec;
   if (prec.a != Dtype::f32 && prec.a != Dtype::bf16 && prec.a != Dtype::f16)
     throw Unsupported("oneDNN has no " + prec.name() + " convolution");
+#if defined(__x86_64__)
+  if (prec.a == Dtype::f16 && !__builtin_cpu_supports("avx512fp16"))
+    throw Unsupported("oneDNN's f16 convolution needs AVX512-FP16, which this CPU lacks");
+#endif
   const dt in = prec.a == Dtype::f32 ? dt::f32 : prec.a == Dtype::bf16 ? dt::bf16 : dt::f16;
   const ConvShape& s = pr.s;
   const ConvTensor o = conv_output(pr.pass);
@@ -269,8 +273,12 @@ DnnlConv::DnnlConv(ConvProblem& pr, bool reference) : st_(std::make_unique<State
   const bool blocked = pr.layout == ConvLayout::Blocked;
   const tag act = pr.layout == ConvLayout::Nhwc ? tag::nhwc : tag::nchw;
   const tag wt = pr.layout == ConvLayout::Nhwc ? tag::ohwi : tag::oihw;
+  // the weights are the primitive's choice in every layout (a framework reorders them once and
+  // keeps them, as PyTorch's oneDNN path and benchdnn do); the activations are the user's layout
+  // but for Blocked
   auto md = [&](const dims& dd, ConvTensor t, tag user) {
-    return dnnl::memory::desc(dd, o == t ? dt::f32 : in, blocked ? tag::any : user);
+    return dnnl::memory::desc(dd, o == t ? dt::f32 : in,
+                              blocked || t == ConvTensor::W ? tag::any : user);
   };
   const auto x_md = md(xd, ConvTensor::X, act), w_md = md(wd, ConvTensor::W, wt),
              y_md = md(yd, ConvTensor::Y, act);
@@ -289,7 +297,7 @@ DnnlConv::DnnlConv(ConvProblem& pr, bool reference) : st_(std::make_unique<State
         dnnl::convolution_forward::desc(
             dnnl::prop_kind::forward_training, algo,
             dnnl::memory::desc(xd, in, blocked ? tag::any : act),
-            dnnl::memory::desc(wd, in, blocked ? tag::any : wt),
+            dnnl::memory::desc(wd, in, tag::any),
             dnnl::memory::desc(yd, in, blocked ? tag::any : act), strides, dil, pad_l, pad_r),
         st_->eng);
   };
@@ -334,7 +342,7 @@ DnnlConv::DnnlConv(ConvProblem& pr, bool reference) : st_(std::make_unique<State
   const int ya = pr.pass == ConvPass::Forward ? DNNL_ARG_DST : DNNL_ARG_DIFF_DST;
   auto bind = [&](int arg, const dnnl::memory::desc& prim_md, const dims& dd, tag user,
                   ConvTensor t, Buffer<char>& buf) {
-    if (!blocked) {
+    if (!blocked && t != ConvTensor::W) {
       st_->args[arg] = dnnl::memory(prim_md, st_->eng, buf.data());
       return;
     }
@@ -352,9 +360,9 @@ DnnlConv::DnnlConv(ConvProblem& pr, bool reference) : st_(std::make_unique<State
                  tag_of(prim_md, t == ConvTensor::W ? "oihw" : "nchw");
   };
   st_->blocked.reserve(3);  // the memories point into them
-  bind(xa, xp, xd, tag::nchw, ConvTensor::X, pr.x);
-  bind(wa, wp, wd, tag::oihw, ConvTensor::W, pr.w);
-  bind(ya, yp, yd, tag::nchw, ConvTensor::Y, pr.y);
+  bind(xa, xp, xd, act, ConvTensor::X, pr.x);
+  bind(wa, wp, wd, wt, ConvTensor::W, pr.w);
+  bind(ya, yp, yd, act, ConvTensor::Y, pr.y);
 }
 
 void DnnlConv::run() {
