@@ -68,6 +68,13 @@ struct ConvCase : Case {
   void run() override { conv_->run(); }
   Work work() const override { return {pr_->min_bytes(), shape_.flops(), 0, pr_->min_bytes()}; }
   void report(benchmark::State& state, const Peaks&) override {
+    // the problem as data, so a peer (scripts/torch_conv.py) runs the same one from the row
+    const ConvShape& s = shape_;
+    for (const auto& [k, v] : {std::pair<const char*, size_t>{"conv_n", s.n}, {"conv_c", s.c},
+                               {"conv_h", s.h}, {"conv_w", s.w}, {"conv_k", s.k}, {"conv_r", s.r},
+                               {"conv_s", s.s}, {"conv_stride", s.stride}, {"conv_pad", s.pad},
+                               {"conv_dilation", s.dilation}})
+      state.counters[k] = static_cast<double>(v);
     state.counters["rel_error"] = err_.rel_error;
     state.counters["rel_error_unrounded"] = err_.rel_error_unrounded;
     state.counters["error_bound"] = error_bound(pr_->prec, conv_terms(shape_, pass_)).abs;

@@ -4,9 +4,11 @@
 //   forward          y[n,k,p,q]  = sum_{c,r,s} x[n,c,h(p,r),w(q,s)] w[k,c,r,s]
 //   backward data    dx[n,c,h,w] = sum_{k,r,s} dy[n,k,p,q] w[k,c,r,s]   (h = p*stride - pad + r*dil)
 //   backward weights dw[k,c,r,s] = sum_{n,p,q} x[n,c,h(p,r),w(q,s)] dy[n,k,p,q]
-// Each pass reads two of x (N,C,H,W), w (K,C,R,S), y (N,K,P,Q) and writes the third. Layouts:
-// NCHW (weights KCRS), NHWC (weights KRSC, PyTorch's channels_last), and the blocked layout
-// oneDNN picks for "any", whose reorders from and to NCHW are timed apart (reorder_in/out).
+// Each pass reads two of x (N,C,H,W), w (K,C,R,S), y (N,K,P,Q) and writes the third. Layouts of
+// the activations: NCHW, NHWC (PyTorch's channels_last), and the blocked layout oneDNN picks for
+// "any". The weights are always in the layout the primitive picks (a framework reorders them once
+// and keeps them), from KCRS (KRSC for NHWC). Every reorder, from the user's layout and back, is
+// timed apart (reorder_in/out).
 // Inputs are uniform in [-1, 1) from fixed seeds by their NCHW index, so every layout holds the
 // same values, rounded once to the input type; outputs are f32.
 #pragma once
@@ -71,9 +73,9 @@ namespace cpu {
 
 bool have_onednn();  // this build has oneDNN (defined with the matmul wrapper, gemm.cpp)
 
-// A oneDNN convolution of one problem: the primitive made once, on the problem's buffers (Blocked:
-// on buffers in the primitive's layout, which reorder_in fills from the problem's NCHW inputs and
-// reorder_out copies back to its output). Throws Unsupported where oneDNN lacks the precision or
+// A oneDNN convolution of one problem: the primitive made once, on the problem's activations (but
+// Blocked's) and on buffers in the primitive's layout for the rest, which reorder_in fills from
+// the problem's inputs and reorder_out copies back to its output. Throws Unsupported where oneDNN lacks the precision or
 // has only its reference loops here.
 class DnnlConv {
  public:
@@ -82,12 +84,12 @@ class DnnlConv {
   explicit DnnlConv(ConvProblem& pr, bool reference = false);
   ~DnnlConv();
   void run();          // the pass, on data in the primitive's layout
-  void reorder_in();   // Blocked: the inputs into the primitive's layout (else nothing)
-  void reorder_out();  // Blocked: the output back to NCHW (else nothing)
+  void reorder_in();   // the inputs not in the primitive's layout into it
+  void reorder_out();  // the output, where it is not in the user's layout, back into it
   const std::string& impl() const;   // oneDNN's implementation, e.g. "brg:avx512_core"
-  std::string blocked_tags() const;  // Blocked: the layouts oneDNN chose, as "x:... w:... y:..."
+  std::string blocked_tags() const;  // the layouts oneDNN chose, as "x:nChw16c w:OIhw16i16o"
   size_t scratchpad_bytes() const;
-  size_t blocked_bytes() const;  // the buffers in the primitive's layout (Blocked)
+  size_t blocked_bytes() const;  // the buffers in the primitive's layout
 
  private:
   struct State;

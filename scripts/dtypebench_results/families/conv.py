@@ -1,0 +1,143 @@
+"""The conv family: convolution by precision and memory layout over a table of real layers, each
+pass (fwd, bwd_data, bwd_weights), checked against fp64.
+
+Its derivation (what bf16 buys over f32, NHWC and the blocked layout over NCHW with and without
+their reorders, the share of the baseline's peak at the same threads), its report section, its
+smoke arguments (one small layer at batch 1), and the table of ours over a peer's
+(scripts/torch_conv.py) row for row.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+from ..derive import Derived, inputs
+from ..report import Block, Sections, Table, fmt
+from ..rows import Bench, benches, representative
+from ..tables import markdown
+
+SMOKE_ARGS = ["--conv-batch=1", "--conv-layers=odd_3x3_60"]
+F32, BF16 = "f32.f32.f32", "bf16.f32.f32"
+# the baseline's peak a precision is held to: its inputs' FMA chains, AVX512-BF16 dot products
+PEAK_OF = {F32: ("fma_peak", "f32"), BF16: ("bf16_dot_peak", None)}
+
+
+def baseline_peaks(runs: dict[str, Bench]) -> dict[tuple[str, Optional[str], str], float]:
+    """(variant, dtype, threads) -> FLOP/s of the run's baseline peak rows."""
+    out = {}
+    for b in runs.values():
+        if b.family == "baseline" and b.variant in ("fma_peak", "bf16_dot_peak"):
+            f = b.rate("flops")
+            if f:
+                out[(b.variant, b.keys.get("dtype"), b.keys.get("threads", ""))] = f
+    return out
+
+
+def derive(rows: Sequence[Bench]) -> list[Derived]:
+    """Per (layer, pass, batch, threads): bf16_over_f32_<layout> (FLOP/s), <layout>_over_nchw_<p>
+    for nhwc and blocked per precision p (f32, bf16), the same with every reorder a call would
+    pay (<layout>_with_reorder_over_nchw_<p>: each side's time plus its reorder_seconds, the
+    weights' on both, the activations' too for blocked), and share_of_baseline_peak_<p>_<layout>:
+    FLOP/s over the run's baseline/fma_peak (f32) or bf16_dot_peak (bf16) at the same threads."""
+    runs = inputs(rows)
+    peaks = baseline_peaks(runs)
+    cells: dict[tuple[str, str, str, str], dict[tuple[str, str], Bench]] = {}
+    for b in runs.values():
+        if b.family != "conv" or b.variant != "onednn" or b.seconds is None:
+            continue
+        k = b.keys
+        key = (k.get("layer", ""), k.get("pass", ""), k.get("batch", ""), k.get("threads", ""))
+        cells.setdefault(key, {})[(k.get("precision", ""), k.get("layout", ""))] = b
+    out = []
+    for (layer, pss, batch, threads), cell in sorted(cells.items()):
+        values: dict[str, float] = {}
+
+        def flops(p: str, layout: str) -> Optional[float]:
+            b = cell.get((p, layout))
+            return b.rate("flops") if b else None
+
+        def with_reorder(p: str, layout: str) -> Optional[float]:
+            b = cell.get((p, layout))
+            if b is None or b.seconds is None:
+                return None
+            return b.seconds + b.counters.get("reorder_seconds", 0.0)
+
+        for layout in ("nchw", "nhwc", "blocked"):
+            a, f = flops(BF16, layout), flops(F32, layout)
+            if a and f:
+                values[f"bf16_over_f32_{layout}"] = a / f
+        for p, short in ((F32, "f32"), (BF16, "bf16")):
+            base, base_r = flops(p, "nchw"), with_reorder(p, "nchw")
+            for layout in ("nhwc", "blocked"):
+                mine, mine_r = flops(p, layout), with_reorder(p, layout)
+                if base and mine:
+                    values[f"{layout}_over_nchw_{short}"] = mine / base
+                if base_r and mine_r:
+                    values[f"{layout}_with_reorder_over_nchw_{short}"] = base_r / mine_r
+            variant, dtype = PEAK_OF[p]
+            peak = peaks.get((variant, dtype, threads))
+            for layout in ("nchw", "nhwc", "blocked"):
+                mine = flops(p, layout)
+                if peak and mine:
+                    values[f"share_of_baseline_peak_{short}_{layout}"] = mine / peak
+        if values:
+            out.append(Derived(f"conv/derived/layer:{layer}/pass:{pss}/batch:{batch}/"
+                               f"threads:{threads}", values))
+    return out
+
+
+def section(s: Sections, reps: list[Bench]) -> list[Block]:
+    """Per pass, at the largest thread count: each layer's GFLOP/s in f32 and bf16 for every
+    layout, bf16 over f32 in NHWC, and bf16's error against the unrounded inputs."""
+    rows = [r for r in reps if r.variant == "onednn" and r.rate("flops")]
+    if not rows:
+        return []
+    top = max((r.threads or 0) for r in rows)
+    out: list[Block] = []
+    for pss in ("fwd", "bwd_data", "bwd_weights"):
+        table: dict[str, dict[tuple[str, str], Bench]] = {}
+        for r in rows:
+            if r.keys.get("pass") == pss and (r.threads or 0) == top:
+                table.setdefault(r.keys.get("layer", ""), {})[
+                    (r.keys.get("precision", ""), r.keys.get("layout", ""))] = r
+        if not table:
+            continue
+        header = ["layer"] + [f"{p.split('.')[0]} {lay}" for p in (F32, BF16)
+                              for lay in ("nchw", "nhwc", "blocked")] + [
+            "bf16 / f32 (nhwc)", "bf16 rel error unrounded"]
+        body = []
+        for layer, cell in table.items():
+            def g(p: str, lay: str) -> Optional[float]:
+                b = cell.get((p, lay))
+                return b.rate("flops") if b else None
+            line = [layer] + [fmt(g(p, lay) / 1e9) if g(p, lay) else "-"
+                              for p in (F32, BF16) for lay in ("nchw", "nhwc", "blocked")]
+            a, f = g(BF16, "nhwc"), g(F32, "nhwc")
+            line.append(fmt(a / f) if a and f else "-")
+            e = cell.get((BF16, "nhwc"))
+            line.append(fmt(e.counters.get("rel_error_unrounded")) if e else "-")
+            body.append(line)
+        out.append(Table(s.caption(f"{pss}: GFLOP/s by precision and layout, threads:{top}"),
+                         header, body))
+    return out
+
+
+PEER_MATCH = ("layer", "pass", "precision", "layout", "batch", "threads")
+
+
+def side_by_side(peer: dict[str, Any], suite: dict[str, Any]) -> list[str]:
+    """Markdown: per median row of the peer (torch/conv2d/...), the suite's conv/onednn row with
+    the same layer, pass, precision, layout, batch and threads, and ours over theirs in FLOP/s."""
+    ours = {tuple(b.keys.get(k) for k in PEER_MATCH): b.rate("flops")
+            for b in representative(suite["benchmarks"])
+            if (b.family, b.variant) == ("conv", "onednn")}
+    rows = []
+    for b in benches(peer["benchmarks"]):
+        if b.aggregate != "median" or not b.rate("flops"):
+            continue
+        theirs = b.rate("flops") or 0.0
+        mine = ours.get(tuple(b.keys.get(k) for k in PEER_MATCH))
+        rows.append([b.keys.get(k, "-") for k in PEER_MATCH] + [
+            fmt(theirs / 1e9), fmt(mine / 1e9) if mine else "-",
+            fmt(mine / theirs) if mine else "not in the suite's run"])
+    return markdown(list(PEER_MATCH) + ["PyTorch GFLOP/s", "dtypebench GFLOP/s",
+                                        "ours / PyTorch"], rows)
