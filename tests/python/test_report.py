@@ -146,7 +146,7 @@ def fixture_run() -> dict[str, Any]:
     whose every row was skipped, and no baseline."""
     rows = []
     for v, t in (("im2col", 2000.0), ("winograd", 1000.0)):
-        name = f"conv/{v}/dtype:f32/n:64/threads:4/real_time"
+        name = f"stencil/{v}/dtype:f32/n:64/threads:4/real_time"
         rows += [it(name, t * 1.1, flops=4e11, bytes=2e10), agg(name, "median", t, flops=5e11,
                                                                   bytes=2e10)]
     rows.append(it("transfer/h2d/dtype:f32/n:8/real_time", 1.0, error_occurred=True,
@@ -170,7 +170,8 @@ def test_made_up_run(tmp_path: Path) -> None:
     assert p.returncode == 0, p.stderr
     md = (out / "report.md").read_text()
     assert "Machine: Test CPU 9000, 4 cores, host testbox. Commit: 0123456789ab." in md
-    assert "## conv" in md and "| conv/im2col/dtype:f32/n:64/threads:4 | 2.00 | 20.0 | 500 |" in md
+    assert "## stencil" in md and \
+        "| stencil/im2col/dtype:f32/n:64/threads:4 | 2.00 | 20.0 | 500 |" in md
     assert "## transfer" in md and "Nothing in this family ran" in md
     assert "1 benchmark: 1 skipped. Skipped: no CUDA device (1)." in md
     assert "No baseline rows in this run" in md
