@@ -6,6 +6,8 @@
 #include <chrono>
 
 #include "bench/family.hpp"
+#include "kernels/cuda/conv.hpp"
+#include "kernels/cuda/gemm.hpp"  // the chip's datasheet peaks (cuda::datasheet_peak)
 
 namespace dtypebench::bench {
 namespace {
@@ -45,6 +47,32 @@ Option layers_option() {
   return {"conv-layers", "the layers of the table to run", layer_names(), kQuickLayers, check};
 }
 
+const std::vector<std::pair<std::string, ConvPass>> kPasses = {
+    {"fwd", ConvPass::Forward},
+    {"bwd_data", ConvPass::BackwardData},
+    {"bwd_weights", ConvPass::BackwardWeights}};
+
+bool in_layers(const Point& p) {
+  const std::vector<std::string> want = split(p["layers"], ',');
+  return std::find(want.begin(), want.end(), p["layer"]) != want.end();
+}
+bool is_3x3(const Point& p) { return p.get<Layer>("layer").rs == 3; }
+
+// the counters every conv row has: the problem as data (so a peer, scripts/torch_conv.py, runs
+// the same one from the row), its error against fp64 and the bound it was held to
+void report_problem(benchmark::State& state, const ConvShape& s, const ProductErrors& e,
+                    double bound, size_t checked) {
+  for (const auto& [k, v] : {std::pair<const char*, size_t>{"conv_n", s.n}, {"conv_c", s.c},
+                             {"conv_h", s.h}, {"conv_w", s.w}, {"conv_k", s.k}, {"conv_r", s.r},
+                             {"conv_s", s.s}, {"conv_stride", s.stride}, {"conv_pad", s.pad},
+                             {"conv_dilation", s.dilation}})
+    state.counters[k] = static_cast<double>(v);
+  state.counters["rel_error"] = e.rel_error;
+  state.counters["rel_error_unrounded"] = e.rel_error_unrounded;
+  state.counters["error_bound"] = bound;
+  state.counters["outputs_checked"] = static_cast<double>(checked);
+}
+
 // how many outputs the check sums in full: about 2^26 terms in all, at least 16 outputs
 size_t check_outputs(const ConvShape& s, ConvPass pass) {
   return std::clamp<size_t>((size_t(1) << 26) / conv_terms(s, pass), 16, 4096);
@@ -56,7 +84,8 @@ size_t check_outputs(const ConvShape& s, ConvPass pass) {
 // pay to get in and out too.
 struct ConvCase : Case {
   std::string setup() override {
-    pr_ = std::make_unique<ConvProblem>(shape_, pass_, layout_, in_);
+    pr_ = std::make_unique<ConvProblem>(shape_, pass_, layout_,
+                                        Precision{in_, in_, Dtype::f32, Dtype::f32});
     conv_ = std::make_unique<cpu::DnnlConv>(*pr_);
     conv_->reorder_in();
     run();
@@ -68,17 +97,8 @@ struct ConvCase : Case {
   void run() override { conv_->run(); }
   Work work() const override { return {pr_->min_bytes(), shape_.flops(), 0, pr_->min_bytes()}; }
   void report(benchmark::State& state, const Peaks&) override {
-    // the problem as data, so a peer (scripts/torch_conv.py) runs the same one from the row
-    const ConvShape& s = shape_;
-    for (const auto& [k, v] : {std::pair<const char*, size_t>{"conv_n", s.n}, {"conv_c", s.c},
-                               {"conv_h", s.h}, {"conv_w", s.w}, {"conv_k", s.k}, {"conv_r", s.r},
-                               {"conv_s", s.s}, {"conv_stride", s.stride}, {"conv_pad", s.pad},
-                               {"conv_dilation", s.dilation}})
-      state.counters[k] = static_cast<double>(v);
-    state.counters["rel_error"] = err_.rel_error;
-    state.counters["rel_error_unrounded"] = err_.rel_error_unrounded;
-    state.counters["error_bound"] = error_bound(pr_->prec, conv_terms(shape_, pass_)).abs;
-    state.counters["outputs_checked"] = static_cast<double>(check_outputs(shape_, pass_));
+    report_problem(state, shape_, err_, error_bound(pr_->prec, conv_terms(shape_, pass_)).abs,
+                   check_outputs(shape_, pass_));
     state.counters["scratchpad_bytes"] = static_cast<double>(conv_->scratchpad_bytes());
     state.counters["reorder_seconds"] = reorder_s_;
     state.counters["blocked_bytes"] = static_cast<double>(conv_->blocked_bytes());
@@ -109,15 +129,73 @@ struct ConvCase : Case {
   double reorder_s_ = 0;
 };
 
+#ifdef DTYPEBENCH_HAVE_CUDA
+enum class Algo { Heuristic, Best };
+constexpr size_t kSearchWorkspace = size_t(1) << 30;  // what cuDNN's search may use at most
+
+// One pass of one layer by cuDNN on the device, the heuristic's first choice that fits or the
+// winner of cuDNN's search, checked once against the fp64 direct sum as on the CPU.
+struct GpuConvCase : Case {
+  std::string setup() override {
+    pr_ = std::make_unique<ConvProblem>(shape_, pass_, layout_, prec_);
+    x_ = to_device(pr_->x), w_ = to_device(pr_->w), y_ = to_device(pr_->y);
+    conv_ = std::make_unique<cuda::CudnnConv>(*pr_, x_.data(), w_.data(), y_.data());
+    if (algo_ == Algo::Best)
+      conv_->search(kSearchWorkspace);
+    else
+      conv_->choose_heuristic();
+    Buffer<char>& out = pr_->output();
+    char* dout = out.data() == pr_->x.data() ? x_.data() : out.data() == pr_->w.data() ? w_.data()
+                                                                                         : y_.data();
+    gpu::memset_device(dout, 0xff, out.bytes());  // the search wrote it: poisoned again
+    run();
+    gpu::synchronize();
+    gpu::copy_to_host(out.data(), dout, out.bytes());
+    err_ = check_conv(*pr_, check_outputs(shape_, pass_));
+    const gpu::DeviceInfo& d = gpu::device();
+    peak_ = cuda::datasheet_peak(prec_, d.cc_major, d.cc_minor, d.sms);
+    return err_.why;
+  }
+  void run() override { conv_->run(); }
+  Work work() const override { return {pr_->min_bytes(), shape_.flops(), 0, pr_->min_bytes()}; }
+  void report(benchmark::State& state, const Peaks&) override {
+    using C = benchmark::Counter;
+    report_problem(state, shape_, err_, error_bound(prec_, conv_terms(shape_, pass_)).abs,
+                   check_outputs(shape_, pass_));
+    state.counters["workspace_bytes"] = static_cast<double>(conv_->workspace_bytes());
+    state.counters["candidates"] = conv_->candidates();
+    state.counters["algo_id"] = conv_->algo();
+    if (peak_ > 0) {
+      state.counters["datasheet_peak_flops"] = peak_;
+      state.counters["share_of_datasheet_peak"] =
+          C(shape_.flops() / peak_, C::kIsIterationInvariantRate);
+    }
+  }
+  std::string detail() const override {
+    return conv_->algo_name() + (conv_->fallback().empty() ? "" : "; " + conv_->fallback());
+  }
+
+  const ConvPass pass_ = p.get<ConvPass>("pass");
+  const ConvLayout layout_ = p.get<ConvLayout>("layout");
+  const Precision prec_ = precision_from_name(p["precision"]);
+  const Algo algo_ = p.get<Algo>("algo");
+  const ConvShape shape_ = p.get<Layer>("layer").at(p.size("batch"));
+  std::unique_ptr<ConvProblem> pr_;
+  gpu::DeviceBuffer<char> x_, w_, y_;
+  std::unique_ptr<cuda::CudnnConv> conv_;
+  ProductErrors err_;
+  double peak_ = 0;
+};
+
+#endif
+
 const FamilyRegistrar kConv(Family{
     "conv",
     "convolution by precision and memory layout: the seed CNN's and ResNet-50's layers, forward "
     "and both backward passes (oneDNN), each checked against fp64",
     {Spec("onednn")
          .with(axis_of<Layer>("layer", kLayers))
-         .with(axis_of<ConvPass>("pass", {{"fwd", ConvPass::Forward},
-                                          {"bwd_data", ConvPass::BackwardData},
-                                          {"bwd_weights", ConvPass::BackwardWeights}}))
+         .with(axis_of<ConvPass>("pass", kPasses))
          .with(axis_of<Dtype>("precision",
                               {{"f32.f32.f32", Dtype::f32}, {"bf16.f32.f32", Dtype::bf16},
                                {"f16.f32.f32", Dtype::f16}}))
@@ -128,12 +206,7 @@ const FamilyRegistrar kConv(Family{
          .with(threads_axis())
          .from_option("layers", "conv-layers")
          .name({"layer", "pass", "precision", "layout", "batch", "threads"})
-         .only_if(
-             [](const Point& p) {
-               const std::vector<std::string> want = split(p["layers"], ',');
-               return std::find(want.begin(), want.end(), p["layer"]) != want.end();
-             },
-             "layers not in --conv-layers")
+         .only_if(in_layers, "layers not in --conv-layers")
          .skip_if([](const Point&) -> std::string {
            return cpu::have_onednn() ? "" : "built without oneDNN (install libdnnl-dev)";
          })
@@ -141,8 +214,33 @@ const FamilyRegistrar kConv(Family{
                "primitive's layout; blocked: the activations too; reorders timed apart "
                "(reorder_seconds)")
          .cases(plain<ConvCase>())},
-    {sizes_option("conv-batch", "the batch (N) of every layer", "50", "2", 4096), layers_option()},
-    false});
+    {sizes_option("conv-batch", "the batch (N) of every CPU row", "50", "2", 4096),
+     layers_option()}});
+
+#ifdef DTYPEBENCH_HAVE_CUDA
+// the GPU rows, beside the CPU ones (registered after them: the family and its order are theirs)
+const FamilyRegistrar kConvGpu(Family{
+    "conv",
+    "",
+    {Spec("cudnn", Timing::Gpu)
+         .with(axis_of<Layer>("layer", kLayers))
+         .with(axis_of<ConvPass>("pass", kPasses))
+         .with(axis("precision", {"f32.f32.f32", "f32.tf32.f32", "f16.f32.f16", "bf16.f32.bf16"}))
+         .with(axis_of<ConvLayout>("layout", {{"nchw", ConvLayout::Nchw},
+                                              {"nhwc", ConvLayout::Nhwc}}))
+         .with(option_axis("batch", "conv-gpu-batch"))
+         .with(axis_of<Algo>("algo", {{"heuristic", Algo::Heuristic}, {"best", Algo::Best}}))
+         .from_option("layers", "conv-layers")
+         .name({"layer", "pass", "precision", "layout", "batch", "algo"})
+         .only_if(in_layers, "layers not in --conv-layers")
+         .only_if([](const Point& p) { return p.size("batch") <= 50 || is_3x3(p); },
+                  "batches above 50 only for the 3x3 layers (the peak)")
+         .note("cudnnConvolution{Forward,BackwardData,BackwardFilter}; algo:heuristic is its "
+               "first choice that fits, algo:best the winner of cudnnFind...AlgorithmEx")
+         .cases(plain<GpuConvCase>())},
+    {sizes_option("conv-gpu-batch", "the GPU rows' batches (above 50: the 3x3 layers only)",
+                  "50,256", "50", 4096)}});
+#endif
 
 }  // namespace
 }  // namespace dtypebench::bench

@@ -21,14 +21,16 @@ from dtypebench_results import Bench, ResultsError, benches, load, representativ
 FIRST = {"gemm": ("cublaslt_peak", "cublaslt_fast_accum", "cublaslt"),
          "layout": ("gpu_memcpy_d2d", "gpu_transpose"),
          "baseline": ("gpu_memcpy_d2d", "gpu_copy", "gpu_read", "gpu_triad", "gpu_fma_peak"),
-         "convert": ("gpu_memcpy_d2d", "gpu_cast", "h2d")}
+         "convert": ("gpu_memcpy_d2d", "gpu_cast", "h2d"),
+         "conv": ("cudnn",)}
 
 
 def figure(b: Bench) -> str:
-    """The row's rate as a person reads it: FLOP/s for GEMM and the FMA peaks, else bytes."""
+    """The row's rate as a person reads it: FLOP/s for GEMM, the FMA peaks and any row checked
+    against fp64 (rel_error: a convolution), else bytes."""
     c = b.counters
     flops = b.rate("flops")
-    if flops is not None and (b.family == "gemm" or "peak" in b.variant):
+    if flops is not None and (b.family == "gemm" or "peak" in b.variant or "rel_error" in c):
         text = f"{flops / 1e12:8.1f} TFLOP/s"
         if "rel_error" in c:
             text += f"  err {c['rel_error']:.1e}"

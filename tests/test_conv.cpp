@@ -10,9 +10,15 @@
 
 #include "kernels/cpu/conv.hpp"
 #include "tests/test_util.hpp"
+#ifdef DTYPEBENCH_HAVE_CUDA
+#include "kernels/cuda/conv.hpp"
+#endif
 
 namespace dtypebench {
 namespace {
+
+// oneDNN's triples: the inputs, f32 accumulation and output
+Precision cpu_prec(Dtype in) { return {in, in, Dtype::f32, Dtype::f32}; }
 
 const char* pass_name(ConvPass p) {
   return p == ConvPass::Forward ? "fwd" : p == ConvPass::BackwardData ? "bwd_data" : "bwd_weights";
@@ -58,7 +64,7 @@ TEST(Conv, EveryPassLayoutAndPrecisionMatchesFp64) {
     for (ConvPass pass : {ConvPass::Forward, ConvPass::BackwardData, ConvPass::BackwardWeights})
       for (ConvLayout layout : {ConvLayout::Nchw, ConvLayout::Nhwc, ConvLayout::Blocked})
         for (const ConvShape& s : kShapes) {
-          ConvProblem pr(s, pass, layout, in, seed);
+          ConvProblem pr(s, pass, layout, cpu_prec(in), seed);
           if (!run(pr)) continue;
           const ProductErrors e = check_conv(pr, 1 << 20);
           EXPECT_EQ(e.why, "") << dtype_name(in) << " " << pass_name(pass) << " "
@@ -81,7 +87,7 @@ TEST(Conv, IntegerFillsAreExact) {
   for (Dtype in : {Dtype::f32, Dtype::bf16})
     for (ConvPass pass : {ConvPass::Forward, ConvPass::BackwardData, ConvPass::BackwardWeights})
       for (ConvLayout layout : {ConvLayout::Nchw, ConvLayout::Nhwc, ConvLayout::Blocked}) {
-        ConvProblem pr(kShapes[0], pass, layout, in, test::fresh_seed(), true);
+        ConvProblem pr(kShapes[0], pass, layout, cpu_prec(in), test::fresh_seed(), true);
         if (!run(pr)) continue;
         const ProductErrors e = check_conv(pr, 1 << 20);
         EXPECT_EQ(e.why, "");
@@ -96,7 +102,7 @@ TEST(Conv, IntegerFillsAreExact) {
 TEST(Conv, WrongAnswersFail) {
   if (!cpu::have_onednn()) GTEST_SKIP() << "built without oneDNN";
   const ConvShape& s = kShapes[0];
-  ConvProblem pr(s, ConvPass::Forward, ConvLayout::Nhwc, Dtype::f32, test::fresh_seed());
+  ConvProblem pr(s, ConvPass::Forward, ConvLayout::Nhwc, cpu_prec(Dtype::f32), test::fresh_seed());
   std::vector<char> krsc(pr.w.bytes());
   std::memcpy(krsc.data(), pr.w.data(), krsc.size());
   for (size_t k = 0; k < s.k; ++k)  // KRSC -> KCRS, stored where KRSC is read
@@ -108,11 +114,51 @@ TEST(Conv, WrongAnswersFail) {
   if (!run(pr)) GTEST_SKIP() << "no f32 convolution here";
   std::memcpy(pr.w.data(), krsc.data(), krsc.size());
   EXPECT_NE(check_conv(pr, 1 << 20).why, "") << "a weight layout mixed up passed";
-  ConvProblem unwritten(s, ConvPass::BackwardData, ConvLayout::Nchw, Dtype::f32, test::fresh_seed());
+  ConvProblem unwritten(s, ConvPass::BackwardData, ConvLayout::Nchw, cpu_prec(Dtype::f32),
+                        test::fresh_seed());
   EXPECT_NE(check_conv(unwritten, 1 << 20).why, "") << "a poisoned output passed";
   std::memset(unwritten.x.data(), 0, unwritten.x.bytes());
   EXPECT_NE(check_conv(unwritten, 1 << 20).why, "") << "a zero output passed";
 }
+
+#ifdef DTYPEBENCH_HAVE_CUDA
+// cuDNN's passes, heuristic and search, every GPU precision and layout, against the same fp64
+// direct sums; poisoned outputs, fresh inputs
+TEST(GpuConv, EveryPassPrecisionAndLayoutMatchesFp64) {
+  DB_REQUIRE_GPU();
+  const uint64_t seed = test::fresh_seed();
+  int ran = 0;
+  for (const char* name : {"f32.f32.f32", "f32.tf32.f32", "f16.f32.f16", "bf16.f32.bf16"})
+    for (ConvPass pass : {ConvPass::Forward, ConvPass::BackwardData, ConvPass::BackwardWeights})
+      for (ConvLayout layout : {ConvLayout::Nchw, ConvLayout::Nhwc})
+        for (const ConvShape& s : kShapes)
+          for (bool search : {false, true}) {
+            ConvProblem pr(s, pass, layout, precision_from_name(name), seed);
+            Buffer<char>& out = pr.output();
+            gpu::DeviceBuffer<char> x(pr.x.bytes()), w(pr.w.bytes()), y(pr.y.bytes());
+            gpu::copy_to_device(x.data(), pr.x.data(), pr.x.bytes());
+            gpu::copy_to_device(w.data(), pr.w.data(), pr.w.bytes());
+            gpu::copy_to_device(y.data(), pr.y.data(), pr.y.bytes());
+            char* dout = &out == &pr.x ? x.data() : &out == &pr.w ? w.data() : y.data();
+            try {
+              cuda::CudnnConv conv(pr, x.data(), w.data(), y.data());
+              search ? conv.search(size_t(256) << 20) : conv.choose_heuristic();
+              gpu::memset_device(dout, 0xff, out.bytes());
+              conv.run();
+              gpu::synchronize();
+            } catch (const Unsupported& e) {
+              std::printf("[ skipped  ] %s %s: %s\n", name, pass_name(pass), e.what());
+              continue;
+            }
+            gpu::copy_to_host(out.data(), dout, out.bytes());
+            EXPECT_EQ(check_conv(pr, 1 << 20).why, "")
+                << name << " " << pass_name(pass) << " " << layout_name(layout) << " c=" << s.c
+                << (search ? " search" : " heuristic");
+            ++ran;
+          }
+  EXPECT_GE(ran, 2 * 3 * 2 * 6) << "f32 strict and tf32 in every pass and layout at least";
+}
+#endif
 
 TEST(Conv, ShapesAndRefusals) {
   const ConvShape seed_cnn{50, 3, 256, 256, 128, 2, 2};
@@ -123,7 +169,7 @@ TEST(Conv, ShapesAndRefusals) {
   EXPECT_EQ((ConvShape{1, 3, 8, 8, 4, 3, 3, 1, 2, 2}.p()), 8u);
   EXPECT_NE((ConvShape{1, 3, 2, 2, 4, 5, 5}.invalid()), "");
   EXPECT_THROW(ConvProblem(ConvShape{1, 0, 4, 4, 1, 1, 1}, ConvPass::Forward, ConvLayout::Nchw,
-                           Dtype::f32),
+                           cpu_prec(Dtype::f32)),
                std::invalid_argument);
   EXPECT_EQ(conv_terms(kShapes[0], ConvPass::BackwardWeights), 2u * 5 * 4);
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <stdexcept>
 #include <unordered_map>
 #include <vector>
@@ -41,23 +42,24 @@ size_t conv_terms(const ConvShape& s, ConvPass pass) {
                                           : s.n * s.p() * s.q();
 }
 
-ConvProblem::ConvProblem(const ConvShape& shape, ConvPass ps, ConvLayout l, Dtype in, uint64_t sd,
-                         bool ints)
+ConvProblem::ConvProblem(const ConvShape& shape, ConvPass ps, ConvLayout l, const Precision& pc,
+                         uint64_t sd, bool ints)
     : s(shape),
       pass(ps),
       layout(l),
-      prec{in, in, Dtype::f32, Dtype::f32},
+      prec(pc),
       x(shape.n * shape.c * shape.h * shape.w *
-        dtype_bytes(conv_output(ps) == ConvTensor::X ? Dtype::f32 : in)),
+        dtype_bytes(conv_output(ps) == ConvTensor::X ? pc.out : pc.a)),
       w(shape.k * shape.c * shape.r * shape.s *
-        dtype_bytes(conv_output(ps) == ConvTensor::W ? Dtype::f32 : in)),
+        dtype_bytes(conv_output(ps) == ConvTensor::W ? pc.out : pc.a)),
       y(shape.n * shape.k * shape.p() * shape.q() *
-        dtype_bytes(conv_output(ps) == ConvTensor::Y ? Dtype::f32 : in)),
+        dtype_bytes(conv_output(ps) == ConvTensor::Y ? pc.out : pc.a)),
       seed(sd),
       integers(ints) {
   const std::string why = s.invalid();
   if (!why.empty()) throw std::invalid_argument("not a convolution: " + why);
   const ConvTensor out = conv_output(ps);
+  const Dtype in = prec.a;
   // each input by its NCHW (KCRS) index, stored at its place in the layout
   const size_t P = s.p(), Q = s.q();
   if (out != ConvTensor::X) {
@@ -115,8 +117,8 @@ Buffer<char>& ConvProblem::output() {
   return o == ConvTensor::X ? x : o == ConvTensor::W ? w : y;
 }
 void ConvProblem::poison_output() {
-  Buffer<char>& o = output();
-  poison(reinterpret_cast<float*>(o.data()), o.bytes() / sizeof(float));
+  Buffer<char>& o = output();  // 0xff bytes: NaN in every float type
+  std::memset(o.data(), 0xff, o.bytes());
 }
 double ConvProblem::min_bytes() const {
   return static_cast<double>(x.bytes() + w.bytes() + y.bytes());
@@ -173,7 +175,7 @@ ProductErrors check_conv(const ConvProblem& pr, size_t outputs) {
               ref.add(a, b, ar, br);
             }
         std::snprintf(where, sizeof where, "y[%zu,%zu,%zu,%zu]", n, k, p, q);
-        got = load_value(Dtype::f32, pr.y.data(), pr.y_at(n, k, p, q));
+        got = load_value(pr.prec.out, pr.y.data(), pr.y_at(n, k, p, q));
       } else if (out == ConvTensor::X) {
         const size_t w_ = e % s.w, h = e / s.w % s.h, c = e / (s.h * s.w) % s.c,
                      n = e / (s.h * s.w * s.c);
@@ -193,7 +195,7 @@ ProductErrors check_conv(const ConvProblem& pr, size_t outputs) {
               ref.add(a, b, ar, br);
             }
         std::snprintf(where, sizeof where, "dx[%zu,%zu,%zu,%zu]", n, c, h, w_);
-        got = load_value(Dtype::f32, pr.x.data(), pr.x_at(n, c, h, w_));
+        got = load_value(pr.prec.out, pr.x.data(), pr.x_at(n, c, h, w_));
       } else {
         const size_t t = e % s.s, r = e / s.s % s.r, c = e / (s.s * s.r) % s.c,
                      k = e / (s.s * s.r * s.c);
@@ -206,7 +208,7 @@ ProductErrors check_conv(const ConvProblem& pr, size_t outputs) {
               ref.add(a, b, ar, br);
             }
         std::snprintf(where, sizeof where, "dw[%zu,%zu,%zu,%zu]", k, c, r, t);
-        got = load_value(Dtype::f32, pr.w.data(), pr.w_at(k, c, r, t));
+        got = load_value(pr.prec.out, pr.w.data(), pr.w_at(k, c, r, t));
       }
       mine.check(ref, got, where);
     }
@@ -258,7 +260,8 @@ DnnlConv::DnnlConv(ConvProblem& pr, bool reference) : st_(std::make_unique<State
   using tag = dnnl::memory::format_tag;
   using dims = dnnl::memory::dims;
   const Precision& prec = pr.prec;
-  if (prec.a != Dtype::f32 && prec.a != Dtype::bf16 && prec.a != Dtype::f16)
+  if ((prec.a != Dtype::f32 && prec.a != Dtype::bf16 && prec.a != Dtype::f16) ||
+      prec.acc != Dtype::f32 || prec.out != Dtype::f32)
     throw Unsupported("oneDNN has no " + prec.name() + " convolution");
 #if defined(__x86_64__)
   if (prec.a == Dtype::f16 && !__builtin_cpu_supports("avx512fp16"))

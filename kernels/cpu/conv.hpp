@@ -10,7 +10,7 @@
 // and keeps them), from KCRS (KRSC for NHWC). Every reorder, from the user's layout and back, is
 // timed apart (reorder_in/out).
 // Inputs are uniform in [-1, 1) from fixed seeds by their NCHW index, so every layout holds the
-// same values, rounded once to the input type; outputs are f32.
+// same values, rounded once to the input type; the output is the precision's (oneDNN: f32).
 #pragma once
 
 #include <cstddef>
@@ -47,12 +47,12 @@ struct ConvProblem {
   ConvShape s;
   ConvPass pass;
   ConvLayout layout;
-  Precision prec;  // inputs a = b, accumulator f32, output f32
+  Precision prec;  // inputs a = b, the accumulator, the output's type
   Buffer<char> x, w, y;
   uint64_t seed;
   bool integers;  // inputs in {-3, ..., 3}: every sum exact in f32 (benchdnn's fill)
 
-  ConvProblem(const ConvShape& shape, ConvPass pass, ConvLayout layout, Dtype in,
+  ConvProblem(const ConvShape& shape, ConvPass pass, ConvLayout layout, const Precision& prec,
               uint64_t seed = 0, bool integers = false);
   // an input's value before rounding to the input type, by tensor (X, W, Y) and NCHW index
   double real(ConvTensor t, size_t i) const;

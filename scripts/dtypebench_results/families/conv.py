@@ -3,7 +3,7 @@ pass (fwd, bwd_data, bwd_weights), checked against fp64.
 
 Its derivation (what bf16 buys over f32, NHWC and the blocked layout over NCHW with and without
 their reorders, the share of the baseline's peak at the same threads), its report section, its
-smoke arguments (one small layer at batch 1), and the table of ours over a peer's
+smoke arguments (one small layer at batch 1), its GPU-check budget, and the table of ours over a peer's
 (scripts/torch_conv.py) row for row.
 """
 from __future__ import annotations
@@ -16,6 +16,11 @@ from ..rows import Bench, benches, representative
 from ..tables import markdown
 
 SMOKE_ARGS = ["--conv-batch=1", "--conv-layers=odd_3x3_60"]
+# scripts/gpu-check: the forward pass of two ResNet-50 3x3 layers at batch 256 (the GPU targets:
+# f16/bf16 NHWC against fp32 strict NCHW, tf32), cuDNN's search's winner; never run, so 1.5 s a
+# row taken (256x64x56x56 inputs made and checked on the host, the search)
+GPU_CHECK = {"args": "--quick --conv-layers=r50_3x3_64,r50_3x3_256 --conv-gpu-batch=256 "
+                     "--benchmark_filter=pass:fwd/.*algo:best", "per_row": 1.5}
 F32, BF16 = "f32.f32.f32", "bf16.f32.f32"
 # the baseline's peak a precision is held to: its inputs' FMA chains, AVX512-BF16 dot products
 PEAK_OF = {F32: ("fma_peak", "f32"), BF16: ("bf16_dot_peak", None)}
