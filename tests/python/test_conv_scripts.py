@@ -63,13 +63,18 @@ def test_side_by_side_matches_row_for_row() -> None:
     suite = {"benchmarks": fixture()}
     peer_name = ("torch/conv2d/layer:r50_3x3_64/pass:fwd/precision:f32.f32.f32/layout:nhwc/"
                  "batch:2/threads:2")
+    nchw = peer_name.replace("nhwc", "nchw")
     peer = {"benchmarks": [agg(peer_name, "median", 4e6, flops=1e11),
+                           agg(nchw, "median", 4e6, flops=1e11),
                            agg(peer_name.replace("batch:2", "batch:9"), "median", 1, flops=1e9)]}
     lines = conv.side_by_side(peer, suite)
-    assert len(lines) == 4
-    ours = 2.0 * 2 * 64 * 64 * 9 * 56 * 56 / 2e-3
-    assert lines[2].endswith(f"| {ours / 1e11:.3g} |")
-    assert "not in the suite's run" in lines[3]
+    assert len(lines) == 5
+    flops = 2.0 * 2 * 64 * 64 * 9 * 56 * 56
+    assert lines[2].endswith(f"| - | {flops / 2e-3 / 1e11:.3g} |")  # nhwc: its own row alone
+    # nchw: its 4 ms primitive, or blocked's 1 ms with 3 ms of reorders: 4 ms either way
+    assert lines[3].endswith(f"| {flops / 4e-3 / 1e9:.3g} | {flops / 4e-3 / 1e9:.3g} | "
+                             f"{flops / 4e-3 / 1e11:.3g} |")
+    assert "not in the suite's run" in lines[4]
 
 
 def run_torch_conv(*args: str, python: str = sys.executable,
