@@ -59,38 +59,23 @@ ConvProblem::ConvProblem(const ConvShape& shape, ConvPass ps, ConvLayout l, cons
   const std::string why = s.invalid();
   if (!why.empty()) throw std::invalid_argument("not a convolution: " + why);
   const ConvTensor out = conv_output(ps);
-  const Dtype in = prec.a;
   // each input by its NCHW (KCRS) index, stored at its place in the layout
-  const size_t P = s.p(), Q = s.q();
-  if (out != ConvTensor::X) {
+  auto fill = [&](ConvTensor t, size_t d0, size_t d1, size_t d2, size_t d3, Buffer<char>& buf) {
+    if (t == out) return;
 #pragma omp parallel for collapse(2) schedule(static)
-    for (size_t n = 0; n < s.n; ++n)
-      for (size_t c = 0; c < s.c; ++c)
-        for (size_t h = 0; h < s.h; ++h)
-          for (size_t w_ = 0; w_ < s.w; ++w_) {
-            const size_t i = ((n * s.c + c) * s.h + h) * s.w + w_;
-            store_value(in, real(ConvTensor::X, i), x.data(), x_at(n, c, h, w_));
+    for (size_t a = 0; a < d0; ++a)
+      for (size_t b = 0; b < d1; ++b)
+        for (size_t c = 0; c < d2; ++c)
+          for (size_t d = 0; d < d3; ++d) {
+            const size_t at = t == ConvTensor::X   ? x_at(a, b, c, d)
+                              : t == ConvTensor::W ? w_at(a, b, c, d)
+                                                   : y_at(a, b, c, d);
+            store_value(prec.a, real(t, ((a * d1 + b) * d2 + c) * d3 + d), buf.data(), at);
           }
-  }
-  if (out != ConvTensor::W) {
-    for (size_t k = 0; k < s.k; ++k)
-      for (size_t c = 0; c < s.c; ++c)
-        for (size_t r = 0; r < s.r; ++r)
-          for (size_t t = 0; t < s.s; ++t) {
-            const size_t i = ((k * s.c + c) * s.r + r) * s.s + t;
-            store_value(in, real(ConvTensor::W, i), w.data(), w_at(k, c, r, t));
-          }
-  }
-  if (out != ConvTensor::Y) {
-#pragma omp parallel for collapse(2) schedule(static)
-    for (size_t n = 0; n < s.n; ++n)
-      for (size_t k = 0; k < s.k; ++k)
-        for (size_t p = 0; p < P; ++p)
-          for (size_t q = 0; q < Q; ++q) {
-            const size_t i = ((n * s.k + k) * P + p) * Q + q;
-            store_value(in, real(ConvTensor::Y, i), y.data(), y_at(n, k, p, q));
-          }
-  }
+  };
+  fill(ConvTensor::X, s.n, s.c, s.h, s.w, x);
+  fill(ConvTensor::W, s.k, s.c, s.r, s.s, w);
+  fill(ConvTensor::Y, s.n, s.k, s.p(), s.q(), y);
   poison_output();
 }
 
