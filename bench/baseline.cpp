@@ -119,7 +119,7 @@ struct Bf16DotCase : Case {
     // 0.5 and 0.25 are exact in bf16, and every partial sum below is exact in fp32
     const size_t check_steps = 64;
     const double got = cpu::bf16_dot_peak(check_steps, 0.5f, 0.25f, &flops_);
-    return check_value(got, p.num("threads") * cpu::kFmaChains * 16.0 * check_steps * 2 * 0.125, 0);
+    return check_value(got, p.num("threads") * cpu::kDotChains * 16.0 * check_steps * 2 * 0.125, 0);
   }
   Work work() const override { return {0, flops_, 0, 0}; }
 

@@ -128,8 +128,8 @@ TEST(Baseline, Bf16DotPeak) {
   double flops = 0;
   // 1.5 * 1.25 per pair, exact in bf16 and in the fp32 accumulators at this size
   const double got = cpu::bf16_dot_peak(11, 1.5f, 1.25f, &flops);
-  EXPECT_EQ(got, cpu::kFmaChains * 16.0 * 11 * 2 * 1.875);
-  EXPECT_EQ(flops, 2.0 * 32 * cpu::kFmaChains * 11);
+  EXPECT_EQ(got, cpu::kDotChains * 16.0 * 11 * 2 * 1.875);
+  EXPECT_EQ(flops, 2.0 * 32 * cpu::kDotChains * 11);
 }
 
 // The grid helpers at the extremes of size_t: a count of blocks is never narrowed on the way (a

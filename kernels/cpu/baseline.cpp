@@ -96,19 +96,19 @@ double bf16_dot_peak(size_t steps, float a, float b, double* flops) {
     // 32 bf16 pairs per instruction, 2 FLOPs each, into 16 fp32 lanes
     const __m512bh va = _mm512_cvtne2ps_pbh(_mm512_set1_ps(a), _mm512_set1_ps(a));
     const __m512bh vb = _mm512_cvtne2ps_pbh(_mm512_set1_ps(b), _mm512_set1_ps(b));
-    __m512 acc[kFmaChains];
-    for (int k = 0; k < kFmaChains; ++k) acc[k] = _mm512_setzero_ps();
+    __m512 acc[kDotChains];
+    for (int k = 0; k < kDotChains; ++k) acc[k] = _mm512_setzero_ps();
     for (size_t s = 0; s < steps; ++s) {
-      for (int k = 0; k < kFmaChains; ++k) acc[k] = _mm512_dpbf16_ps(acc[k], va, vb);
+      for (int k = 0; k < kDotChains; ++k) acc[k] = _mm512_dpbf16_ps(acc[k], va, vb);
     }
     // stored and summed by hand: gcc 12 warns falsely inside _mm512_reduce_add_ps
     alignas(64) float lanes[16];
-    for (int k = 0; k < kFmaChains; ++k) {
+    for (int k = 0; k < kDotChains; ++k) {
       _mm512_store_ps(lanes, acc[k]);
       for (float v : lanes) total += v;
     }
   }
-  *flops = 2.0 * 32 * kFmaChains * static_cast<double>(steps) * threads;
+  *flops = 2.0 * 32 * kDotChains * static_cast<double>(steps) * threads;
   return total;
 #else
   (void)steps, (void)a, (void)b, (void)flops;

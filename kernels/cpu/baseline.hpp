@@ -34,7 +34,11 @@ double fma_peak(size_t steps, T m, T c, T x0, double* flops);
 double fma_chain_reference(size_t steps, double m, double c, double x);
 
 bool have_avx512_bf16();
-// Each thread: kFmaChains chains of 16 fp32 lanes accumulating dot products of bf16 pairs;
+// vdpbf16ps needs more chains in flight than an FMA to fill both pipes: on a Zen 5 VM 12 chains
+// read 9-12% below 16 (940 against 1030 GFLOP/s on 2 threads, 430 against 500 on one), and
+// oneDNN's bf16 convolutions then ran at 1.04-1.06 of the "peak"; FMAs read alike at 12 and 16.
+constexpr int kDotChains = 16;
+// Each thread: kDotChains chains of 16 fp32 lanes accumulating dot products of bf16 pairs;
 // returns the sum of the accumulators; throws when the CPU lacks AVX512-BF16.
 double bf16_dot_peak(size_t steps, float a, float b, double* flops);
 

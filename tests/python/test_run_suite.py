@@ -478,7 +478,10 @@ def test_two_runs_started_together_get_two_files(tmp_path: Path,
     for p in names:
         assert json.loads(p.read_text())["context"]["n"] == str(p)
     assert not list((tmp_path / "reports").glob("*.partial.json"))
-    assert all(p.stat().st_mode & 0o044 == 0o044 & ~os.umask(os.umask(0)) for p in names)
+    mask = os.umask(0)  # read the umask (setting it is the only way), then put it back
+    os.umask(mask)
+    # readable as open() would leave a result file (mkstemp alone makes 0600)
+    assert all(p.stat().st_mode & 0o044 == 0o044 & ~mask for p in names)
 
 
 def test_precision_table_from_gemm_derived_rows() -> None:
