@@ -29,6 +29,9 @@ expect 2 "needs a positive integer" --dram-mib=0
 expect 2 "unknown cache level 'L9'" --levels=L9
 expect 2 "unknown option" --bogus
 expect 2 "needs positive integers" --chunk-mib=0
+expect 2 "has no layer 'nosuch'" --conv-layers=r50_3x3_64,nosuch
+expect 2 "needs positive integers" --conv-batch=0
+expect 2 "needs positive integers" --conv-gpu-batch=abc
 expect 0 "layout" --list-families
 # --list as JSON: parseable, each spec with its target, and the axes' values as this run has them
 expect 0 '"families"' --list --format=json --family=layout --levels=L1,DRAM

@@ -164,6 +164,12 @@ TEST(Conv, ShapesAndRefusals) {
   const ConvShape seed_cnn{50, 3, 256, 256, 128, 2, 2};
   EXPECT_EQ(seed_cnn.p(), 255u);
   EXPECT_EQ(seed_cnn.flops(), 2.0 * 50 * 128 * 3 * 2 * 2 * 255 * 255);
+  EXPECT_EQ(seed_cnn.useful_flops(), seed_cnn.flops());  // no padding: every tap lands
+  // 3x3, pad 1 on 7x7: per dimension the first and last outputs lose a tap (19 of 21)
+  const ConvShape r50{1, 512, 7, 7, 512, 3, 3, 1, 1, 1};
+  EXPECT_EQ(r50.useful_flops(), 2.0 * 512 * 512 * 19 * 19);
+  // stride 2, pad 1 on 9x7: h's outputs take 2, 3, 3, 3, 2 taps, w's 2, 3, 3, 2
+  EXPECT_EQ((ConvShape{1, 1, 9, 7, 1, 3, 3, 2, 1, 1}.useful_flops()), 2.0 * 13 * 10);
   const ConvShape stem{1, 3, 224, 224, 64, 7, 7, 2, 3, 1};
   EXPECT_EQ(stem.p(), 112u);
   EXPECT_EQ((ConvShape{1, 3, 8, 8, 4, 3, 3, 1, 2, 2}.p()), 8u);

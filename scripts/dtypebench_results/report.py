@@ -45,7 +45,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 from . import EXIT_OK, EXIT_UNREADABLE, command, interruptible
 from .families import hook
-from .load import ResultsError, context_of, load_run, write_atomic
+from .load import REFERENCE_LIBRARIES, ResultsError, context_of, load_run, write_atomic
 from .machine import machine, positive
 from .rows import Bench, benches, dtype_order, representative
 from .tables import cell, markdown as table
@@ -219,6 +219,23 @@ class Sections:
 
     def caption(self, what: str) -> str:
         return f"{what} ({self.run.where})"
+
+    def peers(self, family: str, runs: Sequence["Run"]) -> list[Block]:
+        """The family's table beside each outside reference among the inputs (its plug-in's
+        peer_table), under this run unless it is itself a reference's."""
+        table_of = hook(family, "peer_table")
+        if not callable(table_of) or self.run.context.get("library") in REFERENCE_LIBRARIES:
+            return []
+        out: list[Block] = []
+        for peer in runs:
+            library = peer.context.get("library")
+            if peer is self.run or library not in REFERENCE_LIBRARIES:
+                continue
+            header, rows = table_of(peer.rows, self.run.rows)
+            if rows:
+                out.append(Table(self.caption(f"{family}: ours beside {library} "
+                                              f"({Path(peer.path).name})"), header, rows))
+        return out
 
     def family(self, family: str) -> list[Block]:
         b: list[Block] = [Heading(self.level, family)]
@@ -506,6 +523,7 @@ def build(runs: list[Run], plots: bool = True) -> list[Block]:
         s = Sections(run, lvl, plots)
         for fam in families(run.rows):
             blocks += s.family(fam)
+            blocks += s.peers(fam, runs)
         blocks += s.roofline()
     if multi:
         blocks += across(runs, 2)

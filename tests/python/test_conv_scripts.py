@@ -36,6 +36,8 @@ def fixture() -> list[dict]:
             rows.append(conv_row(p, layout, t * scale, r * scale))
     rows.append(agg("baseline/fma_peak/dtype:f32/threads:2/real_time", "median", 1e6,
                     flops=1e12, label="verified"))
+    rows.append(agg("baseline/bf16_dot_peak/dtype:bf16/threads:2/real_time", "median", 1e6,
+                    flops=4e12, label="verified"))
     return rows
 
 
@@ -56,7 +58,8 @@ def test_derived_ratios_have_known_values() -> None:
     assert d["blocked_with_reorder_over_nchw_f32"] == pytest.approx(1.0)
     flops = 2.0 * 2 * 64 * 64 * 9 * 56 * 56
     assert d["share_of_baseline_peak_f32_nhwc"] == pytest.approx(flops / 2e-3 / 1e12)
-    assert "share_of_baseline_peak_bf16_nhwc" not in d  # no bf16_dot_peak row in the run
+    assert d["share_of_baseline_peak_bf16_nhwc"] == pytest.approx(flops / 1e-3 / 4e12)
+    # useful_flops, where a row has it, is what the share counts (padded taps left out)
 
 
 def test_side_by_side_matches_row_for_row() -> None:
@@ -107,3 +110,36 @@ def test_torch_conv_without_torch_says_so(tmp_path: Path) -> None:
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("torch_conv: skipped: PyTorch is not installed")
     assert len(p.stdout.splitlines()) == 1
+
+
+def test_the_report_sets_the_peer_beside_the_suite(tmp_path: Path) -> None:
+    from dtypebench_results.report import build, markdown, read_runs
+    suite, peer = tmp_path / "run.json", tmp_path / "torch.json"
+    suite.write_text(json.dumps({"context": {"git_commit": "abc", "cpu_model": "X"},
+                                 "benchmarks": fixture()}))
+    name = ("torch/conv2d/layer:r50_3x3_64/pass:fwd/precision:f32.f32.f32/layout:nhwc/batch:2/"
+            "threads:2")
+    peer.write_text(json.dumps({"context": {"library": "torch"},
+                                "benchmarks": [agg(name, "median", 4e6, flops=1e11)]}))
+    text = markdown(build(read_runs([str(suite), str(peer)]), plots=False))
+    assert text.count("conv: ours beside torch (torch.json)") == 1  # under the suite run only
+    flops = 2.0 * 2 * 64 * 64 * 9 * 56 * 56
+    assert f"| 100 | {flops / 2e-3 / 1e9:.3g} | - | {flops / 2e-3 / 1e11:.3g} |" in text
+    alone = markdown(build(read_runs([str(suite)]), plots=False))
+    assert "ours beside" not in alone
+
+
+def test_gpu_rows_derive_against_the_heuristic_strict_f32_and_the_gemm_peak() -> None:
+    name = "conv/cudnn/layer:r50_3x3_64/pass:fwd/precision:{p}/layout:nhwc/batch:256/algo:{a}"
+    rows = [agg(name.format(p="f32.f32.f32", a="best") + "/manual_time", "median", 1, flops=1e13),
+            agg(name.format(p="f16.f32.f16", a="best") + "/manual_time", "median", 1,
+                flops=6e14, useful_flops=5e14),
+            agg(name.format(p="f16.f32.f16", a="heuristic") + "/manual_time", "median", 1,
+                flops=3e14),
+            agg("gemm/cublaslt_peak/precision:f16.f32.f16/m:8192/manual_time", "median", 1,
+                flops=8e14)]
+    d = [r for r in derive(rows) if r["name"].startswith("conv/derived/")]
+    assert [r["name"] for r in d] == ["conv/derived/layer:r50_3x3_64/pass:fwd/batch:256/threads:gpu"]
+    assert d[0]["best_over_heuristic_f16_f32_f16_nhwc"] == pytest.approx(2.0)
+    assert d[0]["f16_f32_f16_over_f32_nhwc"] == pytest.approx(60.0)
+    assert d[0]["share_of_achievable_peak_f16_f32_f16_nhwc"] == pytest.approx(5e14 / 8e14)

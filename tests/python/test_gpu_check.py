@@ -118,11 +118,12 @@ def test_a_full_run_returns_at_most_8_files_and_ends_with_the_status(tmp_path: P
     assert not list(tmp_path.glob("gpu-check.*")), "the logs' temp dir is left behind"
     lines = out.rstrip().splitlines()
     assert lines[-1] == "gpu-check: done (status 0)", lines[-12:]
-    table = lines[-10:-1]
+    table = lines[-11:-1]
     assert table[0].startswith("gpu-check: status (budget 360s"), table
     steps = [row.split()[0] for row in table[1:]]
     assert steps == ["build", "memcheck", "tests", "gemm", "baseline", "layout", "convert",
-                     "torch_gemm"], table
+                     "torch_gemm", "torch_conv"], table
+    assert "not run (no conv rows)" in table[-1]  # this fake binary has no conv family
     assert "could not run" in table[2] and "Device not supported" in out  # said, and went on
     assert "ok: 56 rows" in table[4]
     # the figures come before the table, at most 50 lines of them
@@ -144,7 +145,7 @@ def test_steps_the_budget_cannot_fit_say_not_run_in_order(tmp_path: Path) -> Non
     assert took < 20, f"the budget of 4 s took {took:.0f} s:\n{out}"
     assert done.returncode == 1, out
     assert "build (sm_90, 4s)" in out
-    rows = out.splitlines()[-10:-1]
+    rows = out.splitlines()[-11:-1]
     for fam in ("gemm", "baseline", "layout", "convert"):
         assert any(re.match(rf"  {fam} +not run \(the budget is spent\)", r) for r in rows), rows
     assert any(re.match(r"  torch_gemm +not run \(no time left\)", r) for r in rows), rows

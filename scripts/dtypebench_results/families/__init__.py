@@ -14,6 +14,10 @@ elsewhere in scripts/. A module may define, each optional:
   summary(reps: list[Bench]) -> list[str]          its table at the end of a run_suite run;
                                                    its derived rows then stay out of the
                                                    summary's derived tables
+  peer_table(peer, suite) -> (header, rows)        ours beside an outside reference's run
+                                                   (a report input whose context names its
+                                                   library: numpy, torch), row for row; the
+                                                   report adds it under the suite run
   SMOKE_ARGS: list[str]                            the dtypebench options of its own that
                                                    run_suite --smoke adds (every family's
                                                    process gets them: the binary takes them all)
