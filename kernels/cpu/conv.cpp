@@ -24,6 +24,19 @@ size_t ConvShape::q() const { return (w + 2 * pad - dilation * (s - 1) - 1) / st
 double ConvShape::flops() const {
   return 2.0 * static_cast<double>(n) * k * c * r * s * static_cast<double>(p()) * q();
 }
+double ConvShape::useful_flops() const {
+  // the valid taps of one spatial dimension, summed over its outputs
+  auto taps = [this](size_t in, size_t out, size_t filter) {
+    size_t v = 0;
+    for (size_t o = 0; o < out; ++o)
+      for (size_t t = 0; t < filter; ++t) {
+        const long at = static_cast<long>(o * stride + t * dilation) - static_cast<long>(pad);
+        v += at >= 0 && at < static_cast<long>(in);
+      }
+    return static_cast<double>(v);
+  };
+  return 2.0 * static_cast<double>(n) * k * c * taps(h, p(), r) * taps(w, q(), s);
+}
 std::string ConvShape::invalid() const {
   if (!n || !c || !h || !w || !k || !r || !s || !stride || !dilation) return "a dimension of 0";
   if (h + 2 * pad < dilation * (r - 1) + 1 || w + 2 * pad < dilation * (s - 1) + 1)

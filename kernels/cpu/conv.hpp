@@ -29,7 +29,10 @@ struct ConvShape {
   size_t stride = 1, pad = 0, dilation = 1;  // dilation 1: none (PyTorch's convention)
   size_t p() const;  // output height
   size_t q() const;  // output width
-  double flops() const;  // 2 N K C R S P Q, every pass
+  double flops() const;  // 2 N K C R S P Q, every pass (the nominal count, padded taps included)
+  // 2 N K C times the (output, filter tap) pairs that land inside the input: the products a
+  // kernel must do (one that skips the padding does no more), the count a share of a peak takes
+  double useful_flops() const;
   // "" or why the shape cannot be a convolution (a filter wider than the padded input, a 0)
   std::string invalid() const;
 };
