@@ -160,6 +160,21 @@ TEST(GpuConv, EveryPassPrecisionAndLayoutMatchesFp64) {
 }
 #endif
 
+// The direct loops (the fp64 trainer's convolution) against the same long double sums, in f64,
+// every pass, on NCHW tensors: the bound is f64's
+TEST(Conv, DirectLoopsMatchTheReference) {
+  const uint64_t seed = test::fresh_seed();
+  for (ConvPass pass : {ConvPass::Forward, ConvPass::BackwardData, ConvPass::BackwardWeights})
+    for (const ConvShape& s : kShapes) {
+      ConvProblem pr(s, pass, ConvLayout::Nchw, {Dtype::f64, Dtype::f64, Dtype::f64, Dtype::f64},
+                     seed);
+      cpu::conv_direct(s, pass, reinterpret_cast<double*>(pr.x.data()),
+                       reinterpret_cast<double*>(pr.w.data()),
+                       reinterpret_cast<double*>(pr.y.data()));
+      EXPECT_EQ(check_conv(pr, 1 << 20).why, "") << pass_name(pass) << " c=" << s.c;
+    }
+}
+
 TEST(Conv, ShapesAndRefusals) {
   const ConvShape seed_cnn{50, 3, 256, 256, 128, 2, 2};
   EXPECT_EQ(seed_cnn.p(), 255u);

@@ -218,6 +218,54 @@ ProductErrors check_conv(const ConvProblem& pr, size_t outputs) {
 
 namespace cpu {
 
+template <class T>
+void conv_direct(const ConvShape& s, ConvPass pass, T* x, T* w, T* y) {
+  const long P = static_cast<long>(s.p()), Q = static_cast<long>(s.q());
+  const long H = static_cast<long>(s.h), W = static_cast<long>(s.w);
+  const long st = static_cast<long>(s.stride), pad = static_cast<long>(s.pad),
+             dil = static_cast<long>(s.dilation);
+  auto xi = [&](size_t n, size_t c, long h, long v) { return ((n * s.c + c) * s.h + h) * s.w + v; };
+  auto wi = [&](size_t k, size_t c, size_t r, size_t t) { return ((k * s.c + c) * s.r + r) * s.s + t; };
+  auto yi = [&](size_t n, size_t k, long p, long q) { return ((n * s.k + k) * P + p) * Q + q; };
+  // every (output, tap) pair, grouped by what the pass writes so each output has one writer
+  auto taps = [&](size_t n, size_t k, size_t c, auto&& add) {
+    for (long p = 0; p < P; ++p)
+      for (size_t r = 0; r < s.r; ++r) {
+        const long h = p * st - pad + static_cast<long>(r) * dil;
+        if (h < 0 || h >= H) continue;
+        for (long q = 0; q < Q; ++q)
+          for (size_t t = 0; t < s.s; ++t) {
+            const long v = q * st - pad + static_cast<long>(t) * dil;
+            if (v >= 0 && v < W) add(xi(n, c, h, v), wi(k, c, r, t), yi(n, k, p, q));
+          }
+      }
+  };
+  if (pass == ConvPass::Forward) {
+    std::fill(y, y + s.n * s.k * P * Q, T(0));
+#pragma omp parallel for collapse(2) schedule(static)
+    for (size_t n = 0; n < s.n; ++n)
+      for (size_t k = 0; k < s.k; ++k)
+        for (size_t c = 0; c < s.c; ++c)
+          taps(n, k, c, [&](size_t a, size_t b, size_t o) { y[o] += x[a] * w[b]; });
+  } else if (pass == ConvPass::BackwardData) {
+    std::fill(x, x + s.n * s.c * s.h * s.w, T(0));
+#pragma omp parallel for collapse(2) schedule(static)
+    for (size_t n = 0; n < s.n; ++n)
+      for (size_t c = 0; c < s.c; ++c)
+        for (size_t k = 0; k < s.k; ++k)
+          taps(n, k, c, [&](size_t a, size_t b, size_t o) { x[a] += y[o] * w[b]; });
+  } else {
+    std::fill(w, w + s.k * s.c * s.r * s.s, T(0));
+#pragma omp parallel for collapse(2) schedule(static)
+    for (size_t k = 0; k < s.k; ++k)
+      for (size_t c = 0; c < s.c; ++c)
+        for (size_t n = 0; n < s.n; ++n)
+          taps(n, k, c, [&](size_t a, size_t b, size_t o) { w[b] += x[a] * y[o]; });
+  }
+}
+template void conv_direct<double>(const ConvShape&, ConvPass, double*, double*, double*);
+template void conv_direct<float>(const ConvShape&, ConvPass, float*, float*, float*);
+
 #ifdef DTYPEBENCH_HAVE_ONEDNN
 namespace {
 // A blocked layout in oneDNN's own spelling (nChw16c, OIhw16i16o): the dimensions outermost
@@ -253,11 +301,16 @@ struct DnnlConv::State {
   std::string impl, tags;
 };
 
-DnnlConv::DnnlConv(ConvProblem& pr, bool reference) : st_(std::make_unique<State>()) {
+DnnlConv::DnnlConv(ConvProblem& pr, bool reference)
+    : DnnlConv(pr.s, pr.pass, pr.layout, pr.prec, pr.x.data(), pr.w.data(), pr.y.data(),
+               reference) {}
+
+DnnlConv::DnnlConv(const ConvShape& s, ConvPass pass, ConvLayout layout, const Precision& prec,
+                   void* xbuf, void* wbuf, void* ybuf, bool reference)
+    : st_(std::make_unique<State>()) {
   using dt = dnnl::memory::data_type;
   using tag = dnnl::memory::format_tag;
   using dims = dnnl::memory::dims;
-  const Precision& prec = pr.prec;
   if ((prec.a != Dtype::f32 && prec.a != Dtype::bf16 && prec.a != Dtype::f16) ||
       prec.acc != Dtype::f32 || prec.out != Dtype::f32)
     throw Unsupported("oneDNN has no " + prec.name() + " convolution");
@@ -266,14 +319,13 @@ DnnlConv::DnnlConv(ConvProblem& pr, bool reference) : st_(std::make_unique<State
     throw Unsupported("oneDNN's f16 convolution needs AVX512-FP16, which this CPU lacks");
 #endif
   const dt in = prec.a == Dtype::f32 ? dt::f32 : prec.a == Dtype::bf16 ? dt::bf16 : dt::f16;
-  const ConvShape& s = pr.s;
-  const ConvTensor o = conv_output(pr.pass);
+  const ConvTensor o = conv_output(pass);
   auto d = [](size_t v) { return static_cast<dnnl::memory::dim>(v); };
   const dims xd{d(s.n), d(s.c), d(s.h), d(s.w)}, wd{d(s.k), d(s.c), d(s.r), d(s.s)},
       yd{d(s.n), d(s.k), d(s.p()), d(s.q())};
-  const bool blocked = pr.layout == ConvLayout::Blocked;
-  const tag act = pr.layout == ConvLayout::Nhwc ? tag::nhwc : tag::nchw;
-  const tag wt = pr.layout == ConvLayout::Nhwc ? tag::ohwi : tag::oihw;
+  const bool blocked = layout == ConvLayout::Blocked;
+  const tag act = layout == ConvLayout::Nhwc ? tag::nhwc : tag::nchw;
+  const tag wt = layout == ConvLayout::Nhwc ? tag::ohwi : tag::oihw;
   // the weights are the primitive's choice in every layout (a framework reorders them once and
   // keeps them, as PyTorch's oneDNN path and benchdnn do); the activations are the user's layout
   // but for Blocked
@@ -303,7 +355,7 @@ DnnlConv::DnnlConv(ConvProblem& pr, bool reference) : st_(std::make_unique<State
         st_->eng);
   };
   try {
-    if (pr.pass == ConvPass::Forward) {
+    if (pass == ConvPass::Forward) {
       const dnnl::convolution_forward::primitive_desc pd(
           dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algo, x_md, w_md, y_md,
                                           strides, dil, pad_l, pad_r),
@@ -311,7 +363,7 @@ DnnlConv::DnnlConv(ConvProblem& pr, bool reference) : st_(std::make_unique<State
       xp = pd.src_desc(), wp = pd.weights_desc(), yp = pd.dst_desc(), sp = pd.scratchpad_desc();
       st_->impl = pd.impl_info_str();
       st_->prim = dnnl::convolution_forward(pd);
-    } else if (pr.pass == ConvPass::BackwardData) {
+    } else if (pass == ConvPass::BackwardData) {
       const dnnl::convolution_backward_data::primitive_desc pd(
           dnnl::convolution_backward_data::desc(algo, x_md, w_md, y_md, strides, dil, pad_l,
                                                 pad_r),
@@ -338,17 +390,17 @@ DnnlConv::DnnlConv(ConvProblem& pr, bool reference) : st_(std::make_unique<State
                       " convolution here");
   st_->scratch = Buffer<char>(sp.get_size());
   st_->args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(sp, st_->eng, st_->scratch.data());
-  const int xa = pr.pass == ConvPass::BackwardData ? DNNL_ARG_DIFF_SRC : DNNL_ARG_SRC;
-  const int wa = pr.pass == ConvPass::BackwardWeights ? DNNL_ARG_DIFF_WEIGHTS : DNNL_ARG_WEIGHTS;
-  const int ya = pr.pass == ConvPass::Forward ? DNNL_ARG_DST : DNNL_ARG_DIFF_DST;
+  const int xa = pass == ConvPass::BackwardData ? DNNL_ARG_DIFF_SRC : DNNL_ARG_SRC;
+  const int wa = pass == ConvPass::BackwardWeights ? DNNL_ARG_DIFF_WEIGHTS : DNNL_ARG_WEIGHTS;
+  const int ya = pass == ConvPass::Forward ? DNNL_ARG_DST : DNNL_ARG_DIFF_DST;
   auto bind = [&](int arg, const dnnl::memory::desc& prim_md, const dims& dd, tag user,
-                  ConvTensor t, Buffer<char>& buf) {
+                  ConvTensor t, void* buf) {
     if (!blocked && t != ConvTensor::W) {
-      st_->args[arg] = dnnl::memory(prim_md, st_->eng, buf.data());
+      st_->args[arg] = dnnl::memory(prim_md, st_->eng, buf);
       return;
     }
     const dnnl::memory user_mem(dnnl::memory::desc(dd, o == t ? dt::f32 : in, user), st_->eng,
-                                buf.data());
+                                buf);
     st_->blocked.emplace_back(prim_md.get_size());
     const dnnl::memory prim_mem(prim_md, st_->eng, st_->blocked.back().data());
     st_->args[arg] = prim_mem;
@@ -361,9 +413,9 @@ DnnlConv::DnnlConv(ConvProblem& pr, bool reference) : st_(std::make_unique<State
                  tag_of(prim_md, t == ConvTensor::W ? "oihw" : "nchw");
   };
   st_->blocked.reserve(3);  // the memories point into them
-  bind(xa, xp, xd, act, ConvTensor::X, pr.x);
-  bind(wa, wp, wd, wt, ConvTensor::W, pr.w);
-  bind(ya, yp, yd, act, ConvTensor::Y, pr.y);
+  bind(xa, xp, xd, act, ConvTensor::X, xbuf);
+  bind(wa, wp, wd, wt, ConvTensor::W, wbuf);
+  bind(ya, yp, yd, act, ConvTensor::Y, ybuf);
 }
 
 void DnnlConv::run() {
@@ -388,7 +440,13 @@ size_t DnnlConv::blocked_bytes() const {
 struct DnnlConv::State {
   std::string impl, tags;
 };
-DnnlConv::DnnlConv(ConvProblem&, bool) { throw Unsupported("built without oneDNN (install libdnnl-dev)"); }
+DnnlConv::DnnlConv(ConvProblem&, bool) {
+  throw Unsupported("built without oneDNN (install libdnnl-dev)");
+}
+DnnlConv::DnnlConv(const ConvShape&, ConvPass, ConvLayout, const Precision&, void*, void*, void*,
+                   bool) {
+  throw Unsupported("built without oneDNN (install libdnnl-dev)");
+}
 void DnnlConv::run() {}
 void DnnlConv::reorder_in() {}
 void DnnlConv::reorder_out() {}

@@ -76,6 +76,12 @@ namespace cpu {
 
 bool have_onednn();  // this build has oneDNN (defined with the matmul wrapper, gemm.cpp)
 
+// The pass by direct loops in T, on NCHW tensors (weights KCRS), OpenMP over the output: the
+// fp64 trainer's convolution (oneDNN has no f64), the reference its gradients are checked by.
+// Slow: for the small shapes of tests and gradient checks.
+template <class T>
+void conv_direct(const ConvShape& s, ConvPass pass, T* x, T* w, T* y);
+
 // A oneDNN convolution of one problem: the primitive made once, on the problem's activations (but
 // Blocked's) and on buffers in the primitive's layout for the rest, which reorder_in fills from
 // the problem's inputs and reorder_out copies back to its output. Throws Unsupported where oneDNN lacks the precision or
@@ -85,6 +91,10 @@ class DnnlConv {
   // reference: accept oneDNN's reference loops (tests; a benchmark refuses them: they would
   // describe oneDNN, not the CPU)
   explicit DnnlConv(ConvProblem& pr, bool reference = false);
+  // the same on any buffers of the shape's tensors in the layout's user form (Blocked: NCHW), the
+  // pass's output among them: what a trainer's layers are made of
+  DnnlConv(const ConvShape& s, ConvPass pass, ConvLayout layout, const Precision& prec, void* x,
+           void* w, void* y, bool reference = false);
   ~DnnlConv();
   void run();          // the pass, on data in the primitive's layout
   void reorder_in();   // the inputs not in the primitive's layout into it
