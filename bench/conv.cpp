@@ -56,7 +56,6 @@ bool in_layers(const Point& p) {
   const std::vector<std::string> want = split(p["layers"], ',');
   return std::find(want.begin(), want.end(), p["layer"]) != want.end();
 }
-bool is_3x3(const Point& p) { return p.get<Layer>("layer").rs == 3; }
 
 // the counters every conv row has: the problem as data (so a peer, scripts/torch_conv.py, runs
 // the same one from the row), its error against fp64 and the bound it was held to
@@ -133,6 +132,7 @@ struct ConvCase : Case {
 };
 
 #ifdef DTYPEBENCH_HAVE_CUDA
+bool is_3x3(const Point& p) { return p.get<Layer>("layer").rs == 3; }
 enum class Algo { Heuristic, Best };
 constexpr size_t kSearchWorkspace = size_t(1) << 30;  // what cuDNN's search may use at most
 

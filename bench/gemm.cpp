@@ -7,8 +7,8 @@
 #include <cstring>
 
 #include "bench/family.hpp"
-#ifdef DTYPEBENCH_HAVE_CUDA
 #include "kernels/cpu/baseline.hpp"  // the FMA roof beside each CPU row
+#ifdef DTYPEBENCH_HAVE_CUDA
 #include "kernels/cuda/gemm.hpp"
 #endif
 

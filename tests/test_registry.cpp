@@ -304,7 +304,9 @@ TEST(Registry, GpuCaseCarriesTheCpuCountersAndItsDevicePeak) {
   ASSERT_FALSE(spin->error_occurred) << spin->error_message;
   EXPECT_GE(spin->counters.at("launches_per_timing").value, 2);
   EXPECT_LE(spin->counters.at("launches_per_timing").value, 11);
-  EXPECT_LT(spin->GetAdjustedRealTime(), 60) << "a pair's time given as one launch's (us)";
+  // a pair covers ~10 launches (200 us): reported as one launch's it would read ~200; the margin
+  // is for a loaded machine, where a 20 us spin takes longer (77 us once under ctest -j2 and a build)
+  EXPECT_LT(spin->GetAdjustedRealTime(), 150) << "a pair's time given as one launch's (us)";
   EXPECT_GE(spin->GetAdjustedRealTime(), 19);
   EXPECT_LE(2 * SpinCase::pairs, SpinCase::runs) << "one launch per pair of events";
   // the untimed launch and the sizing one once a case, not before every Google Benchmark call
