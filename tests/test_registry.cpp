@@ -3,6 +3,7 @@
 // dtype table, and the GPU names of a committed H200 run held to the families' declarations.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <regex>
 #include <set>
