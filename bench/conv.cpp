@@ -217,7 +217,10 @@ const FamilyRegistrar kConv(Family{
                "primitive's layout; blocked: the activations too; reorders timed apart "
                "(reorder_seconds)")
          .cases(plain<ConvCase>())},
+    // the GPU rows' option in every build, so a command line means the same with or without CUDA
     {sizes_option("conv-batch", "the batch (N) of every CPU row", "50", "2", 4096),
+     sizes_option("conv-gpu-batch", "the GPU rows' batches (above 50: the 3x3 layers only)",
+                  "50,256", "50", 4096),
      layers_option()}});
 
 #ifdef DTYPEBENCH_HAVE_CUDA
@@ -241,8 +244,7 @@ const FamilyRegistrar kConvGpu(Family{
          .note("cudnnConvolution{Forward,BackwardData,BackwardFilter}; algo:heuristic is its "
                "first choice that fits, algo:best the winner of cudnnFind...AlgorithmEx")
          .cases(plain<GpuConvCase>())},
-    {sizes_option("conv-gpu-batch", "the GPU rows' batches (above 50: the 3x3 layers only)",
-                  "50,256", "50", 4096)}});
+    {}});
 #endif
 
 }  // namespace

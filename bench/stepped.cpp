@@ -78,6 +78,7 @@ class SteppedTiming : public Strategy {
         k["loss[" + std::to_string(i) + "]"] = e.loss[i];
       }
       peaks(l, e.host_peak, e.host_rss_peak, e.device_peak);
+      for (const auto& [name, v] : e.after) k[name] = v;
       return;
     }
     // the summary: its time is every epoch's, so the per-epoch work counts once per epoch
@@ -103,6 +104,7 @@ class SteppedTiming : public Strategy {
       k["first_over_rest"] = c.record_.front().seconds / median(rest);
     }
     k["loss_last"] = c.record_.back().loss.back();
+    for (const auto& [name, v] : c.record_.back().after) k[name] = v;
     peaks(l, host, rss, dev);
   }
 
@@ -142,6 +144,7 @@ class SteppedTiming : public Strategy {
     e.host_peak = host.tracked_peak();
     e.host_rss_peak = host.rss_peak();
     if (gpu_) e.device_peak = dev.peak_bytes() - dev0;
+    e.after = c.after_epoch(epoch);
     c.record_.push_back(std::move(e));
   }
   bool gpu_;

@@ -11,6 +11,8 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "bench/registry.hpp"
@@ -22,6 +24,8 @@ class SteppedCase : public Case {
   virtual size_t steps() const = 0;  // per epoch
   // step i of epoch e (both from 0): its loss, NaN where it has none
   virtual double step(size_t epoch, size_t i) = 0;
+  // untimed, after each epoch: values its row carries (accuracy), the last epoch's on the summary
+  virtual std::vector<std::pair<std::string, double>> after_epoch(size_t) { return {}; }
   // Case::work() is one epoch's (rates per epoch; the summary scales it by the epochs)
   void run() final;  // never called: a stepped case is timed a step at a time
 
@@ -29,6 +33,7 @@ class SteppedCase : public Case {
     double seconds = 0;  // wall, first step to last
     std::vector<double> step_seconds, loss;
     size_t host_peak = 0, host_rss_peak = 0, device_peak = 0;  // during the epoch
+    std::vector<std::pair<std::string, double>> after;             // after_epoch's values
   };
   const std::vector<Epoch>& epochs_run() const { return record_; }
 

@@ -347,6 +347,9 @@ class FakeTrainer : public SteppedCase {
   }
   std::string setup() override { return ""; }
   Work work() const override { return {0, 1e6, 5, 0}; }  // per epoch: 1 MFLOP, 5 samples
+  std::vector<std::pair<std::string, double>> after_epoch(size_t e) override {
+    return {{"accuracy", 0.25 * static_cast<double>(e + 1)}};
+  }
   static inline int calls = 0;
 };
 
@@ -402,6 +405,8 @@ TEST(Registry, SteppedCaseTimesEveryStepWithTheFirstEpochApart) {
     EXPECT_DOUBLE_EQ(at(e[1], "loss_first"), 1.0 / 6);
     EXPECT_DOUBLE_EQ(at(e[2], "loss[4]"), 1.0 / 15);
     EXPECT_DOUBLE_EQ(at(sum, "loss_last"), 1.0 / 15);
+    EXPECT_EQ(at(e[1], "accuracy"), 0.5);  // after_epoch's values, untimed
+    EXPECT_EQ(at(sum, "accuracy"), 0.75);
     // memory during the loop: the 4 MiB of epoch 2 alone; the summary has the highest
     EXPECT_EQ(at(e[0], "loop_peak_bytes"), 0);
     EXPECT_EQ(at(e[1], "loop_peak_bytes"), 4 << 20);

@@ -3,11 +3,14 @@
 // layouts, Adam's update, and the loss scaler's rule.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <random>
 #include <vector>
 
+#include "kernels/cpu/conv.hpp"
 #include "kernels/cpu/train.hpp"
 #include "tests/test_util.hpp"
 
@@ -122,6 +125,107 @@ TEST(Train, LossScalerHalvesOnOverflowAndDoublesAfterCleanSteps) {
   s.update(false);  // an overflow restarts the count
   for (int i = 0; i < 1999; ++i) s.update(true);
   EXPECT_EQ(s.scale(), 32768.0);
+}
+
+}  // namespace
+}  // namespace dtypebench
+
+namespace dtypebench {
+namespace {
+
+cpu::SeedCnnConfig tiny(bool nhwc) {
+  cpu::SeedCnnConfig c;
+  c.image = 6, c.channels = 4, c.batch = 3, c.images = 6, c.seed = 7, c.nhwc = nhwc;
+  return c;
+}
+
+// Every parameter's gradient in fp64 against central differences of the loss: the trainer's
+// forward and backward, layer by layer (a few entries of every tensor, the largest ones first)
+TEST(Train, Fp64GradientsMatchFiniteDifferences) {
+  cpu::SeedCnn net(tiny(false), cpu::TrainMode::F64);
+  std::vector<std::vector<double>> g;
+  net.gradients(1, &g);
+  const std::vector<std::vector<double>> p = net.parameters();
+  const char* names[] = {"w1", "b1", "w2", "b2", "w3", "b3", "wd", "bd"};
+  ASSERT_EQ(g.size(), 8u);
+  for (size_t t = 0; t < 8; ++t) {
+    std::vector<size_t> order(g[t].size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return std::fabs(g[t][a]) > std::fabs(g[t][b]); });
+    for (size_t j = 0; j < std::min<size_t>(4, order.size()); ++j) {
+      const size_t i = order[j];
+      const double h = 1e-6;
+      std::vector<std::vector<double>> unused;
+      net.set_parameter(t, i, p[t][i] + h);
+      const double up = net.gradients(1, &unused);
+      net.set_parameter(t, i, p[t][i] - h);
+      const double down = net.gradients(1, &unused);
+      net.set_parameter(t, i, p[t][i]);
+      EXPECT_NEAR((up - down) / (2 * h), g[t][i], 1e-6 * std::fabs(g[t][i]) + 1e-9)
+          << names[t] << "[" << i << "]";
+    }
+  }
+}
+
+// One fp32 step (oneDNN, both layouts) against the fp64 step from the same weights and data:
+// every gradient within a relative Frobenius error of 1e-4 (f32 sums over a few thousand terms)
+TEST(Train, Fp32StepMatchesFp64) {
+  if (!cpu::have_onednn()) GTEST_SKIP() << "built without oneDNN";
+  cpu::SeedCnn ref(tiny(false), cpu::TrainMode::F64);
+  std::vector<std::vector<double>> want;
+  const double loss64 = ref.gradients(0, &want);
+  for (bool nhwc : {false, true}) {
+    cpu::SeedCnn net(tiny(nhwc), cpu::TrainMode::F32);
+    std::vector<std::vector<double>> got;
+    const double loss32 = net.gradients(0, &got);
+    EXPECT_NEAR(loss32, loss64, 1e-6 * loss64) << nhwc;
+    for (size_t t = 0; t < 8; ++t) {
+      double err = 0, norm = 0;
+      for (size_t i = 0; i < want[t].size(); ++i)
+        err += (got[t][i] - want[t][i]) * (got[t][i] - want[t][i]),
+            norm += want[t][i] * want[t][i];
+      EXPECT_LE(std::sqrt(err), 1e-4 * std::sqrt(norm) + 1e-12) << "tensor " << t << " nhwc " << nhwc;
+    }
+    // and a step moves the weights by Adam's first step: the learning rate, against the sign
+    const auto before = net.parameters();
+    net.step(0);
+    const auto after = net.parameters();
+    EXPECT_NEAR(before[6][0] - after[6][0], std::copysign(1e-3, got[6][0]), 1e-6);
+  }
+}
+
+// The seed experiment's claim T6 in small: random labels are learnt to 100% (a linear model of
+// more inputs than images), the loss falling, on the CPU within seconds
+TEST(Train, TinyConfigurationLearnsRandomLabels) {
+  if (!cpu::have_onednn()) GTEST_SKIP() << "built without oneDNN";
+  cpu::SeedCnnConfig c;
+  c.image = 32, c.channels = 16, c.batch = 16, c.images = 64, c.seed = test::fresh_seed();
+  cpu::SeedCnn net(c, cpu::TrainMode::F32);
+  double first = 0, last = 0, acc = 0;
+  int epoch = 0;
+  for (; epoch < 40 && acc < 1.0; ++epoch) {
+    double sum = 0;
+    for (size_t b = 0; b < net.steps_per_epoch(); ++b) sum += net.step(b);
+    last = sum / static_cast<double>(net.steps_per_epoch());
+    if (epoch == 0) first = last;
+    acc = net.accuracy();
+  }
+  EXPECT_EQ(acc, 1.0) << "after " << epoch << " epochs";
+  EXPECT_LT(last, first);
+  std::printf("[ train    ] 100%% after %d epochs, loss %.3f -> %.3f\n", epoch, first, last);
+}
+
+TEST(Train, BadConfigurationsAreRefused) {
+  cpu::SeedCnnConfig c = tiny(false);
+  c.batch = 7;
+  EXPECT_THROW(cpu::SeedCnn(c, cpu::TrainMode::F64), std::invalid_argument);  // > images
+  c.batch = 4;
+  EXPECT_THROW(cpu::SeedCnn(c, cpu::TrainMode::F64), std::invalid_argument);  // 6 % 4
+  EXPECT_THROW(cpu::SeedCnn(tiny(true), cpu::TrainMode::F64), std::invalid_argument);  // nhwc
+  c = tiny(false);
+  c.images = 0;
+  EXPECT_NE(c.invalid(), "");
 }
 
 }  // namespace
