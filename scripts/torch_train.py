@@ -99,7 +99,7 @@ def train(torch: Any, np: Any, keys: dict[str, str]) -> list[dict[str, Any]]:
             loss = loss_fn(model(images[b * B:(b + 1) * B]), labels[b * B:(b + 1) * B])
             loss.backward()
             opt.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
             step_s.append(time.perf_counter() - t0)
         epoch_seconds.append(time.perf_counter() - start)
         with torch.no_grad():
