@@ -34,10 +34,9 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from dtypebench_results import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE,
-                                ResultsError, check_output, save, use_venv_for)
-from dtypebench_results.load import write_atomic
+                                ResultsError, use_venv_for)
 from dtypebench_results.families.conv import side_by_side
-from dtypebench_results.peers import suite_and_out
+from dtypebench_results.peers import finish, suite_out_markdown
 from dtypebench_results.rows import representative
 
 SHAPE = ("n", "c", "h", "w", "k", "r", "s", "stride", "pad", "dilation")
@@ -163,10 +162,7 @@ def main(argv: Optional[list[str]] = None) -> int:
               file=sys.stderr)
         return EXIT_UNREADABLE
     try:
-        suite = suite_and_out(args.suite, args.out)
-        assert suite is not None
-        if args.markdown:
-            check_output(args.markdown, [args.suite] + ([args.out] if args.out else []))
+        suite = suite_out_markdown(args.suite, args.out, args.markdown)
     except ResultsError as e:
         print(f"torch_conv: {e}", file=sys.stderr)
         return EXIT_UNREADABLE
@@ -215,17 +211,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         status = EXIT_INTERRUPTED
     else:
         status = EXIT_OK if doc["benchmarks"] else EXIT_FAILED
-    try:
-        if args.out:
-            save(args.out, doc)
-        lines = side_by_side(doc, suite)
-        print("\n".join(lines))
-        if args.markdown:
-            write_atomic(args.markdown, "\n".join(lines) + "\n")
-    except OSError as e:
-        print(f"torch_conv: cannot write: {e.strerror or e}", file=sys.stderr)
-        return EXIT_UNREADABLE
-    return status
+    return finish("torch_conv", doc, suite, args.out, args.markdown, status, side_by_side)
 
 
 if __name__ == "__main__":

@@ -27,10 +27,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from dtypebench_results import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREADABLE,
-                                ResultsError, check_output, save, use_venv_for)
+                                ResultsError, use_venv_for)
 from dtypebench_results.families.train import side_by_side
-from dtypebench_results.load import write_atomic
-from dtypebench_results.peers import suite_and_out
+from dtypebench_results.peers import finish, suite_out_markdown
 from dtypebench_results.rows import representative
 
 SEED_IMAGES, SEED_LABELS, SEED_WEIGHTS = 401, 402, 403  # kernels/cpu/train.cpp, + 4 per seed
@@ -135,10 +134,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--markdown", type=Path, help="also write the side-by-side table here")
     args = p.parse_args(argv)
     try:
-        suite = suite_and_out(args.suite, args.out)
-        assert suite is not None
-        if args.markdown:
-            check_output(args.markdown, [args.suite] + ([args.out] if args.out else []))
+        suite = suite_out_markdown(args.suite, args.out, args.markdown)
     except ResultsError as e:
         print(f"torch_train: {e}", file=sys.stderr)
         return EXIT_UNREADABLE
@@ -167,17 +163,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         status = EXIT_INTERRUPTED
     if not doc["benchmarks"] and status == EXIT_OK:
         status = EXIT_FAILED
-    try:
-        if args.out:
-            save(args.out, doc)
-        lines = side_by_side(doc, suite)
-        print("\n".join(lines))
-        if args.markdown:
-            write_atomic(args.markdown, "\n".join(lines) + "\n")
-    except OSError as e:
-        print(f"torch_train: cannot write: {e.strerror or e}", file=sys.stderr)
-        return EXIT_UNREADABLE
-    return status
+    return finish("torch_train", doc, suite, args.out, args.markdown, status, side_by_side)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <set>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include "dtypebench/fill.hpp"
@@ -100,25 +101,15 @@ bool all_finite(const T* g, size_t n) {
 
 namespace {
 // y = A x for A rows x cols row-major (trans: y = A^T x), through BLAS where the build has it
-void gemv(const double* A, size_t rows, size_t cols, const double* x, double* y, bool trans) {
+template <class T>
+void gemv(const T* A, size_t rows, size_t cols, const T* x, T* y, bool trans) {
 #ifdef DTYPEBENCH_HAVE_OPENBLAS
-  cblas_dgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, static_cast<int>(rows),
-              static_cast<int>(cols), 1.0, A, static_cast<int>(cols), x, 1, 0.0, y, 1);
-#else
-  const size_t out = trans ? cols : rows;
-#pragma omp parallel for schedule(static)
-  for (size_t i = 0; i < out; ++i) {
-    double s = 0;
-    for (size_t j = 0; j < (trans ? rows : cols); ++j)
-      s += (trans ? A[j * cols + i] : A[i * cols + j]) * x[j];
-    y[i] = s;
-  }
-#endif
-}
-void gemv(const float* A, size_t rows, size_t cols, const float* x, float* y, bool trans) {
-#ifdef DTYPEBENCH_HAVE_OPENBLAS
-  cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, static_cast<int>(rows),
-              static_cast<int>(cols), 1.0f, A, static_cast<int>(cols), x, 1, 0.0f, y, 1);
+  const auto op = trans ? CblasTrans : CblasNoTrans;
+  const int m = static_cast<int>(rows), n = static_cast<int>(cols);
+  if constexpr (std::is_same_v<T, double>)
+    cblas_dgemv(CblasRowMajor, op, m, n, 1.0, A, n, x, 1, 0.0, y, 1);
+  else
+    cblas_sgemv(CblasRowMajor, op, m, n, 1.0f, A, n, x, 1, 0.0f, y, 1);
 #else
   const size_t out = trans ? cols : rows;
 #pragma omp parallel for schedule(static)
@@ -126,7 +117,7 @@ void gemv(const float* A, size_t rows, size_t cols, const float* x, float* y, bo
     double s = 0;
     for (size_t j = 0; j < (trans ? rows : cols); ++j)
       s += static_cast<double>(trans ? A[j * cols + i] : A[i * cols + j]) * x[j];
-    y[i] = static_cast<float>(s);
+    y[i] = static_cast<T>(s);
   }
 #endif
 }

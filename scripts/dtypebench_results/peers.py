@@ -1,10 +1,14 @@
-"""An outside reference's GEMM rows (NumPy's, PyTorch's) beside the suite's, as Markdown."""
+"""An outside reference's rows (NumPy's, PyTorch's) beside the suite's: the checks a peer script
+makes before it runs, the ending it shares (its JSON, the table, the Markdown file), and GEMM's
+side-by-side table."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
-from .load import check_output, load_run
+from . import EXIT_UNREADABLE
+from .load import check_output, load_run, save, write_atomic
 from .rows import benches, representative
 from .tables import markdown as table
 
@@ -18,6 +22,34 @@ def suite_and_out(suite: Optional[Path], out: Optional[Path]) -> Optional[dict[s
     if out:
         check_output(out, [suite] if suite else [])
     return doc
+
+
+def suite_out_markdown(suite: Path, out: Optional[Path],
+                       markdown_file: Optional[Path]) -> dict[str, Any]:
+    """suite_and_out, and the --markdown file checked too (not one of the others)."""
+    doc = suite_and_out(suite, out)
+    assert doc is not None
+    if markdown_file:
+        check_output(markdown_file, [suite] + ([out] if out else []))
+    return doc
+
+
+def finish(prog: str, doc: dict[str, Any], suite: dict[str, Any], out: Optional[Path],
+           markdown_file: Optional[Path], status: int,
+           table: Callable[[dict[str, Any], dict[str, Any]], list[str]]) -> int:
+    """A peer script's ending: its rows to --out, the table of ours beside them to stdout and
+    --markdown; status, or EXIT_UNREADABLE (one line) when a file cannot be written."""
+    try:
+        if out:
+            save(out, doc)
+        lines = table(doc, suite)
+        print("\n".join(lines))
+        if markdown_file:
+            write_atomic(markdown_file, "\n".join(lines) + "\n")
+    except OSError as e:
+        print(f"{prog}: cannot write: {e.strerror or e}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    return status
 
 
 def gemm_side_by_side(peer: dict[str, Any], suite: dict[str, Any], peer_label: str,
