@@ -9,7 +9,9 @@ data, initial weights and order of batches, trained the same way on the CPU:
 The images, labels and initial weights are the suite's own numbers (its splitmix64 fill, ported:
 images uniform in [0, 1) by their NCHW index, labels uniform < 0.5 -> 0, glorot-uniform weights by
 their KCRS index, zero biases), so the two runs' losses track each other: the table shows both.
-torch.set_num_threads as the run's threads, channels_last for NHWC, f32. Every step is timed; rows
+torch.set_num_threads as the run's threads, channels_last for NHWC; f32, and bf16_mixed as bf16
+autocast around the forward pass (PyTorch's bf16 recipe: its convolutions give bf16, the suite's
+f32; the master weights are f32 on both sides). Every step is timed; rows
 torch/seed_cnn/<the suite's keys>/epoch:k and a summary as the suite writes them (step times,
 first_over_rest, loss_last, accuracy after each epoch, untimed), and a table of ours beside
 PyTorch's to stdout and --markdown. Without PyTorch it says so in one line and exits 0
@@ -51,11 +53,12 @@ def uniform_at(np: Any, seed: int, count: int, lo: float = -1.0, hi: float = 1.0
 
 
 def runs(suite: dict[str, Any]) -> list[dict[str, str]]:
-    """The keys of every verified train/seed_cnn summary row (mode f32), in the run's order."""
+    """The keys of every verified train/seed_cnn summary row (f32, bf16_mixed), in the run's
+    order."""
     out = []
     for b in representative(suite["benchmarks"]):
         if (b.family, b.variant) == ("train", "seed_cnn") and "epoch" not in b.keys and \
-                b.kind == "verified" and b.keys.get("mode") == "f32":
+                b.kind == "verified" and b.keys.get("mode") in ("f32", "bf16_mixed"):
             out.append({k: b.keys[k] for k in NAME_KEYS})
     return out
 
@@ -87,6 +90,7 @@ def train(torch: Any, np: Any, keys: dict[str, str]) -> list[dict[str, Any]]:
     images = images.contiguous(memory_format=fmt)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
     loss_fn = torch.nn.BCEWithLogitsLoss()
+    auto = torch.autocast("cpu", dtype=torch.bfloat16, enabled=keys["mode"] == "bf16_mixed")
     name = "torch/seed_cnn/" + "/".join(f"{k}:{keys[k]}" for k in NAME_KEYS)
     rows, epoch_seconds = [], []
     for e in range(epochs):
@@ -95,13 +99,15 @@ def train(torch: Any, np: Any, keys: dict[str, str]) -> list[dict[str, Any]]:
         for b in range(M // B):
             t0 = time.perf_counter()
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(images[b * B:(b + 1) * B]), labels[b * B:(b + 1) * B])
+            with auto:
+                out = model(images[b * B:(b + 1) * B])
+            loss = loss_fn(out.float(), labels[b * B:(b + 1) * B])
             loss.backward()
             opt.step()
             losses.append(loss.item())
             step_s.append(time.perf_counter() - t0)
         epoch_seconds.append(time.perf_counter() - start)
-        with torch.no_grad():
+        with torch.no_grad(), auto:
             right = sum(int(((model(images[i:i + B]) > 0).float() == labels[i:i + B]).sum())
                         for i in range(0, M, B))
         rows.append(row(f"{name}/epoch:{e + 1}", epoch_seconds[-1], threads, {
@@ -140,8 +146,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         return EXIT_UNREADABLE
     todo = runs(suite)
     if not todo:
-        print(f"torch_train: {args.suite}: no verified train/seed_cnn f32 runs: nothing to "
-              "compare", file=sys.stderr)
+        print(f"torch_train: {args.suite}: no verified train/seed_cnn runs: nothing to compare",
+              file=sys.stderr)
         return EXIT_UNREADABLE
     try:
         import numpy as np

@@ -144,6 +144,10 @@ struct SeedCnn::State {
   Buffer<char> images, labels, xb, a1, a2, a3, z, yb, dz, da1, da2, da3;
   std::vector<Buffer<char>> param, grad, m, v;
   std::vector<std::unique_ptr<DnnlConv>> f32;  // f1 f2 f3 bw3 bd3 bw2 bd2 bw1
+  // bf16-mixed: the convolutions' bf16 inputs (the batch, a1, a2; da1..da3; the weights' copies)
+  Buffer<char> xb16, a1_16, a2_16, da1_16, da2_16, da3_16;
+  Buffer<char> w16[3];
+  bool mixed() const { return mode == TrainMode::Bf16Mixed; }
   size_t n(size_t t) const { return param[t].bytes() / elem; }
 };
 
@@ -171,6 +175,15 @@ struct Index {
   }
 };
 
+// f32 -> bf16, round to nearest even (the convolutions' inputs in bf16-mixed)
+void to_bf16(const Buffer<char>& from, Buffer<char>& to) {
+  const float* f = reinterpret_cast<const float*>(from.data());
+  bfloat16* t = reinterpret_cast<bfloat16*>(to.data());
+  const size_t n = to.bytes() / 2;
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; ++i) t[i] = bfloat16(f[i]);
+}
+
 template <class T>
 void forward(SeedCnn::State& st, size_t b) {
   const SeedCnnConfig& c = st.cfg;
@@ -179,16 +192,19 @@ void forward(SeedCnn::State& st, size_t b) {
   std::memcpy(st.yb.data(), st.labels.data() + b * c.batch * st.elem, st.yb.bytes());
   T* a[3] = {at<T>(st.a1), at<T>(st.a2), at<T>(st.a3)};
   const T* in[3] = {at<T>(st.xb), a[0], a[1]};
+  if (st.mixed()) to_bf16(st.xb, st.xb16);
   for (int l = 0; l < 3; ++l) {
     if (st.mode == TrainMode::F64) {
       conv_direct(l == 0 ? st.s1 : st.s2, ConvPass::Forward, const_cast<T*>(in[l]),
                   at<T>(st.param[2 * l]), a[l]);
     } else {
+      if (st.mixed()) to_bf16(st.param[2 * l], st.w16[l]);  // the master weights, rounded
       DnnlConv& f = *st.f32[l];
       f.reorder_in();  // the weights, changed by the last step
       f.run();
     }
     add_bias(a[l], at<T>(st.param[2 * l + 1]), c.batch, c.channels, hw, c.nhwc);
+    if (st.mixed() && l < 2) to_bf16(l == 0 ? st.a1 : st.a2, l == 0 ? st.a1_16 : st.a2_16);
   }
   (void)act;
   gemv(a[2], c.batch, st.F, at<T>(st.param[6]), at<T>(st.z), false);
@@ -218,6 +234,9 @@ double backward(SeedCnn::State& st, size_t b) {
   T* d[3] = {at<T>(st.da1), at<T>(st.da2), at<T>(st.da3)};
   for (int l = 2; l >= 0; --l) {
     bias_grad(d[l], at<T>(st.grad[2 * l + 1]), c.batch, c.channels, hw, c.nhwc);
+    if (st.mixed())
+      to_bf16(l == 2 ? st.da3 : l == 1 ? st.da2 : st.da1,
+              l == 2 ? st.da3_16 : l == 1 ? st.da2_16 : st.da1_16);
     const ConvShape& s = l == 0 ? st.s1 : st.s2;
     if (st.mode == TrainMode::F64) {
       conv_direct(s, ConvPass::BackwardWeights, x[l], at<T>(st.grad[2 * l]), d[l]);
@@ -256,6 +275,12 @@ SeedCnn::SeedCnn(const SeedCnnConfig& cfg, TrainMode mode) : st_(std::make_uniqu
   State& st = *st_;
   st.cfg = cfg, st.mode = mode;
   st.elem = mode == TrainMode::F64 ? 8 : 4;
+#if defined(__x86_64__)
+  // without them oneDNN has only its reference loops for bf16: a rate of oneDNN, not the CPU
+  if (mode == TrainMode::Bf16Mixed && !__builtin_cpu_supports("avx512bf16") &&
+      !__builtin_cpu_supports("amx-bf16"))
+    throw Unsupported("bf16-mixed training needs AVX512-BF16 or AMX here");
+#endif
   const size_t H = cfg.image, C = cfg.channels, B = cfg.batch;
   st.P = H - 1, st.F = C * st.P * st.P;
   st.s1 = {B, 3, H, H, C, 2, 2, 1, 0, 1};
@@ -297,23 +322,40 @@ SeedCnn::SeedCnn(const SeedCnnConfig& cfg, TrainMode mode) : st_(std::make_uniqu
       store_value(dt, limits[t] * uniform_at(kSeedWeights + sd + 16 * t, i), st.param[t].data(),
                   ix.stored(t, i));
   }
-  if (mode == TrainMode::F32) {
+  if (mode == TrainMode::Bf16Mixed) {
+    st.xb16 = Buffer<char>(B * img * 2);
+    for (Buffer<char>* b : {&st.a1_16, &st.a2_16, &st.da1_16, &st.da2_16, &st.da3_16})
+      *b = Buffer<char>(act * 2);
+    for (int l = 0; l < 3; ++l) st.w16[l] = Buffer<char>(counts[2 * l] * 2);
+  }
+  if (mode != TrainMode::F64) {
     const ConvLayout lay = cfg.nhwc ? ConvLayout::Nhwc : ConvLayout::Nchw;
-    const Precision p{Dtype::f32, Dtype::f32, Dtype::f32, Dtype::f32};
+    const bool mixed = mode == TrainMode::Bf16Mixed;
+    const Precision p = mixed ? Precision{Dtype::bf16, Dtype::bf16, Dtype::f32, Dtype::f32}
+                              : Precision{Dtype::f32, Dtype::f32, Dtype::f32, Dtype::f32};
+    // a convolution's inputs: bf16 copies in bf16-mixed, the f32 tensors themselves otherwise
+    auto in = [mixed](Buffer<char>& f32, Buffer<char>& bf16) -> Buffer<char>& {
+      return mixed ? bf16 : f32;
+    };
     auto make = [&](const ConvShape& s, ConvPass pass, Buffer<char>& x, Buffer<char>& w,
                     Buffer<char>& y) {
       // the reference loops too where oneDNN has nothing faster (a small channel count)
       st.f32.push_back(std::make_unique<DnnlConv>(s, pass, lay, p, x.data(), w.data(), y.data(),
                                                   true));
     };
-    make(st.s1, ConvPass::Forward, st.xb, st.param[0], st.a1);
-    make(st.s2, ConvPass::Forward, st.a1, st.param[2], st.a2);
-    make(st.s2, ConvPass::Forward, st.a2, st.param[4], st.a3);
-    make(st.s2, ConvPass::BackwardWeights, st.a2, st.grad[4], st.da3);
-    make(st.s2, ConvPass::BackwardData, st.da2, st.param[4], st.da3);
-    make(st.s2, ConvPass::BackwardWeights, st.a1, st.grad[2], st.da2);
-    make(st.s2, ConvPass::BackwardData, st.da1, st.param[2], st.da2);
-    make(st.s1, ConvPass::BackwardWeights, st.xb, st.grad[0], st.da1);
+    Buffer<char>&x = in(st.xb, st.xb16), &a1 = in(st.a1, st.a1_16), &a2 = in(st.a2, st.a2_16);
+    Buffer<char>&w1 = in(st.param[0], st.w16[0]), &w2 = in(st.param[2], st.w16[1]),
+                &w3 = in(st.param[4], st.w16[2]);
+    Buffer<char>&d1 = in(st.da1, st.da1_16), &d2 = in(st.da2, st.da2_16),
+                &d3 = in(st.da3, st.da3_16);
+    make(st.s1, ConvPass::Forward, x, w1, st.a1);
+    make(st.s2, ConvPass::Forward, a1, w2, st.a2);
+    make(st.s2, ConvPass::Forward, a2, w3, st.a3);
+    make(st.s2, ConvPass::BackwardWeights, a2, st.grad[4], d3);
+    make(st.s2, ConvPass::BackwardData, st.da2, w3, d3);
+    make(st.s2, ConvPass::BackwardWeights, a1, st.grad[2], d2);
+    make(st.s2, ConvPass::BackwardData, st.da1, w2, d2);
+    make(st.s1, ConvPass::BackwardWeights, x, st.grad[0], d1);
   }
 }
 SeedCnn::~SeedCnn() = default;

@@ -74,7 +74,10 @@ struct SeedCnnConfig {
   bool nhwc = true;  // activations (and the flattened order the dense layer reads) channels-last
   std::string invalid() const;  // "" or why not (a batch larger than the data, a 0)
 };
-enum class TrainMode { F64, F32 };  // F64: direct loops, NCHW (the reference); F32: oneDNN
+// F64: direct loops, NCHW (the reference); F32: oneDNN; Bf16Mixed: the convolutions' inputs
+// (activations, weights, incoming gradients) rounded to bf16 and their outputs in f32, f32 master
+// weights, the rest (bias, dense, loss, Adam) in f32, as PyTorch's bf16 autocast does
+enum class TrainMode { F64, F32, Bf16Mixed };
 
 class SeedCnn {
  public:
